@@ -1,0 +1,3 @@
+"""sklearn-learnact: learned activation functions as scikit-learn estimators."""
+
+__version__ = "0.1.0"

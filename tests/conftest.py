@@ -1,0 +1,52 @@
+"""Shared fixtures: seeded RNGs, tiny float32 data, the shared real-data folder."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+#: ``../shared/data`` beside the checkout: real datasets for tests and benchmarks.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_configure(config):
+    # Point the library's data folder at the shared copies, unless the user chose one.
+    if SHARED_DATA.is_dir():
+        os.environ.setdefault("SKLEARN_LEARNACT_DATA", str(SHARED_DATA))
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared real-data folder; a missing folder is an error, never a skip."""
+    if not SHARED_DATA.is_dir():
+        raise FileNotFoundError(
+            f"{SHARED_DATA} not found: the tests need the shared data folder beside "
+            "the checkout (../shared/data)."
+        )
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def tiny_classification():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def tiny_regression():
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=120, n_features=5, noise=0.1, random_state=0)
+    return X.astype(np.float32), (y / y.std()).astype(np.float32)
