@@ -1,0 +1,592 @@
+"""Learnable activation functions: one :class:`torch.nn.Module` per family.
+
+Every module follows :class:`torch.nn.PReLU`'s conventions: parameters are
+shared by the whole layer (``num_parameters=1``) or given per feature/channel
+(``num_parameters=C``, broadcast along dim 1 of the input), and the
+constructors take ``device`` and ``dtype``. A learnable activation can be
+frozen with ``requires_grad_(False)``; it is then a fixed function of the same
+form. Each module reports its interpretable values with
+:meth:`LearnableActivation.learned_parameters`.
+
+Keep these parameters out of weight decay: decaying them pulls every
+activation towards the zero function (the estimators do this for you).
+"""
+
+import functools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _functional as F
+
+__all__ = [
+    "Affine",
+    "LearnableActivation",
+    "Mixture",
+    "PReLU",
+    "Rational",
+    "Spline",
+    "Subnet",
+    "Swish",
+]
+
+
+class LearnableActivation(nn.Module):
+    """Base class of the learnable activations.
+
+    Subclasses set ``num_parameters`` and implement :meth:`reset_parameters`,
+    :meth:`forward` and :meth:`learned_parameters`.
+    """
+
+    num_parameters: int
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        """Interpretable values of the activation, detached, on the CPU.
+
+        Returns
+        -------
+        params : dict of str to Tensor
+            Each value has shape ``()`` for a layer-wide activation, or
+            ``(num_parameters,)`` for one activation per feature/channel.
+        """
+        raise NotImplementedError
+
+    def _channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """View per-channel parameter ``p`` (C,) to broadcast against ``x``."""
+        if self.num_parameters == 1:
+            return p
+        if x.dim() < 2 or x.shape[1] != self.num_parameters:
+            raise ValueError(
+                f"{type(self).__name__} has num_parameters={self.num_parameters} "
+                f"(one per channel on dim 1), but got input of shape "
+                f"{tuple(x.shape)}."
+            )
+        return p.view([self.num_parameters] + [1] * (x.dim() - 2))
+
+    def _shape(self) -> tuple[int, ...]:
+        return () if self.num_parameters == 1 else (self.num_parameters,)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+def _check_num_parameters(num_parameters: int) -> int:
+    if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
+        raise ValueError(f"num_parameters must be an int >= 1, got {num_parameters!r}.")
+    return int(num_parameters)
+
+
+def _named_function(name: str):
+    """The fixed registry activation ``name`` as a float64 numpy function."""
+    from ._registry import get_activation
+
+    module = get_activation(name)
+
+    def fn(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return module(torch.as_tensor(x, dtype=torch.float64)).numpy()
+
+    return fn
+
+
+class Affine(LearnableActivation):
+    r"""Learnable affine activation (seed 001).
+
+    .. math:: g(x) = k_0 + k_1 x
+
+    **It is not a nonlinearity.** A composition of affine maps is affine, so a
+    network whose hidden activations are all ``Affine`` computes an affine
+    function of its input, however deep it is: a classifier built from it is
+    a (multinomial) logistic regression, a regressor a linear regression. It
+    is kept as the honest baseline of seed 001, whose high MNIST accuracy is
+    what a linear model reaches, not evidence of a learned nonlinearity.
+
+    Parameters
+    ----------
+    num_parameters : int, default=1
+        1 for a layer-wide (k0, k1), else one pair per feature/channel.
+    k0, k1 : float, default=0.5, 1.0
+        Initial values (seed 001's).
+    device, dtype : optional
+        Where and how to allocate the parameters.
+
+    Shape:
+        - Input: :math:`(N, C, *)` or any shape when ``num_parameters=1``.
+        - Output: same shape as the input.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import Affine
+    >>> Affine()(torch.tensor([0.0, 2.0]))
+    tensor([0.5000, 2.5000], grad_fn=<AddcmulBackward0>)
+    """
+
+    def __init__(
+        self,
+        num_parameters: int = 1,
+        *,
+        k0: float = 0.5,
+        k1: float = 1.0,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        self.num_parameters = _check_num_parameters(num_parameters)
+        self.init = (float(k0), float(k1))
+        kw = {"device": device, "dtype": dtype}
+        self.k0 = nn.Parameter(torch.empty(self._shape(), **kw))
+        self.k1 = nn.Parameter(torch.empty(self._shape(), **kw))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.constant_(self.k0, self.init[0])
+        nn.init.constant_(self.k1, self.init[1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.affine(x, self._channel(self.k0, x), self._channel(self.k1, x))
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        return {"k0": self.k0.detach().cpu(), "k1": self.k1.detach().cpu()}
+
+
+class PReLU(nn.PReLU, LearnableActivation):
+    r"""Parametric ReLU, :class:`torch.nn.PReLU` with :meth:`learned_parameters`.
+
+    .. math:: \text{PReLU}(x) = \max(0, x) + a \min(0, x)
+
+    Parameters
+    ----------
+    num_parameters : int, default=1
+        1 for a layer-wide slope ``a``, else one per feature/channel.
+    init : float, default=0.25
+        Initial slope.
+    device, dtype : optional
+        Where and how to allocate the parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import PReLU
+    >>> PReLU()(torch.tensor([-2.0, 3.0]))
+    tensor([-0.5000,  3.0000], grad_fn=<PreluKernelBackward0>)
+    """
+
+    def __init__(
+        self, num_parameters: int = 1, *, init: float = 0.25, device=None, dtype=None
+    ) -> None:
+        _check_num_parameters(num_parameters)
+        super().__init__(num_parameters, init=init, device=device, dtype=dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.num_parameters > 1:
+            self._channel(self.weight, x)  # a clear error for a wrong channel count
+        return super().forward(x)
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        w = self.weight.detach().cpu()
+        return {"slope": w[0] if self.num_parameters == 1 else w}
+
+
+class Swish(LearnableActivation):
+    r"""Swish with a learnable temperature (Ramachandran et al., 2017).
+
+    .. math:: \text{Swish}(x) = x \, \sigma(\beta x)
+
+    ``beta = 1`` is SiLU; large ``beta`` approaches ReLU, ``beta = 0`` gives
+    ``x / 2``.
+
+    Parameters
+    ----------
+    num_parameters : int, default=1
+        1 for a layer-wide ``beta``, else one per feature/channel.
+    beta : float, default=1.0
+        Initial ``beta``.
+    device, dtype : optional
+        Where and how to allocate the parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import Swish
+    >>> Swish()(torch.tensor([0.0]))
+    tensor([0.], grad_fn=<MulBackward0>)
+    """
+
+    def __init__(
+        self, num_parameters: int = 1, *, beta: float = 1.0, device=None, dtype=None
+    ) -> None:
+        super().__init__()
+        self.num_parameters = _check_num_parameters(num_parameters)
+        self.init = float(beta)
+        self.beta = nn.Parameter(torch.empty(self._shape(), device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.constant_(self.beta, self.init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.swish(x, self._channel(self.beta, x))
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        return {"beta": self.beta.detach().cpu()}
+
+
+class Mixture(LearnableActivation):
+    r"""Normalised mixture of basis activations (seed 002).
+
+    .. math::
+
+        A(x) = \sum_i P_i f_i(x), \qquad
+        P_i = \frac{w_i}{\sum_j w_j}, \quad w_i = \text{softplus}(v_i) \ge 0
+
+    The raw parameters ``v`` are unconstrained; the softplus keeps each weight
+    ``w_i`` non-negative, as seed 002 requires, and the normalisation makes the
+    ``P_i`` a convex combination. They start equal (``P_i = 1/n``).
+
+    Parameters
+    ----------
+    num_parameters : int, default=1
+        1 for one set of weights per layer (seed 002), else one per
+        feature/channel.
+    basis : sequence of str, default=("relu", "tanh", "sin")
+        Registry names of the basis functions :math:`f_i`.
+    device, dtype : optional
+        Where and how to allocate the parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import Mixture
+    >>> act = Mixture(basis=("relu", "tanh"))
+    >>> act.learned_parameters()
+    {'P_relu': tensor(0.5000), 'P_tanh': tensor(0.5000)}
+    """
+
+    def __init__(
+        self,
+        num_parameters: int = 1,
+        *,
+        basis: Sequence[str] = ("relu", "tanh", "sin"),
+        device=None,
+        dtype=None,
+    ) -> None:
+        from ._registry import get_activation
+
+        super().__init__()
+        self.num_parameters = _check_num_parameters(num_parameters)
+        if isinstance(basis, str) or len(basis) < 2 or len(set(basis)) != len(basis):
+            raise ValueError(
+                "basis must be a sequence of at least two distinct activation "
+                f"names, got {basis!r}."
+            )
+        self.basis_names = tuple(basis)
+        self.basis = nn.ModuleList(get_activation(name) for name in self.basis_names)
+        self.weight = nn.Parameter(
+            torch.empty(self._shape() + (len(basis),), device=device, dtype=dtype)
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # softplus(log(e - 1)) == 1: equal weights
+        nn.init.constant_(self.weight, math.log(math.e - 1.0))
+
+    def coefficients(self) -> torch.Tensor:
+        """The normalised weights P, shape ``(..., n_basis)``."""
+        w = nn.functional.softplus(self.weight)
+        return w / w.sum(dim=-1, keepdim=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.coefficients()
+        p = [self._channel(p[..., i], x) for i in range(p.shape[-1])]
+        return F.mixture(x, p, self.basis)
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        p = self.coefficients().detach().cpu()
+        return {f"P_{name}": p[..., i] for i, name in enumerate(self.basis_names)}
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}, basis={self.basis_names}"
+
+
+@functools.lru_cache(maxsize=64)
+def _fit_rational(init: str, num_degree: int, den_degree: int, bound: float):
+    """Coefficients of the safe rational closest to ``init`` on [-bound, bound]."""
+    from scipy.optimize import least_squares
+
+    x = np.linspace(-bound, bound, 2001)
+    f = _named_function(init)(x)
+    powers = np.vander(x, max(num_degree, den_degree) + 1, increasing=True)
+    # linearised problem P(x) - f(x) * x * Q'(x) = f(x), then the true residual
+    design = np.hstack(
+        [powers[:, : num_degree + 1], -f[:, None] * powers[:, 1 : den_degree + 1]]
+    )
+    start = np.linalg.lstsq(design, f, rcond=None)[0]
+
+    def residual(c):
+        a, b = c[: num_degree + 1], c[num_degree + 1 :]
+        num = powers[:, : num_degree + 1] @ a
+        den = 1.0 + np.abs(powers[:, 1 : den_degree + 1] @ b)
+        return num / den - f
+
+    sol = least_squares(residual, start, method="lm", max_nfev=2000)
+    coef = sol.x if np.abs(sol.fun).max() <= np.abs(residual(start)).max() else start
+    return tuple(coef[: num_degree + 1]), tuple(coef[num_degree + 1 :])
+
+
+class Rational(LearnableActivation):
+    r"""Learnable rational activation, Padé form with a safe denominator.
+
+    .. math::
+
+        R(x) = \frac{a_0 + a_1 x + \dots + a_m x^m}
+                    {1 + \left| b_1 x + \dots + b_n x^n \right|}
+
+    The denominator is at least 1, so it never vanishes (Molina et al.'s
+    "safe" Padé activation unit). Both polynomials are evaluated with Horner's
+    scheme. The coefficients start as the least-squares fit of the named
+    activation ``init`` on ``[-3, 3]``.
+
+    Parameters
+    ----------
+    num_parameters : int, default=1
+        1 for one rational per layer, else one per feature/channel.
+    degrees : (int, int), default=(5, 4)
+        Degrees ``(m, n)`` of numerator and denominator.
+    init : str, default="leaky_relu"
+        Fixed registry activation to approximate at initialisation.
+    device, dtype : optional
+        Where and how to allocate the parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import Rational
+    >>> act = Rational(init="tanh")
+    >>> bool(torch.allclose(act(torch.tensor([1.0])), torch.tanh(torch.tensor([1.0])),
+    ...                     atol=1e-2))
+    True
+    """
+
+    def __init__(
+        self,
+        num_parameters: int = 1,
+        *,
+        degrees: tuple[int, int] = (5, 4),
+        init: str = "leaky_relu",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        self.num_parameters = _check_num_parameters(num_parameters)
+        m, n = degrees
+        if not (isinstance(m, (int, np.integer)) and isinstance(n, (int, np.integer))):
+            raise ValueError(f"degrees must be two ints, got {degrees!r}.")
+        if m < 1 or n < 1:
+            raise ValueError(f"degrees must both be >= 1, got {degrees!r}.")
+        self.degrees = (int(m), int(n))
+        self.init = init
+        kw = {"device": device, "dtype": dtype}
+        self.numerator = nn.Parameter(torch.empty(self._shape() + (m + 1,), **kw))
+        self.denominator = nn.Parameter(torch.empty(self._shape() + (n,), **kw))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        a, b = _fit_rational(self.init, *self.degrees, 3.0)
+        with torch.no_grad():
+            self.numerator.copy_(torch.tensor(a).expand_as(self.numerator))
+            self.denominator.copy_(torch.tensor(b).expand_as(self.denominator))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = [
+            self._channel(self.numerator[..., k], x) for k in range(self.degrees[0] + 1)
+        ]
+        b = [self._channel(self.denominator[..., k], x) for k in range(self.degrees[1])]
+        return F.rational(x, a, b)
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        a, b = self.numerator.detach().cpu(), self.denominator.detach().cpu()
+        out = {f"a_{k}": a[..., k] for k in range(a.shape[-1])}
+        out.update({f"b_{k + 1}": b[..., k] for k in range(b.shape[-1])})
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"num_parameters={self.num_parameters}, degrees={self.degrees}, "
+            f"init={self.init!r}"
+        )
+
+
+class Spline(LearnableActivation):
+    r"""Learnable cubic spline on a fixed uniform grid.
+
+    The values :math:`y_k` of the activation at ``n_knots`` equally spaced
+    knots :math:`t_k` on ``[-bound, bound]`` are the parameters; between knots
+    the function is the cubic Hermite interpolant with Catmull-Rom tangents
+    (a :math:`C^1` piecewise cubic), beyond the grid it continues linearly
+    along its end tangents. The knots are a buffer (they follow ``.to()`` and
+    are saved in the ``state_dict``); the values start as ``init``'s.
+
+    Parameters
+    ----------
+    num_parameters : int, default=1
+        1 for one spline per layer, else one per feature/channel.
+    n_knots : int, default=16
+        Number of grid points (at least 3).
+    bound : float, default=3.0
+        The grid spans ``[-bound, bound]``.
+    init : str, default="relu"
+        Fixed registry activation whose values start the spline.
+    device, dtype : optional
+        Where and how to allocate the parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import Spline
+    >>> act = Spline(init="relu")
+    >>> [round(v, 4) for v in act(torch.tensor([-5.0, 5.0])).tolist()]  # linear tails
+    [0.0, 5.0]
+    """
+
+    def __init__(
+        self,
+        num_parameters: int = 1,
+        *,
+        n_knots: int = 16,
+        bound: float = 3.0,
+        init: str = "relu",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        self.num_parameters = _check_num_parameters(num_parameters)
+        if not isinstance(n_knots, (int, np.integer)) or n_knots < 3:
+            raise ValueError(f"n_knots must be an int >= 3, got {n_knots!r}.")
+        if not bound > 0:
+            raise ValueError(f"bound must be > 0, got {bound!r}.")
+        self.n_knots, self.bound, self.init = int(n_knots), float(bound), init
+        kw = {"device": device, "dtype": dtype}
+        self.register_buffer("knots", torch.linspace(-bound, bound, n_knots, **kw))
+        self.values = nn.Parameter(torch.empty(self._shape() + (n_knots,), **kw))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        y = _named_function(self.init)(
+            np.linspace(-self.bound, self.bound, self.n_knots)
+        )
+        with torch.no_grad():
+            self.values.copy_(torch.tensor(y).expand_as(self.values))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.num_parameters > 1:
+            self._channel(self.values[..., 0], x)  # validates the channel axis
+        step = 2.0 * self.bound / (self.n_knots - 1)
+        return F.spline_hermite(x, self.values, -self.bound, step)
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        v = self.values.detach().cpu()
+        return {f"y({t:+.2f})": v[..., k] for k, t in enumerate(self.knots.tolist())}
+
+    def extra_repr(self) -> str:
+        return (
+            f"num_parameters={self.num_parameters}, n_knots={self.n_knots}, "
+            f"bound={self.bound}, init={self.init!r}"
+        )
+
+
+class Subnet(LearnableActivation):
+    r"""A tiny 1-input, 1-output network applied elementwise (seed 000).
+
+    .. math:: g(x) = \sum_{j=1}^{h} w^{(2)}_j\, \phi(w^{(1)}_j x + b^{(1)}_j) + b^{(2)}
+
+    One such network is shared by every unit of the layer. With the default
+    ReLU inside, :math:`g` is exactly piecewise linear with kinks at
+    :math:`-b^{(1)}_j / w^{(1)}_j`, which is what lets
+    :class:`~sklearn_learnact.SplineActivationCompressor` replace it without
+    error. It starts as the least-squares fit of ``init`` on ``[-3, 3]``, its
+    kinks spread evenly over that range.
+
+    Parameters
+    ----------
+    hidden_size : int, default=16
+        Width ``h`` of the hidden layer.
+    hidden_activation : str, default="relu"
+        Fixed registry activation :math:`\phi` inside.
+    init : str, default="relu"
+        Fixed registry activation to approximate at initialisation.
+    device, dtype : optional
+        Where and how to allocate the parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import Subnet
+    >>> act = Subnet(hidden_size=8)
+    >>> act(torch.zeros(2, 3)).shape
+    torch.Size([2, 3])
+    """
+
+    num_parameters = 1
+
+    def __init__(
+        self,
+        hidden_size: int = 16,
+        *,
+        hidden_activation: str = "relu",
+        init: str = "relu",
+        device=None,
+        dtype=None,
+    ) -> None:
+        from ._registry import get_activation
+
+        super().__init__()
+        if not isinstance(hidden_size, (int, np.integer)) or hidden_size < 1:
+            raise ValueError(f"hidden_size must be an int >= 1, got {hidden_size!r}.")
+        self.hidden_size, self.init = int(hidden_size), init
+        self.hidden_activation = hidden_activation
+        self.hidden = get_activation(hidden_activation)
+        kw = {"device": device, "dtype": dtype}
+        self.w1 = nn.Parameter(torch.empty(hidden_size, **kw))
+        self.b1 = nn.Parameter(torch.empty(hidden_size, **kw))
+        self.w2 = nn.Parameter(torch.empty(hidden_size, **kw))
+        self.b2 = nn.Parameter(torch.empty((), **kw))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        h = self.hidden_size
+        kinks = np.linspace(-3.0, 3.0, h) if h > 1 else np.zeros(1)
+        zero = np.abs(kinks).argmin()
+        kinks[zero] = 0.0  # where most activations bend
+        # alternate the directions so both tails are representable; relu(x - 0)
+        # itself is a hidden unit, so the ReLU-like inits are exact
+        w1 = np.where((np.arange(h) - zero) % 2 == 0, 1.0, -1.0)
+        b1 = -w1 * kinks
+        x = np.linspace(-6.0, 6.0, 2001)
+        phi = _named_function(self.hidden_activation)
+        design = np.hstack([phi(np.outer(x, w1) + b1), np.ones((x.size, 1))])
+        coef = np.linalg.lstsq(design, _named_function(self.init)(x), rcond=None)[0]
+        with torch.no_grad():
+            for p, v in ((self.w1, w1), (self.b1, b1), (self.w2, coef[:h])):
+                p.copy_(torch.tensor(v))
+            self.b2.fill_(float(coef[h]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.subnet(x, self.w1, self.b1, self.w2, self.b2, self.hidden)
+
+    def learned_parameters(self) -> dict[str, torch.Tensor]:
+        out = {}
+        for name in ("w1", "b1", "w2"):
+            values = getattr(self, name).detach().cpu()
+            out.update({f"{name}_{j}": values[j] for j in range(self.hidden_size)})
+        out["b2"] = self.b2.detach().cpu()
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"hidden_size={self.hidden_size}, "
+            f"hidden_activation={self.hidden_activation!r}, init={self.init!r}"
+        )
