@@ -1,11 +1,16 @@
 """Shared fixtures: seeded RNGs, tiny float32 data, the shared real-data folder."""
 
 import os
-from pathlib import Path
 
-import numpy as np
-import pytest
-import torch
+# sklearn's array-API estimator check skips itself unless this is set before
+# scipy is imported: set it so that the check runs instead of being skipped.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 #: ``../shared/data`` beside the checkout: real datasets for tests and benchmarks.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -1,0 +1,180 @@
+"""LearnedActivationClassifier."""
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._base import LearnedActivationMixin
+
+__all__ = ["LearnedActivationClassifier"]
+
+
+class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
+    """Neural-network classifier whose hidden activation can be learned.
+
+    A PyTorch MLP (or small CNN) trained through skorch with Adam on the
+    cross-entropy of its logits. The hidden activation is a hyperparameter:
+    any fixed name of the registry (``"relu"``, ``"tanh"``, ...) or a learnable
+    one (``"affine"``, ``"prelu"``, ``"swish"``, ``"mixture"``,
+    ``"rational"``, ``"spline"``, ``"mlp"``), so a grid search can compare
+    learned and fixed activations on equal terms. Parameter names follow
+    :class:`sklearn.neural_network.MLPClassifier`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Width of each hidden layer (the dense layers after the convolutions
+        when ``architecture="cnn"``).
+    activation : str, default="mixture"
+        Registry name of the hidden activation, see
+        :func:`~sklearn_learnact.activations.available_activations`. Every
+        hidden layer gets its own module: learned parameters are per layer.
+    activation_params : dict, optional
+        Options of the activation, e.g. ``{"basis": ("relu", "tanh", "sin")}``
+        for ``"mixture"`` or ``{"degrees": (5, 4)}`` for ``"rational"``, plus
+        ``"per_neuron": True`` for one set of parameters per unit/channel.
+    learn_activation : bool, default=True
+        False freezes the activation's parameters at their initial values: the
+        same function family, fixed (the fair "not learned" control).
+    activation_lr : float, optional
+        Learning rate of the activation parameters, which never get weight
+        decay. None means ``learning_rate_init`` for ``schedule="joint"`` and
+        ``1e-2`` (seed 002) for the activation cycle of ``"alternating"``.
+    schedule : {"joint", "alternating"}, default="joint"
+        ``"joint"`` trains everything together for up to ``max_iter`` epochs.
+        ``"alternating"`` is seed 002's three cycles: the network with the
+        activations frozen, then only the activations, then the network again.
+    cycle_epochs : int or (int, int, int), optional
+        Epochs of the three alternating cycles; None splits ``max_iter``
+        evenly (``max_iter=30`` gives seed 002's 10/10/10).
+    alpha : float, default=1e-4
+        L2 penalty on the weights (not biases, not activations), scaled as in
+        ``MLPClassifier``: the Adam weight decay is ``alpha / batch_size``.
+    batch_size : int or "auto", default="auto"
+        Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the training samples every epoch.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored quantity (training loss, or the
+        validation score with ``early_stopping``) that counts as progress.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, record
+        ``valid_loss`` and ``valid_score`` each epoch, stop when the validation
+        accuracy stops improving, and keep the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without progress before stopping.
+    architecture : {"mlp", "cnn"}, default="mlp"
+        ``"cnn"`` is seed 002's network (two 5x5 convolutions with max-pooling,
+        then the dense layers); it needs ``image_shape``. X stays 2-D.
+    image_shape : (int, int, int), optional
+        ``(C, H, W)`` of the flattened images in X, for ``architecture="cnn"``.
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else on the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the shuffling and the validation split; the
+        same value gives the same predictions on the CPU. Torch's global random
+        state is left as it was.
+    verbose : int, default=0
+        1 shows a progress bar over epochs with the loss and validation score,
+        2 also skorch's per-epoch table.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : pandas.DataFrame
+        Per epoch: ``train_loss``, ``dur``, and with ``early_stopping``
+        ``valid_loss`` and ``valid_score`` (accuracy); ``cycle`` with the
+        alternating schedule.
+    learned_activations_ : pandas.DataFrame
+        The learned activation parameters, one row per value.
+    activations_ : tuple of torch.nn.Module
+        The fitted activation modules, one per hidden layer.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    n_iter_ : int
+        Epochs run.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X had string column names.
+    n_outputs_ : int
+        Number of network outputs (classes).
+    device_ : str
+        The device the net was trained on.
+
+    See Also
+    --------
+    LearnedActivationRegressor : The regressor.
+    sklearn.neural_network.MLPClassifier : The fixed-activation original.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_learnact import LearnedActivationClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LearnedActivationClassifier((16,), "mixture", max_iter=300,
+    ...                                   learning_rate_init=1e-2, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    >>> clf.learned_activations_.columns.tolist()
+    ['layer', 'activation', 'parameter', 'neuron', 'value']
+    """
+
+    _criterion = torch.nn.CrossEntropyLoss
+    _score_kind = "accuracy"
+    _validate_y_kwargs = {}
+
+    def _encode_target(self, y):
+        check_classification_targets(y)
+        encoder = LabelEncoder()
+        y_enc = encoder.fit_transform(y)
+        classes = encoder.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                f"The training data has only one class ({classes[0]!r}); a "
+                "classifier needs samples of at least two classes."
+            )
+        y_t = torch.from_numpy(y_enc.astype(np.int64))
+        return y_t, len(classes), {"classes_": classes}
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+        """
+        return torch.softmax(self._forward(X).double(), dim=1).numpy()
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably from the logits."""
+        return torch.log_softmax(self._forward(X).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        best = self._forward(X).argmax(dim=1).numpy()  # checks it is fitted first
+        return self.classes_[best]

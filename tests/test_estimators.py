@@ -1,0 +1,425 @@
+"""Behaviour of the two estimators, as a scikit-learn user sees them."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.compose import make_column_transformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from sklearn_learnact import (
+    LearnedActivationClassifier,
+    LearnedActivationRegressor,
+    TrainingDivergedError,
+)
+from sklearn_learnact.activations import Mixture, available_activations
+
+FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
+
+
+@pytest.fixture(autouse=True)
+def _no_convergence_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.mark.parametrize("activation", available_activations())
+def test_every_activation_fits(tiny_classification, activation):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(activation=activation, **FAST).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 3) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    assert clf.n_iter_ == 3 and len(clf.history_) == 3
+
+
+def test_learns_a_simple_problem(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(
+        (32,), "mixture", max_iter=150, learning_rate_init=1e-2, random_state=0
+    )
+    assert clf.fit(X, y).score(X, y) > 0.9
+
+
+def test_string_labels_and_binary():
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 3).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    clf = LearnedActivationClassifier(
+        (8,), "relu", max_iter=100, learning_rate_init=1e-2, random_state=0
+    ).fit(X, y)
+    assert list(clf.classes_) == ["no", "yes"]
+    assert clf.predict(X).dtype == y.dtype
+    assert clf.score(X, y) > 0.9
+    np.testing.assert_allclose(
+        np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-10
+    )
+
+
+def test_pandas_input_keeps_feature_names(tiny_classification):
+    X, y = tiny_classification
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = LearnedActivationClassifier(**FAST).fit(frame, pd.Series(y))
+    assert list(clf.feature_names_in_) == list(frame.columns)
+    assert clf.predict(frame).shape == (len(frame),)
+
+
+def test_learned_activations_affine_and_mixture(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier((8, 4), "affine", max_iter=2, random_state=0)
+    table = clf.fit(X, y).learned_activations_
+    assert list(table.columns) == [
+        "layer",
+        "activation",
+        "parameter",
+        "neuron",
+        "value",
+    ]
+    assert set(table.parameter) == {"k0", "k1"} and set(table.layer) == {1, 2}
+    assert table.neuron.isna().all()
+    k0 = table.query("layer == 1 and parameter == 'k0'").value.item()
+    assert k0 != 0.5  # it was learned away from seed 001's initial value
+
+    clf.set_params(activation="mixture").fit(X, y)
+    p = clf.learned_activations_.pivot(
+        index="layer", columns="parameter", values="value"
+    )
+    assert list(p.columns) == ["P_relu", "P_sin", "P_tanh"]
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+    assert (p.values >= 0).all()
+
+    clf.set_params(activation="relu").fit(X, y)
+    assert clf.learned_activations_.empty
+
+
+def test_per_neuron_table(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(
+        (8,), "swish", activation_params={"per_neuron": True}, max_iter=2
+    ).fit(X, y)
+    table = clf.learned_activations_
+    assert list(table.neuron) == list(range(8))
+    assert clf.activations_[0].num_parameters == 8
+
+
+def test_history_with_early_stopping(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(
+        (16,), early_stopping=True, n_iter_no_change=3, max_iter=200,
+        learning_rate_init=1e-2, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    hist = clf.history_
+    assert {"epoch", "train_loss", "valid_loss", "valid_score", "dur"} <= set(hist)
+    assert hist.valid_score.between(0, 1).all()
+    assert clf.n_iter_ < 200  # it stopped early
+    assert clf.loss_curve_ == hist.train_loss.tolist()
+
+
+def test_regressor_valid_score_is_r2(tiny_regression):
+    X, y = tiny_regression
+    reg = LearnedActivationRegressor(
+        (16,), "relu", early_stopping=True, max_iter=5, random_state=0
+    ).fit(X, y)
+    assert reg.history_.valid_score.le(1).all()
+
+
+def test_alternating_schedule(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(
+        (8,), "mixture", schedule="alternating", cycle_epochs=(2, 3, 2),
+        n_iter_no_change=100, random_state=0,
+    )  # fmt: skip
+    clf.fit(X, y)
+    assert clf.history_.cycle.tolist() == [1, 1, 2, 2, 2, 3, 3]
+    assert clf.n_iter_ == 7
+
+
+def test_alternating_moves_activations_only_in_cycle_two(tiny_classification):
+    X, y = tiny_classification
+    kw = {"schedule": "alternating", "n_iter_no_change": 100, "random_state": 0}
+
+    def weights(cycle_epochs):
+        clf = LearnedActivationClassifier(
+            (8,), "mixture", cycle_epochs=cycle_epochs, **kw
+        )
+        return clf.fit(X, y).activations_[0].weight.detach().clone()
+
+    w_init = Mixture().weight.detach()  # equal weights
+    a, b = weights((3, 2, 1)), weights((3, 2, 4))
+    torch.testing.assert_close(a, b)  # cycle 3 trains the net only
+    assert not torch.allclose(a, w_init)  # cycle 2 trained the activation
+
+
+def test_learn_activation_false_freezes(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(
+        (8,), "mixture", learn_activation=False, max_iter=3, random_state=0
+    ).fit(X, y)
+    p = clf.learned_activations_.value.to_numpy()
+    np.testing.assert_allclose(p, 1 / 3, rtol=1e-6)
+
+
+def test_param_groups(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(
+        (8,), "rational", alpha=0.5, batch_size=10, activation_lr=0.05, max_iter=1
+    ).fit(X, y)
+    groups = clf.net_.optimizer_.param_groups
+    act_ids = {id(p) for p in clf.activations_[0].parameters()}
+    act_group = [g for g in groups if {id(p) for p in g["params"]} == act_ids]
+    assert act_group and act_group[0]["lr"] == 0.05
+    assert act_group[0]["weight_decay"] == 0.0
+    decays = sorted(g["weight_decay"] for g in groups)
+    assert decays == [0.0, 0.0, 0.05]  # alpha / batch_size on weights only
+
+
+def test_same_random_state_same_predictions(tiny_classification):
+    X, y = tiny_classification
+    state = torch.get_rng_state()
+    a = LearnedActivationClassifier(activation="spline", **FAST).fit(X, y)
+    b = LearnedActivationClassifier(activation="spline", **FAST).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert torch.equal(state, torch.get_rng_state())  # global RNG untouched
+    c = LearnedActivationClassifier(activation="spline", **{**FAST, "random_state": 1})
+    assert not np.array_equal(c.fit(X, y).predict_proba(X), a.predict_proba(X))
+
+
+def test_pickle_joblib_clone(tiny_classification, tmp_path):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(activation="mlp", **FAST).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    joblib.dump(clf, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    fresh = clone(clf)
+    assert fresh.get_params() == clf.get_params() and not hasattr(fresh, "net_")
+
+
+def test_pipeline_with_column_transformer():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.uniform(1, 80, 200),
+            "fare": rng.exponential(30, 200),
+            "sex": rng.choice(["male", "female"], 200),
+        }
+    )
+    y = ((frame.sex == "female") | (frame.age < 10)).astype(int)
+    pre = make_column_transformer(
+        (OneHotEncoder(sparse_output=False), ["sex"]),
+        (StandardScaler(), ["age", "fare"]),
+    )
+    pipe = make_pipeline(
+        pre,
+        LearnedActivationClassifier(
+            (16,), "mixture", max_iter=60, learning_rate_init=1e-2, random_state=0
+        ),
+    )
+    assert pipe.fit(frame, y).score(frame, y) > 0.85
+
+
+def test_grid_search_over_activations_parallel(tiny_classification):
+    X, y = tiny_classification
+    grid = {"activation": ["relu", "tanh", "affine", "mixture", "mlp"]}
+    search = GridSearchCV(
+        LearnedActivationClassifier((8,), max_iter=3, random_state=0), grid, cv=3,
+        n_jobs=2, error_score="raise",
+    ).fit(X, y)  # fmt: skip
+    assert len(search.cv_results_["mean_test_score"]) == 5
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_grid_search_over_activation_params(tiny_classification):
+    X, y = tiny_classification
+    grid = {
+        "activation": ["mixture"],
+        "activation_params": [
+            {"basis": ("relu", "tanh", "sin")},
+            {"basis": ("relu", "tanh")},
+            {"basis": ("relu", "tanh"), "per_neuron": True},
+        ],
+    }
+    search = GridSearchCV(
+        LearnedActivationClassifier(**FAST), grid, cv=2, error_score="raise"
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 3
+
+
+def test_regressor_single_and_multi_output(tiny_regression):
+    X, y = tiny_regression
+    reg = LearnedActivationRegressor(
+        (32,), "rational", max_iter=200, learning_rate_init=1e-2, random_state=0
+    ).fit(X, y)
+    pred = reg.predict(X)
+    assert pred.shape == y.shape and pred.dtype == np.float64
+    assert reg.score(X, y) > 0.9
+    Y = np.column_stack([y, -2 * y])
+    multi = clone(reg).fit(X, Y)
+    assert multi.predict(X).shape == (len(X), 2) and multi.n_outputs_ == 2
+    assert multi.score(X, Y) > 0.9
+
+
+def test_sample_weight(tiny_classification):
+    X, y = tiny_classification
+    kw = {"hidden_layer_sizes": (16,), "max_iter": 5, "random_state": 0}
+    plain = LearnedActivationClassifier(**kw).fit(X, y)
+    ones = LearnedActivationClassifier(**kw).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(plain.predict_proba(X), ones.predict_proba(X))
+    weights = np.where(y == 0, 50.0, 1.0)
+    heavy = LearnedActivationClassifier(**{**kw, "max_iter": 40}).fit(X, y, weights)
+    light = LearnedActivationClassifier(**{**kw, "max_iter": 40}).fit(X, y)
+    assert heavy.predict_proba(X)[:, 0].mean() > light.predict_proba(X)[:, 0].mean()
+
+
+def test_verbose_progress_bar(tiny_classification, capsys):
+    X, y = tiny_classification
+    LearnedActivationClassifier(
+        (8,), verbose=1, early_stopping=True, max_iter=2, random_state=0
+    ).fit(X, y)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "train_loss" in err and "valid_score" in err
+
+
+def test_convergence_warning(tiny_classification):
+    X, y = tiny_classification
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LearnedActivationClassifier((8,), max_iter=2).fit(X, y)
+    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+def test_device_auto_is_cpu_without_cuda(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(device="auto", **FAST).fit(X, y)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert clf.device_.startswith(expected)
+    with pytest.raises(ValueError, match="device must be"):
+        LearnedActivationClassifier(device="gpu0", **FAST).fit(X, y)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            LearnedActivationClassifier(device="cuda", **FAST).fit(X, y)
+
+
+def test_cnn_on_flat_images():
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, 2 * 8 * 8).astype(np.float32)
+    y = (X[:, :64].mean(axis=1) > X[:, 64:].mean(axis=1)).astype(int)
+    clf = LearnedActivationClassifier(
+        (16,), "mixture", architecture="cnn", image_shape=(2, 8, 8), max_iter=2,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert clf.predict(X).shape == (60,)
+    assert len(clf.activations_) == 3
+    assert set(clf.learned_activations_.layer) == {1, 2, 3}
+
+
+# --------------------------------------------------------------- bad input
+def _clf(**kw):
+    return LearnedActivationClassifier(**{**FAST, **kw})
+
+
+def test_nan_and_inf_suggest_an_imputer(tiny_classification):
+    X, y = tiny_classification
+    Xn = X.copy()
+    Xn[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"(?s)Input X contains NaN.*imputer"):
+        _clf().fit(Xn, y)
+    Xi = X.copy()
+    Xi[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        _clf().fit(Xi, y)
+    clf = _clf().fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(Xn)
+
+
+def test_wrong_feature_count_at_predict(tiny_classification):
+    X, y = tiny_classification
+    clf = _clf().fit(X, y)
+    with pytest.raises(ValueError, match="X has 5 features, but .* expecting 6"):
+        clf.predict(X[:, :5])
+
+
+def test_1d_and_empty_x(tiny_classification):
+    X, y = tiny_classification
+    with pytest.raises(ValueError, match=r"(?s)Expected 2D array.*Reshape"):
+        _clf().fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="0 sample"):
+        _clf().fit(X[:0], y[:0])
+
+
+def test_single_class(tiny_classification):
+    X, _ = tiny_classification
+    with pytest.raises(ValueError, match="only one class.*at least two"):
+        _clf().fit(X, np.zeros(len(X)))
+
+
+def test_non_numeric_columns_name_them():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "sex": ["m", "f", "m", "f"]})
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['sex'\].*OneHot"):
+        _clf().fit(frame, [0, 1, 0, 1])
+    array = frame.to_numpy()
+    with pytest.raises(ValueError, match="non-numeric values.*OneHotEncoder"):
+        _clf().fit(array, [0, 1, 0, 1])
+
+
+def test_image_shape_errors(tiny_classification):
+    X, y = tiny_classification
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 2, 2\) means 4 .* X has 6"):
+        _clf(architecture="cnn", image_shape=(1, 2, 2)).fit(X, y)
+    with pytest.raises(ValueError, match="needs image_shape"):
+        _clf(architecture="cnn").fit(X, y)
+
+
+def test_unknown_activation_lists_names(tiny_classification):
+    X, y = tiny_classification
+    with pytest.raises(ValueError, match="Unknown activation 'swishy'.*mixture"):
+        _clf(activation="swishy").fit(X, y)
+    with pytest.raises(ValueError, match="unknown option"):
+        _clf(activation="relu", activation_params={"basis": ("relu",)}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "param, value, match",
+    [
+        ("hidden_layer_sizes", (4, 0), "hidden_layer_sizes"),
+        ("schedule", "cyclic", "schedule must be"),
+        ("cycle_epochs", (1, 2), "cycle_epochs"),
+        ("batch_size", 0, "batch_size"),
+        ("max_iter", 0, "max_iter"),
+        ("validation_fraction", 1.5, "validation_fraction"),
+        ("learning_rate_init", -1.0, "learning_rate_init"),
+        ("activation_lr", 0.0, "activation_lr"),
+        ("architecture", "rnn", "architecture"),
+        ("activation_params", ["basis"], "activation_params"),
+    ],
+)
+def test_bad_parameters(tiny_classification, param, value, match):
+    X, y = tiny_classification
+    params = {"schedule": "alternating"} if param == "cycle_epochs" else {}
+    with pytest.raises(ValueError, match=match):
+        _clf(**{**params, param: value}).fit(X, y)
+
+
+def test_diverging_training_names_the_epoch(tiny_regression):
+    X, y = tiny_regression
+    reg = LearnedActivationRegressor(
+        (16,), "relu", learning_rate_init=1e6, max_iter=50, random_state=0
+    )
+    with pytest.raises(TrainingDivergedError, match=r"epoch \d+.*Lower the learning"):
+        reg.fit(X * 1e18, y * 1e18)
+    assert not hasattr(reg, "net_")  # nothing half-fitted left behind
