@@ -55,3 +55,33 @@ def tiny_regression():
 
     X, y = make_regression(n_samples=120, n_features=5, noise=0.1, random_state=0)
     return X.astype(np.float32), (y / y.std()).astype(np.float32)
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file (MNIST's format), gzipped, as a numpy array."""
+    import gzip
+
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+@pytest.fixture(scope="session")
+def mnist(shared_data):
+    """MNIST read with numpy: X float32 in [0, 1], flattened; y int64."""
+    folder = shared_data / "mnist"
+
+    def split(prefix):
+        X = _read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
+        y = _read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
+        return (X.reshape(len(X), -1) / np.float32(255)).astype(np.float32), y.astype(
+            np.int64
+        )
+
+    X_train, y_train = split("train")
+    X_test, y_test = split("t10k")
+    return X_train, y_train, X_test, y_test
