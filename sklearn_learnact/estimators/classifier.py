@@ -106,7 +106,7 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
         Epochs run.
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X had string column names.
     n_outputs_ : int
         Number of network outputs (classes).
