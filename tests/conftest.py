@@ -57,31 +57,11 @@ def tiny_regression():
     return X.astype(np.float32), (y / y.std()).astype(np.float32)
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """An IDX file (MNIST's format), gzipped, as a numpy array."""
-    import gzip
-
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    shape = tuple(
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
-    )
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
 @pytest.fixture(scope="session")
 def mnist(shared_data):
-    """MNIST read with numpy: X float32 in [0, 1], flattened; y int64."""
-    folder = shared_data / "mnist"
+    """MNIST from the shared folder: X float32 in [0, 1], flattened; y int64."""
+    from sklearn_learnact.datasets import load_mnist
 
-    def split(prefix):
-        X = _read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
-        y = _read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
-        return (X.reshape(len(X), -1) / np.float32(255)).astype(np.float32), y.astype(
-            np.int64
-        )
-
-    X_train, y_train = split("train")
-    X_test, y_test = split("t10k")
+    X_train, y_train = load_mnist(shared_data, split="train", return_X_y=True)
+    X_test, y_test = load_mnist(shared_data, split="test", return_X_y=True)
     return X_train, y_train, X_test, y_test
