@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from .fixed import Sin
+
 __all__ = ["affine", "mixture", "rational", "spline_hermite", "subnet", "swish"]
 
 
@@ -70,15 +72,8 @@ _DERIVATIVES: dict[type, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] =
     nn.Tanh: lambda x, f: 1.0 - f * f,
     nn.Sigmoid: lambda x, f: f - f * f,
     nn.Identity: lambda x, f: torch.ones_like(x),
+    Sin: lambda x, f: torch.cos(x),
 }
-
-
-def _derivative(module: nn.Module):
-    from .fixed import Sin
-
-    if isinstance(module, Sin):
-        return lambda x, f: torch.cos(x)
-    return _DERIVATIVES.get(type(module))
 
 
 class _Mixture(torch.autograd.Function):
@@ -121,7 +116,7 @@ def mixture(
     of known derivative (ReLU, tanh, sigmoid, sin, identity) share one fused
     node; any other basis goes through autograd.
     """
-    derivatives = [_derivative(f) for f in basis]
+    derivatives = [_DERIVATIVES.get(type(f)) for f in basis]
     if all(d is not None for d in derivatives):
         return _Mixture.apply(x, p, basis, derivatives)
     cols = _columns(p, x)
