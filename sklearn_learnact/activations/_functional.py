@@ -1,14 +1,25 @@
 """Elementwise kernels behind the learnable activations.
 
-Each function takes the input and the (already broadcastable) parameters and
-returns the activation's output; autograd provides the gradients. The modules
-in :mod:`sklearn_learnact.activations.learnable` own the parameters and call
-these, so a faster kernel can replace one function without touching a module.
+Each function takes the input and the activation's parameters and returns the
+activation's output. The costly ones (mixture of known basis functions,
+rational, spline, ReLU subnetwork) are :class:`torch.autograd.Function` s with
+a hand-written backward: one graph node per call instead of a dozen, only the
+state the backward needs is saved, and the parameter gradients are reduced in
+one matrix product or one scatter instead of one reduction per coefficient.
+They use plain torch ops only (any device, float32 or float64) and return no
+gradient for a parameter that does not require one.
+
+Per-feature/channel parameters have a leading channel axis ``C`` that lines up
+with dim 1 of the input ``x`` of shape ``(N, C, *)``; layer-wide parameters
+have none.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
+from torch import nn
+
+from .fixed import Sin
 
 __all__ = ["affine", "mixture", "rational", "spline_hermite", "subnet", "swish"]
 
@@ -23,33 +34,243 @@ def swish(x: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     return x * torch.sigmoid(beta * x)
 
 
-def mixture(
-    x: torch.Tensor,
-    p: Sequence[torch.Tensor],
-    basis: Sequence[torch.nn.Module],
+# -- helpers ---------------------------------------------------------------
+def _columns(p: torch.Tensor, x: torch.Tensor) -> list[torch.Tensor]:
+    """Split coefficients ``p`` (k,) or (C, k) into k tensors broadcasting on x.
+
+    Layer-wide: k 0-d tensors; per channel: k tensors (C, 1, ..., 1).
+    """
+    if p.dim() == 1:
+        return list(p.unbind(0))
+    cols = p.t().reshape(p.shape[1], p.shape[0], *([1] * (x.dim() - 2)))
+    return list(cols.unbind(0))
+
+
+def _weighted_sums(
+    rows: torch.Tensor, weights: torch.Tensor, per_channel: bool
 ) -> torch.Tensor:
-    """``sum_i p[i] * basis[i](x)``, the mixture weights already normalised."""
-    out = p[0] * basis[0](x)
-    for p_i, f_i in zip(p[1:], basis[1:]):
+    """``sum(rows[j] * weights[i])`` over the elements, for all j and i.
+
+    ``rows`` (k, *x.shape) and ``weights`` (m, *x.shape) give (k, m), or
+    (C, k, m) per channel, in one matrix product.
+    """
+    k, m = rows.shape[0], weights.shape[0]
+    if not per_channel:
+        return rows.reshape(k, -1) @ weights.reshape(m, -1).t()
+    n, c = rows.shape[1], rows.shape[2]
+    # (C, k, N * S) @ (C, N * S, m)
+    r = rows.reshape(k, n, c, -1).permute(2, 0, 1, 3).reshape(c, k, -1)
+    w = weights.reshape(m, n, c, -1).permute(2, 1, 3, 0).reshape(c, -1, m)
+    return torch.bmm(r, w)
+
+
+# -- mixture -----------------------------------------------------------------
+# value and derivative of the basis functions with a fused backward: each maps
+# (x, f(x)) to f'(x)
+_DERIVATIVES: dict[type, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    nn.ReLU: lambda x, f: f.sign(),
+    nn.Tanh: lambda x, f: 1.0 - f * f,
+    nn.Sigmoid: lambda x, f: f - f * f,
+    nn.Identity: lambda x, f: torch.ones_like(x),
+    Sin: lambda x, f: torch.cos(x),
+}
+
+
+class _Mixture(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, p, basis, derivatives):
+        # p: (k,) or (C, k); values: (k, *x.shape)
+        values = torch.stack([f(x) for f in basis])
+        cols = _columns(p, x)
+        out = cols[0] * values[0]
+        for p_i, f_i in zip(cols[1:], values[1:]):
+            out.addcmul_(p_i, f_i)
+        ctx.derivatives = derivatives
+        ctx.save_for_backward(x, p, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, values = ctx.saved_tensors
+        grad_x = grad_p = None
+        if ctx.needs_input_grad[0]:
+            cols = _columns(p, x)
+            slope = None
+            for p_i, f_i, df in zip(cols, values, ctx.derivatives):
+                term = df(x, f_i)
+                slope = term.mul_(p_i) if slope is None else slope.addcmul_(p_i, term)
+            grad_x = grad * slope
+        if ctx.needs_input_grad[1]:
+            per_channel = p.dim() == 2
+            grad_p = _weighted_sums(values, grad.unsqueeze(0), per_channel)
+            grad_p = grad_p.squeeze(-1)
+        return grad_x, grad_p, None, None
+
+
+def mixture(
+    x: torch.Tensor, p: torch.Tensor, basis: Sequence[nn.Module]
+) -> torch.Tensor:
+    """``sum_i p[..., i] * basis[i](x)``, the mixture weights already normalised.
+
+    ``p`` has shape (k,) (layer-wide) or (C, k) (per channel). Basis functions
+    of known derivative (ReLU, tanh, sigmoid, sin, identity) share one fused
+    node; any other basis goes through autograd.
+    """
+    derivatives = [_DERIVATIVES.get(type(f)) for f in basis]
+    if all(d is not None for d in derivatives):
+        return _Mixture.apply(x, p, basis, derivatives)
+    cols = _columns(p, x)
+    out = cols[0] * basis[0](x)
+    for p_i, f_i in zip(cols[1:], basis[1:]):
         out = torch.addcmul(out, p_i, f_i(x))
     return out
 
 
-def rational(
-    x: torch.Tensor, a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]
-) -> torch.Tensor:
+# -- rational ----------------------------------------------------------------
+def _horner(coefs: Sequence[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``sum_k coefs[k] * x**k`` by Horner's scheme, as a new tensor."""
+    if len(coefs) == 1:
+        return torch.zeros_like(x).add_(coefs[0])
+    out = torch.addcmul(coefs[-2], coefs[-1], x)
+    for c in reversed(coefs[:-2]):
+        out.mul_(x).add_(c)
+    return out
+
+
+def _powers(x: torch.Tensor, n: int) -> torch.Tensor:
+    """``x**0 .. x**(n - 1)`` stacked, shape (n, *x.shape)."""
+    out = torch.empty((n, *x.shape), dtype=x.dtype, device=x.device)
+    out[0].fill_(1.0)
+    for k in range(1, n):
+        torch.mul(out[k - 1], x, out=out[k])
+    return out
+
+
+class _Rational(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, a, b):
+        # a: (m + 1,) or (C, m + 1); b: (n,) or (C, n)
+        num = _horner(_columns(a, x), x)
+        q = _horner(_columns(b, x), x).mul_(x)  # x * Q'(x), Q' = b_1 + ... x^(n-1)
+        den = q.abs().add_(1.0)
+        out = num.div_(den)
+        ctx.save_for_backward(x, a, b, out, den, q.sign_())
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, a, b, out, den, sign = ctx.saved_tensors
+        m, n = a.shape[-1] - 1, b.shape[-1]
+        grad_num = grad / den
+        grad_q = grad_num * out
+        grad_q.mul_(sign).neg_()  # d out / d q = -num / den**2 * sign(q)
+        grad_x = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # P'(x) and (x Q'(x))' from the differentiated coefficients
+            da = a[..., 1:] * torch.arange(1, m + 1, dtype=a.dtype, device=a.device)
+            db = b * torch.arange(1, n + 1, dtype=b.dtype, device=b.device)
+            grad_x = _horner(_columns(da, x), x).mul_(grad_num)
+            grad_x.addcmul_(_horner(_columns(db, x), x), grad_q)
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            # (K, 2) or (C, K, 2): sum x**k * grad_num and sum x**k * grad_q
+            sums = _weighted_sums(
+                _powers(x, max(m + 1, n + 1)),
+                torch.stack([grad_num, grad_q]),
+                a.dim() == 2,
+            )
+            if ctx.needs_input_grad[1]:
+                grad_a = sums[..., : m + 1, 0]
+            if ctx.needs_input_grad[2]:
+                grad_b = sums[..., 1 : n + 1, 1]
+        return grad_x, grad_a, grad_b
+
+
+def rational(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Safe Padé form ``P(x) / (1 + |x * Q'(x)|)``, both evaluated with Horner.
 
     ``a`` are the numerator coefficients a_0..a_m, ``b`` the denominator
-    coefficients b_1..b_n. The denominator is at least 1, so it never vanishes.
+    coefficients b_1..b_n, each with a leading channel axis when per channel.
+    The denominator is at least 1, so it never vanishes.
     """
-    num = a[-1].expand_as(x)
-    for a_k in reversed(a[:-1]):
-        num = torch.addcmul(a_k, num, x)
-    den = b[-1].expand_as(x)
-    for b_k in reversed(b[:-1]):
-        den = torch.addcmul(b_k, den, x)
-    return num / (1.0 + (den * x).abs())
+    return _Rational.apply(x, a, b)
+
+
+# -- spline ------------------------------------------------------------------
+def _hermite_table(values: torch.Tensor) -> torch.Tensor:
+    """Cubic coefficients in ``t`` of each interval, shape (C * (K - 1), 4).
+
+    Interval k runs from knot k (t = 0) to knot k + 1 (t = 1); the cubic
+    Hermite interpolant with Catmull-Rom tangents ``d`` (central differences,
+    one-sided at the ends, in grid units) is ``c0 + c1 t + c2 t**2 + c3 t**3``.
+    """
+    # tangents in grid units, shape of values
+    d = torch.cat(
+        [
+            values[..., 1:2] - values[..., 0:1],
+            (values[..., 2:] - values[..., :-2]) * 0.5,
+            values[..., -1:] - values[..., -2:-1],
+        ],
+        dim=-1,
+    )
+    y0, y1, d0, d1 = values[..., :-1], values[..., 1:], d[..., :-1], d[..., 1:]
+    c2 = 3.0 * (y1 - y0) - 2.0 * d0 - d1
+    c3 = 2.0 * (y0 - y1) + d0 + d1
+    return torch.stack([y0, d0, c2, c3], dim=-1).reshape(-1, 4)
+
+
+class _Spline(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, table, n_knots, lo, step):
+        # table: (C * (K - 1), 4) cubic coefficients per interval
+        u = (x - lo).div_(step)
+        uc = u.clamp(0.0, n_knots - 1.0)
+        idx = uc.floor().clamp_(max=n_knots - 2)
+        t = uc - idx
+        beyond = u.sub_(uc)  # < 0 left of the grid, > 0 right of it, 0 inside
+        idx = idx.long()
+        if table.shape[0] > n_knots - 1:  # per channel: offset into the flat table
+            n_ch = table.shape[0] // (n_knots - 1)
+            shape = [1, n_ch] + [1] * (x.dim() - 2)
+            offset = torch.arange(n_ch, device=x.device).view(shape) * (n_knots - 1)
+            idx = idx + offset
+        c = table.index_select(0, idx.reshape(-1)).view(*x.shape, 4)
+        c0, c1, c2, c3 = c.unbind(-1)
+        slope = torch.addcmul(c2, c3, t, value=1.5).mul_(t).mul_(2.0).add_(c1)
+        out = torch.addcmul(c2, c3, t).mul_(t).add_(c1).mul_(t).add_(c0)
+        # linear continuation: at the clamped end, slope is the end tangent
+        out.addcmul_(beyond, slope)
+        ctx.step = step
+        ctx.n_rows = table.shape[0]
+        ctx.save_for_backward(idx, t, beyond, slope)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        idx, t, beyond, slope = ctx.saved_tensors
+        grad_x = grad_table = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * slope / ctx.step
+        if ctx.needs_input_grad[1]:
+            # d out / d (c0, c1, c2, c3) = t**k + beyond * k t**(k - 1), (4, *x.shape)
+            t2 = t * t
+            basis = torch.stack(
+                [
+                    grad,
+                    (t + beyond).mul_(grad),
+                    torch.add(t, beyond, alpha=2.0).mul_(t).mul_(grad),
+                    torch.add(t, beyond, alpha=3.0).mul_(t2).mul_(grad),
+                ]
+            )
+            # one scatter: column k of row r lands at k * n_rows + r
+            cols = torch.arange(4, device=idx.device) * ctx.n_rows
+            where = (idx.reshape(1, -1) + cols.view(4, 1)).reshape(-1)
+            grad_table = (
+                torch.zeros(4 * ctx.n_rows, dtype=grad.dtype, device=grad.device)
+                .index_add_(0, where, basis.reshape(-1))
+                .view(4, ctx.n_rows)
+                .t()
+            )
+        return grad_x, grad_table, None, None, None
 
 
 def spline_hermite(
@@ -60,43 +281,41 @@ def spline_hermite(
     ``values`` has shape (K,) (one spline) or (C, K) (one spline per channel,
     channels on dim 1 of ``x``). Tangents are Catmull-Rom (central differences,
     one-sided at the ends); outside ``[lo, lo + (K - 1) * step]`` the spline
-    continues along its end tangents.
+    continues along its end tangents. The interval is found by arithmetic
+    (``floor((x - lo) / step)``), its cubic coefficients by one gather.
     """
-    n_knots = values.shape[-1]
-    # tangents in grid units, shape of values
-    d = torch.cat(
-        [
-            values[..., 1:2] - values[..., 0:1],
-            (values[..., 2:] - values[..., :-2]) * 0.5,
-            values[..., -1:] - values[..., -2:-1],
-        ],
-        dim=-1,
-    )
-    u = (x - lo) / step
-    uc = u.clamp(0.0, n_knots - 1.0)
-    idx = uc.floor().clamp_(max=n_knots - 2).long()
-    t = uc - idx
-    if values.dim() == 2:  # per channel: offset each channel into the flat table
-        n_ch = values.shape[0]
-        shape = [1, n_ch] + [1] * (x.dim() - 2)
-        offset = torch.arange(n_ch, device=x.device).view(shape) * n_knots
-        idx = idx + offset
-        values, d = values.reshape(-1), d.reshape(-1)
-        left, right = offset, offset + n_knots - 1
-    else:
-        left, right = 0, n_knots - 1
-    y0, y1 = values[idx], values[idx + 1]
-    d0, d1 = d[idx], d[idx + 1]
-    t2 = t * t
-    t3 = t2 * t
-    h00 = 2 * t3 - 3 * t2 + 1
-    h10 = t3 - 2 * t2 + t
-    h01 = 3 * t2 - 2 * t3
-    h11 = t3 - t2
-    inside = h00 * y0 + h10 * d0 + h01 * y1 + h11 * d1
-    beyond = u - uc  # < 0 left of the grid, > 0 right of it, 0 inside
-    tail = beyond.clamp(max=0.0) * d[left] + beyond.clamp(min=0.0) * d[right]
-    return inside + tail
+    return _Spline.apply(x, _hermite_table(values), values.shape[-1], lo, step)
+
+
+# -- subnetwork --------------------------------------------------------------
+class _ReluSubnet(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w1, b1, w2, b2):
+        flat = x.reshape(-1, 1)
+        hidden = torch.addcmul(b1, flat, w1).relu_()  # (M, h)
+        out = torch.addmv(b2, hidden, w2)  # (M,)
+        ctx.save_for_backward(flat, hidden, w1, w2)
+        return out.view(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat, hidden, w1, w2 = ctx.saved_tensors
+        g = grad.reshape(-1)
+        need = ctx.needs_input_grad
+        grad_x = grad_w1 = grad_b1 = grad_w2 = grad_b2 = None
+        active = hidden.sign()  # (M, h), 1 where the unit is on, else 0
+        if need[0]:
+            grad_x = (active @ (w1 * w2)).mul_(g).view(grad.shape)
+        if need[1] or need[2]:
+            # (h, 2): sum over the active elements of grad and of grad * x
+            sums = torch.stack([g, g * flat[:, 0]]) @ active  # (2, h)
+            grad_b1 = w2 * sums[0] if need[2] else None
+            grad_w1 = w2 * sums[1] if need[1] else None
+        if need[3]:
+            grad_w2 = g @ hidden
+        if need[4]:
+            grad_b2 = g.sum()
+        return grad_x, grad_w1, grad_b1, grad_w2, grad_b2
 
 
 def subnet(
@@ -105,8 +324,15 @@ def subnet(
     b1: torch.Tensor,
     w2: torch.Tensor,
     b2: torch.Tensor,
-    hidden: torch.nn.Module,
+    hidden: nn.Module,
 ) -> torch.Tensor:
-    """A 1-h-1 network applied elementwise: ``hidden(x * w1 + b1) @ w2 + b2``."""
+    """A 1-h-1 network applied elementwise: ``hidden(x * w1 + b1) @ w2 + b2``.
+
+    With a ReLU inside, one fused node: the backward reuses the saved hidden
+    activations (M, h) as its own mask. Other hidden activations go through
+    autograd.
+    """
+    if type(hidden) is nn.ReLU:
+        return _ReluSubnet.apply(x, w1, b1, w2, b2)
     z = torch.addcmul(b1, x.unsqueeze(-1), w1)
     return torch.matmul(hidden(z), w2) + b2

@@ -300,9 +300,9 @@ class Mixture(LearnableActivation):
         return w / w.sum(dim=-1, keepdim=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        p = self.coefficients()
-        p = [self._channel(p[..., i], x) for i in range(p.shape[-1])]
-        return F.mixture(x, p, self.basis)
+        if self.num_parameters > 1:
+            self._channel(self.weight[..., 0], x)  # validates the channel axis
+        return F.mixture(x, self.coefficients(), self.basis)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         p = self.coefficients().detach().cpu()
@@ -401,11 +401,9 @@ class Rational(LearnableActivation):
             self.denominator.copy_(torch.tensor(b).expand_as(self.denominator))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a = [
-            self._channel(self.numerator[..., k], x) for k in range(self.degrees[0] + 1)
-        ]
-        b = [self._channel(self.denominator[..., k], x) for k in range(self.degrees[1])]
-        return F.rational(x, a, b)
+        if self.num_parameters > 1:
+            self._channel(self.numerator[..., 0], x)  # validates the channel axis
+        return F.rational(x, self.numerator, self.denominator)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         a, b = self.numerator.detach().cpu(), self.denominator.detach().cpu()
