@@ -23,6 +23,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn_learnact.datasets import (
     DATA_HOME_ENV,
     CorruptDataError,
+    corrupt_labels,
+    corrupt_regression,
     get_data_home,
     load_cifar10,
     load_fashion_mnist,
@@ -409,3 +411,94 @@ def test_download_replaces_a_partial_copy(shared_data, monkeypatch, tmp_path):
         load_kmnist(tmp_path, download=True)
     assert requested[0].endswith("/train-images-idx3-ubyte.gz")
     assert load_kmnist(tmp_path).subset  # without download, the subset is used
+
+
+# %% Corruption
+
+
+def test_corrupt_labels_changes_exactly_a_fraction():
+    y = np.repeat(np.arange(4), 250)
+    y_before = y.copy()
+    y_dirty, mask = corrupt_labels(y, 0.1, random_state=0)
+    np.testing.assert_array_equal(y, y_before)  # the input is untouched
+    assert mask.dtype == bool and mask.sum() == 100
+    assert np.all(y_dirty[mask] != y[mask]) and np.all(y_dirty[~mask] == y[~mask])
+    y_again, mask_again = corrupt_labels(y, 0.1, random_state=0)
+    np.testing.assert_array_equal(y_again, y_dirty)
+    np.testing.assert_array_equal(mask_again, mask)
+    _, mask_other = corrupt_labels(y, 0.1, random_state=1)
+    assert not np.array_equal(mask_other, mask)
+
+
+def test_corrupt_labels_draws_other_classes_uniformly():
+    y = np.zeros(30000, dtype=int)
+    y[1::2] = 1
+    y[2::4] = 2
+    y_dirty, mask = corrupt_labels(y, 0.5, random_state=0)
+    for k in range(3):
+        changed = y_dirty[mask & (y == k)]
+        counts = np.bincount(changed, minlength=3)
+        assert counts[k] == 0
+        others = np.delete(counts, k)
+        assert abs(others[0] - others[1]) < 0.05 * others.sum()
+
+
+def test_corrupt_labels_strings_and_n_classes():
+    y = np.array(["cat", "dog", "bird"] * 10)
+    y_dirty, mask = corrupt_labels(list(y), 1 / 3, random_state=0)
+    assert mask.sum() == 10 and set(y_dirty) <= {"cat", "dog", "bird"}
+    assert np.all(y_dirty[mask] != y[mask])
+    y01 = np.tile([0, 1], 500)
+    y_dirty, mask = corrupt_labels(y01, 1.0, random_state=0, n_classes=3)
+    assert mask.all() and np.all(y_dirty != y01) and (y_dirty == 2).any()
+    assert corrupt_labels(y01, 0.0)[1].sum() == 0
+
+
+@pytest.mark.parametrize(
+    "y, kwargs, match",
+    [
+        ([0, 1], {"fraction": 1.5}, r"fraction must be a number in \[0.0, 1.0\]"),
+        ([0, 1], {"fraction": -0.1}, "fraction must be"),
+        ([[0, 1]], {"fraction": 0.1}, "y must be 1-D"),
+        ([1, 1, 1], {"fraction": 0.1}, "at least two classes"),
+        ([0, 3], {"fraction": 0.1, "n_classes": 3}, "y must hold 0..2"),
+    ],
+)
+def test_corrupt_labels_bad_arguments(y, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        corrupt_labels(np.array(y), **kwargs)
+
+
+def test_corrupt_regression():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(10000, 5)).astype(np.float32)
+    y = rng.normal(size=10000).astype(np.float32)
+    X_before, y_before = X.copy(), y.copy()
+    X_dirty, y_dirty, mask = corrupt_regression(
+        X, y, 0.5, noise_std=2.0, random_state=0
+    )
+    np.testing.assert_array_equal(X, X_before)  # the inputs are untouched
+    np.testing.assert_array_equal(y, y_before)
+    assert X_dirty.dtype == np.float32 and y_dirty.dtype == np.float32
+    assert mask.sum() == 5000
+    np.testing.assert_array_equal(X_dirty[~mask], X[~mask])
+    np.testing.assert_array_equal(y_dirty[~mask], y[~mask])
+    assert np.all(X_dirty[mask] != X[mask]) and np.all(y_dirty[mask] != y[mask])
+    assert (X_dirty - X)[mask].std() == pytest.approx(2.0, rel=0.02)
+    assert (y_dirty - y)[mask].std() == pytest.approx(2.0, rel=0.05)
+    X_again, y_again, _ = corrupt_regression(X, y, 0.5, noise_std=2.0, random_state=0)
+    np.testing.assert_array_equal(X_again, X_dirty)
+    np.testing.assert_array_equal(y_again, y_dirty)
+
+
+def test_corrupt_regression_lists_and_bad_arguments():
+    X_dirty, _, mask = corrupt_regression(
+        [[0, 1], [2, 3], [4, 5]], [1, 2, 3], 1 / 3, random_state=0
+    )
+    assert X_dirty.dtype == np.float64 and mask.sum() == 1
+    with pytest.raises(ValueError, match="one value per row"):
+        corrupt_regression(np.zeros((3, 2)), np.zeros(4), 0.1)
+    with pytest.raises(ValueError, match="noise_std must be a number >= 0"):
+        corrupt_regression(np.zeros((3, 2)), np.zeros(3), 0.1, noise_std=-1)
+    with pytest.raises(ValueError, match="fraction must be"):
+        corrupt_regression(np.zeros((3, 2)), np.zeros(3), 2)
