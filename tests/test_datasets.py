@@ -11,18 +11,26 @@ import pickle
 import shutil
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from sklearn_learnact.datasets import (
     DATA_HOME_ENV,
     CorruptDataError,
+    HiddenFunction,
+    InfiniteRegressionStream,
     corrupt_labels,
     corrupt_regression,
     get_data_home,
@@ -31,6 +39,7 @@ from sklearn_learnact.datasets import (
     load_kmnist,
     load_mnist,
     load_titanic,
+    make_infinite_regression,
     make_titanic_preprocessor,
 )
 
@@ -502,3 +511,138 @@ def test_corrupt_regression_lists_and_bad_arguments():
         corrupt_regression(np.zeros((3, 2)), np.zeros(3), 0.1, noise_std=-1)
     with pytest.raises(ValueError, match="fraction must be"):
         corrupt_regression(np.zeros((3, 2)), np.zeros(3), 2)
+
+
+# %% Infinite regression
+
+
+def test_make_infinite_regression_shapes_and_reproducibility():
+    X, y, functions = make_infinite_regression(
+        300, n_features=7, n_informative=3, random_state=0, return_functions=True
+    )
+    assert X.shape == (300, 7) and X.dtype == np.float32
+    assert y.shape == (300,) and y.dtype == np.float32
+    assert [f.column for f in functions] == [0, 1, 2]
+    assert all(isinstance(f, HiddenFunction) for f in functions)
+    X2, y2, functions2 = make_infinite_regression(
+        300, n_features=7, n_informative=3, random_state=0, return_functions=True
+    )
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert functions == functions2
+    X3, _ = make_infinite_regression(300, n_features=7, random_state=1)
+    assert not np.array_equal(X, X3)
+
+
+def test_target_is_row_mean_of_hidden_functions():
+    X, y, functions = make_infinite_regression(
+        500, random_state=3, return_functions=True
+    )
+    expected = np.mean([f(X[:, f.column]) for f in functions], axis=0)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+    assert 0.2 < y.std() < 2  # a target of order one
+
+
+def test_columns_are_independent_grids_over_their_domains():
+    stream = InfiniteRegressionStream(n_features=6, n_informative=2, random_state=0)
+    X, _ = stream.sample(1000)
+    for j, (low, high) in enumerate(stream.domains):
+        # One value in each of the 1000 equal cells of the domain.
+        cells = np.floor((X[:, j] - low) / (high - low) * 1000).astype(int)
+        assert np.abs(np.sort(cells) - np.arange(1000)).max() <= 1
+    assert abs(np.corrcoef(X[:, 0], X[:, 1])[0, 1]) < 0.1
+
+
+def test_noise_features_do_not_enter_target():
+    stream = InfiniteRegressionStream(n_features=5, n_informative=2, random_state=0)
+    X, _ = stream.sample(200)
+    X_shuffled = X.copy()
+    X_shuffled[:, 2:] = X_shuffled[::-1, 2:]
+    np.testing.assert_array_equal(stream.true_target(X_shuffled), stream.true_target(X))
+
+
+@pytest.mark.parametrize("family", ["sin", "cos", "linear", "quadratic", "cubic"])
+def test_each_family_is_scaled_to_unit_std(family):
+    _, _, functions = make_infinite_regression(
+        10,
+        n_features=8,
+        n_informative=8,
+        function_families=[family],
+        random_state=0,
+        return_functions=True,
+    )
+    for f in functions:
+        assert f.family == family
+        low, high = f.domain
+        values = f(np.linspace(low, high, 2001))
+        assert values.std() == pytest.approx(1.0, rel=0.02)
+        if family in ("sin", "cos"):
+            assert np.pi / 2 <= f.coef[1] <= 1.5 * np.pi  # 0.5 to 1.5 periods
+
+
+def test_stream_continues_make_infinite_regression():
+    X, y = make_infinite_regression(100, noise=0.1, random_state=5)
+    stream = InfiniteRegressionStream(noise=0.1, batch_size=64, random_state=5)
+    X_first, y_first = stream.sample(100)
+    np.testing.assert_array_equal(X_first, X)
+    np.testing.assert_array_equal(y_first, y)
+    batches = iter(stream)
+    X_a, y_a = next(batches)
+    X_b, _ = next(batches)
+    assert X_a.shape == (64, 10) and y_a.shape == (64,)
+    assert not np.array_equal(X_a, X_b)
+    residual = y_a - stream.true_target(X_a)
+    assert 0.05 < residual.std() < 0.2
+    assert "n_informative=5" in repr(stream)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_samples": 0}, "n_samples must be an integer >= 1"),
+        ({"n_features": 0}, "n_features must be an integer >= 1"),
+        ({"n_features": 3, "n_informative": 4}, r"n_informative must be .* \[1, 3\]"),
+        ({"noise": -1.0}, "noise must be a number >= 0"),
+        ({"function_families": ["tanh"]}, "function_families must be"),
+        ({"function_families": []}, "function_families must be"),
+    ],
+)
+def test_make_infinite_regression_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_infinite_regression(**kwargs)
+
+
+@pytest.fixture(scope="module")
+def regression_fits():
+    """Validation R^2 and MSE of one MLP fitted on clean and on corrupted data."""
+    # scikit-learn's MLPRegressor stands in for LearnedActivationRegressor, which
+    # may replace it once it exists; (128, 64) is seed 004's architecture and
+    # 5000 train / 2000 validation rows its split.
+    stream = InfiniteRegressionStream(random_state=0)
+    X, y = stream.sample(5000)
+    X_val, y_val = stream.sample(2000)
+    X_dirty, y_dirty, _ = corrupt_regression(X, y, 0.1, random_state=0)
+    scores = {}
+    for name, X_fit, y_fit in [("clean", X, y), ("dirty", X_dirty, y_dirty)]:
+        model = make_pipeline(
+            StandardScaler(),
+            MLPRegressor(hidden_layer_sizes=(128, 64), tol=1e-6, random_state=0),
+        )
+        # One BLAS thread: as fast here, and robust when other jobs share the CPU.
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X_fit, y_fit)
+        y_pred = model.predict(X_val)
+        scores[name] = (r2_score(y_val, y_pred), mean_squared_error(y_val, y_pred))
+    return scores
+
+
+def test_clean_infinite_regression_is_learnable(regression_fits):
+    r2, _ = regression_fits["clean"]
+    assert r2 >= 0.95
+
+
+def test_corrupted_regression_raises_validation_mse(regression_fits):
+    _, mse_clean = regression_fits["clean"]
+    _, mse_dirty = regression_fits["dirty"]
+    assert mse_dirty > 2 * mse_clean
