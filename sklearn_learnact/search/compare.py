@@ -21,6 +21,8 @@ import json
 import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +30,12 @@ from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, check_cv
+from sklearn.model_selection import (
+    KFold,
+    ParameterGrid,
+    StratifiedKFold,
+    check_cv,
+)
 from sklearn.utils import _safe_indexing, check_random_state
 
 from ..activations import is_learnable
@@ -145,47 +152,68 @@ def _splits(cv, X, y, classifier: bool, random_state) -> list:
     return list(check_cv(cv, y, classifier=classifier).split(X, y))
 
 
-def _grid_search(
-    estimator, X, y, activations, prefix, splits, scorer, param_grid, n_jobs, verbose
-) -> dict[str, dict]:
-    extra = {prefix + k: list(v) for k, v in (param_grid or {}).items()}
-    grid = [{f"{prefix}activation": [a], **extra} for a in activations]
-    search = GridSearchCV(
-        estimator,
-        grid,
-        scoring=scorer,
-        cv=splits,
-        n_jobs=n_jobs,
-        refit=False,
-        error_score="raise",
-        verbose=verbose,
-    )
-    search.fit(X, y)
-    res = pd.DataFrame(search.cv_results_)
-    out = {}
-    for activation in activations:
-        rows = res[res[f"param_{prefix}activation"] == activation]
-        best = rows.loc[rows["mean_test_score"].idxmax()]
-        params = {
-            k[len(prefix) :]: v
-            for k, v in best["params"].items()
-            if k != f"{prefix}activation"
-        }
-        out[activation] = {
-            "params": params,
-            "fold_scores": [best[f"split{i}_test_score"] for i in range(len(splits))],
-            "fit_time": best["mean_fit_time"],
-            "score_time": best["mean_score_time"],
-        }
-    return out
+def _run(tasks: list, n_jobs, desc: str, verbose: int) -> list:
+    """Run joblib tasks in parallel, with a progress bar when verbose."""
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(tasks), desc=desc, unit="fit")
+    return list(results)
 
 
-def _fit_score(estimator, X, y, train, test, scorer, corrupt) -> float:
+def _fit_score(estimator, X, y, train, test, scorer, corrupt=None):
+    """Fit on ``train`` (corrupted if asked), score on the clean ``test``."""
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     if corrupt is not None:
         X_train, y_train = corrupt(X_train, y_train)
+    start = perf_counter()
     est = clone(estimator).fit(X_train, y_train)
-    return float(scorer(est, _safe_indexing(X, test), _safe_indexing(y, test)))
+    fit_time, start = perf_counter() - start, perf_counter()
+    score = float(scorer(est, _safe_indexing(X, test), _safe_indexing(y, test)))
+    return score, fit_time, perf_counter() - start
+
+
+def _grid_search(
+    configured, X, y, names, splits, scorer, param_grid, n_jobs, verbose
+) -> dict[str, dict]:
+    """Every activation x ``param_grid`` candidate on every split (a grid search
+    with a progress bar); per activation, its best candidate."""
+    candidates = list(ParameterGrid(dict(param_grid or {})))
+    jobs = [
+        (name, c, fold)
+        for name in names
+        for c in range(len(candidates))
+        for fold in range(len(splits))
+    ]
+    out = _run(
+        [
+            delayed(_fit_score)(
+                configured(name, candidates[c]), X, y, *splits[fold], scorer
+            )
+            for name, c, fold in jobs
+        ],
+        n_jobs,
+        "grid search",
+        verbose,
+    )
+    cells: dict = {}
+    for (name, c, _), result in zip(jobs, out):
+        cells.setdefault((name, c), []).append(result)
+    results = {}
+    for name in names:
+        best = max(
+            range(len(candidates)),
+            key=lambda c: np.mean([r[0] for r in cells[name, c]]),
+        )
+        scores, fit_times, score_times = zip(*cells[name, best])
+        results[name] = {
+            "params": candidates[best],
+            "fold_scores": list(scores),
+            "fit_time": float(np.mean(fit_times)),
+            "score_time": float(np.mean(score_times)),
+        }
+    return results
 
 
 def _corrupter(classifier: bool, fraction: float, noise_std: float, seed: int):
@@ -271,8 +299,9 @@ def compare_activations(
         A scikit-learn scorer; None is the estimator's ``score`` (accuracy or
         R^2). Greater is better.
     search : {"grid", "optuna"}, default="grid"
-        ``"grid"`` runs one :class:`~sklearn.model_selection.GridSearchCV` over
-        the activations (crossed with ``param_grid``: the same grid for each).
+        ``"grid"`` fits every activation crossed with ``param_grid`` (the same
+        grid for each) on every split, as
+        :class:`~sklearn.model_selection.GridSearchCV` would.
         ``"optuna"`` gives each activation its own study of ``n_trials``
         trials over ``search_space`` (by default learning rate, width and
         weight decay), with pruning, see :mod:`sklearn_learnact.search.optuna`.
@@ -320,7 +349,7 @@ def compare_activations(
     return_details : bool, default=False
         Also return a :class:`Comparison`.
     verbose : int, default=0
-        Progress bars (Optuna trials) and scikit-learn's messages.
+        1 shows progress bars (fits, or Optuna trials).
 
     Returns
     -------
@@ -365,14 +394,18 @@ def compare_activations(
     if search == "optuna":
         from .optuna import open_storage
 
-        storage = open_storage(storage)  # fails before any training
+        open_storage(storage)  # fails before any training; workers open their own
     splits = _splits(cv, X, y, classifier, random_state)
     scorer = check_scoring(estimator, scoring)
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
+    def configured(name: str, params: Mapping[str, Any]) -> BaseEstimator:
+        params = {prefix + k: v for k, v in params.items()}
+        return clone(estimator).set_params(**{f"{prefix}activation": name}, **params)
+
     if search == "grid":
         results = _grid_search(
-            estimator, X, y, names, prefix, splits, scorer, param_grid, n_jobs, verbose
+            configured, X, y, names, splits, scorer, param_grid, n_jobs, verbose
         )
     else:
         from .optuna import tune_activation
@@ -396,30 +429,37 @@ def compare_activations(
         )
         results = dict(zip(names, summaries))
 
-    def configured(name: str) -> BaseEstimator:
-        params = {prefix + k: v for k, v in results[name]["params"].items()}
-        return clone(estimator).set_params(**{f"{prefix}activation": name}, **params)
-
     if corruption is not None:
         jobs = [(name, fold) for name in names for fold in range(len(splits))]
-        dirty = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_score)(
-                configured(name),
-                X,
-                y,
-                *splits[fold],
-                scorer,
-                _corrupter(classifier, corruption, noise_std, seed + fold),
-            )
-            for name, fold in jobs
+        dirty = _run(
+            [
+                delayed(_fit_score)(
+                    configured(name, results[name]["params"]),
+                    X,
+                    y,
+                    *splits[fold],
+                    scorer,
+                    _corrupter(classifier, corruption, noise_std, seed + fold),
+                )
+                for name, fold in jobs
+            ],
+            n_jobs,
+            "dirty training data",
+            verbose,
         )
-        for (name, _), score in zip(jobs, dirty):
+        for (name, _), (score, *_) in zip(jobs, dirty):
             results[name].setdefault("dirty_scores", []).append(score)
 
     estimators = {}
     if refit:
-        fitted = Parallel(n_jobs=n_jobs)(
-            delayed(clone(configured(name)).fit)(X, y) for name in names
+        fitted = _run(
+            [
+                delayed(configured(name, results[name]["params"]).fit)(X, y)
+                for name in names
+            ],
+            n_jobs,
+            "refit on all data",
+            verbose,
         )
         estimators = dict(zip(names, fitted))
 

@@ -63,10 +63,11 @@ def open_storage(storage: str | os.PathLike | None):
 
     Parameters
     ----------
-    storage : str, path-like or None
-        None for in-memory; a string containing ``"://"`` is an Optuna storage
-        URL (``sqlite:///file.db``, ``postgresql+psycopg2://...``); anything
-        else is the path of an Optuna journal file, created if missing.
+    storage : str, path-like, optuna.storages.BaseStorage or None
+        A storage object is returned as is; None means in memory; a string
+        containing ``"://"`` is an Optuna storage URL (``sqlite:///file.db``,
+        ``postgresql+psycopg2://...``); anything else is the path of an Optuna
+        journal file, created if missing.
 
     Returns
     -------
@@ -90,6 +91,8 @@ def open_storage(storage: str | os.PathLike | None):
     if storage is None:
         return None
     optuna = import_optuna()
+    if isinstance(storage, optuna.storages.BaseStorage):
+        return storage
     text = os.fspath(storage)
     try:
         if "://" in text:
