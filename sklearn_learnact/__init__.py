@@ -1,5 +1,6 @@
 """sklearn-learnact: learned activation functions as scikit-learn estimators."""
 
+from .compression import SplineActivationCompressor
 from .estimators import (
     LearnedActivationClassifier,
     LearnedActivationRegressor,
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LearnedActivationClassifier",
     "LearnedActivationRegressor",
+    "SplineActivationCompressor",
     "TrainingDivergedError",
     "__version__",
 ]

@@ -152,6 +152,17 @@ class Affine(LearnableActivation):
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"k0": self.k0.detach().cpu(), "k1": self.k1.detach().cpu()}
 
+    def madds_per_element(self, cost_of) -> float:
+        """Multiply-adds per element: one fused ``k0 + k1 * x``.
+
+        Parameters
+        ----------
+        cost_of : callable
+            Cost of a fixed registry activation, by name (unused here; every
+            ``madds_per_element`` takes it so that one cost table serves all).
+        """
+        return 1.0
+
 
 class PReLU(nn.PReLU, LearnableActivation):
     r"""Parametric ReLU, :class:`torch.nn.PReLU` with :meth:`learned_parameters`.
@@ -189,6 +200,10 @@ class PReLU(nn.PReLU, LearnableActivation):
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         w = self.weight.detach().cpu()
         return {"slope": w[0] if self.num_parameters == 1 else w}
+
+    def madds_per_element(self, cost_of) -> float:
+        """Multiply-adds per element: ``max(0, x) + a * min(0, x)``."""
+        return 2.0
 
 
 class Swish(LearnableActivation):
@@ -233,6 +248,10 @@ class Swish(LearnableActivation):
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"beta": self.beta.detach().cpu()}
+
+    def madds_per_element(self, cost_of) -> float:
+        """Multiply-adds per element: ``beta * x``, a sigmoid, one product."""
+        return cost_of("sigmoid") + 2.0
 
 
 class Mixture(LearnableActivation):
@@ -310,6 +329,10 @@ class Mixture(LearnableActivation):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}, basis={self.basis_names}"
+
+    def madds_per_element(self, cost_of) -> float:
+        """Multiply-adds per element: every basis function plus one madd each."""
+        return sum(cost_of(name) + 1.0 for name in self.basis_names)
 
 
 @functools.lru_cache(maxsize=64)
@@ -419,6 +442,11 @@ class Rational(LearnableActivation):
             f"init={self.init!r}"
         )
 
+    def madds_per_element(self, cost_of) -> float:
+        """Multiply-adds per element: two Horner loops, ``|.|``, ``1 +``, divide."""
+        m, n = self.degrees
+        return float(m + n + 3)
+
 
 class Spline(LearnableActivation):
     r"""Learnable cubic spline on a fixed uniform grid.
@@ -496,6 +524,10 @@ class Spline(LearnableActivation):
             f"num_parameters={self.num_parameters}, n_knots={self.n_knots}, "
             f"bound={self.bound}, init={self.init!r}"
         )
+
+    def madds_per_element(self, cost_of) -> float:
+        """Multiply-adds per element: grid index, Hermite basis, four terms, tails."""
+        return 24.0
 
 
 class Subnet(LearnableActivation):
@@ -590,3 +622,7 @@ class Subnet(LearnableActivation):
             f"hidden_size={self.hidden_size}, "
             f"hidden_activation={self.hidden_activation!r}, init={self.init!r}"
         )
+
+    def madds_per_element(self, cost_of) -> float:
+        """Multiply-adds per element: h times (w1 x + b1, phi, w2), plus b2."""
+        return self.hidden_size * (2.0 + cost_of(self.hidden_activation)) + 1.0

@@ -1,0 +1,327 @@
+"""SplineActivationCompressor: every learnable kind, errors, pickling, MNIST."""
+
+import gzip
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_learnact import (
+    LearnedActivationClassifier,
+    LearnedActivationRegressor,
+    SplineActivationCompressor,
+)
+from sklearn_learnact.activations import (
+    Mixture,
+    Rational,
+    Subnet,
+    available_activations,
+)
+from sklearn_learnact.compression import (
+    FIXED_MADDS,
+    SplineActivation,
+    SymbolicActivation,
+    activation_madds,
+    plot_compression,
+)
+
+LEARNABLE = available_activations("learnable")
+REPORT_COLUMNS = [
+    "layer",
+    "kind",
+    "channels",
+    "range_low",
+    "range_high",
+    "n_knots",
+    "degree",
+    "max_error",
+    "rms_error",
+    "params_before",
+    "params_after",
+    "madds_before",
+    "madds_after",
+    "symbolic",
+    "symbolic_r2",
+    "replaced_by",
+]
+
+
+def _fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+def _clf(activation, per_neuron=False, **kw):
+    params = {"per_neuron": True} if per_neuron else None
+    kw = {"max_iter": 5, "learning_rate_init": 1e-2, "random_state": 0, **kw}
+    return LearnedActivationClassifier(
+        (8, 6), activation, activation_params=params, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted_mlp(tiny_classification):
+    X, y = tiny_classification
+    return _fit(_clf("mlp"), X, y)
+
+
+@pytest.mark.parametrize("degree", [1, 3])
+@pytest.mark.parametrize(
+    "kind, per_neuron",
+    [(k, False) for k in LEARNABLE] + [(k, True) for k in ("prelu", "rational")],
+)
+def test_every_learnable_kind_compressed_within_tol(
+    tiny_classification, kind, per_neuron, degree
+):
+    X, y = tiny_classification
+    clf = _fit(_clf(kind, per_neuron), X, y)
+    tol = 2e-3
+    comp = SplineActivationCompressor(clf, degree=degree, tol=tol).fit(X)
+    report = comp.report_
+    assert report.columns.tolist() == REPORT_COLUMNS
+    assert report["layer"].tolist() == [1, 2]
+    assert (report["kind"] == kind).all()
+    assert (report["max_error"] < tol).all()
+    assert comp.max_abs_error_ == report["max_error"].max()
+    assert (report["channels"] == ([8, 6] if per_neuron else [1, 1])).all()
+    acts = comp.compressed_estimator_.activations_
+    assert all(isinstance(a, SplineActivation) for a in acts)
+    assert all(a.degree == degree for a in acts)
+    # the user's estimator is untouched
+    assert comp.estimator_ is clf
+    assert not any(isinstance(a, SplineActivation) for a in clf.activations_)
+    proba = comp.predict_proba(X)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=0.02)
+
+
+def test_spline_matches_activation_on_recorded_values(tiny_classification):
+    X, y = tiny_classification
+    clf = _fit(_clf("rational"), X, y)
+    comp = SplineActivationCompressor(clf, tol=1e-4).fit(X)
+    module = clf.net_.module_
+    x = module.hidden[0](torch.as_tensor(X)).detach()
+    lo, hi = comp.report_.loc[0, ["range_low", "range_high"]]
+    x = x[(x >= lo) & (x <= hi)]
+    with torch.no_grad():
+        diff = comp.compressed_estimator_.activations_[0](x) - module.activations[0](x)
+    assert diff.abs().max() < 1e-4
+
+
+def test_linear_extrapolation_with_end_slopes():
+    # tanh on [-1, 1]: beyond it, straight lines with slopes 1 - tanh(1)^2
+    act = torch.nn.Tanh()
+    from sklearn_learnact.compression import _spline_for
+
+    lo, hi = np.array([-1.0]), np.array([1.0])
+    spline, err = _spline_for(act, lo, hi, 64, 1)
+    assert err < 1e-3
+    slope = 1 - np.tanh(1.0) ** 2
+    y = spline(torch.tensor([1.0, 3.0, 11.0, -1.0, -11.0])).double().numpy()
+    np.testing.assert_allclose(y[2] - y[1], 8 * slope, rtol=1e-4)
+    np.testing.assert_allclose(y[1] - y[0], 2 * slope, rtol=1e-4)
+    np.testing.assert_allclose(y[3] - y[4], 10 * slope, rtol=1e-4)
+
+
+def test_spline_activation_per_channel_follows_to_and_state_dict():
+    lo, step = torch.tensor([-1.0, -2.0]), torch.tensor([1.0, 2.0])
+    table = torch.zeros(2, 2, 3)
+    table[1, 0] = 1.0  # channel 0: y = x
+    table[0, 1] = 5.0  # channel 1: y = 5
+    act = SplineActivation(lo, step, table).to(torch.float64)
+    x = torch.tensor([[3.0, 3.0], [-7.0, -7.0]], dtype=torch.float64)
+    assert act(x).tolist() == [[3.0, 5.0], [-7.0, 5.0]]
+    assert set(act.state_dict()) == {"scale", "shift", "table", "offset"}
+    with pytest.raises(ValueError, match="2 channels"):
+        act(torch.zeros(3, 4, dtype=torch.float64))
+    assert list(act.parameters()) == []
+
+
+def test_relu_subnet_is_piecewise_linear_and_compressed_closely():
+    act = Subnet(hidden_size=16).requires_grad_(False)
+    from sklearn_learnact.compression import _search_knots
+
+    lo, hi = np.array([-3.0]), np.array([3.0])
+    n_knots, spline, err = _search_knots(act, lo, hi, 1, 1e-3, 4096)
+    assert err < 1e-3
+    x = torch.linspace(-10, 10, 20001)
+    assert (spline(x) - act(x)).abs().max() < 1e-3  # tails too: it is relu
+    with pytest.warns(UserWarning, match="above tol"):
+        _search_knots(act, lo, hi, 1, 1e-5, 64)
+
+
+def test_fixed_activations_untouched_and_costed(tiny_classification):
+    X, y = tiny_classification
+    assert set(FIXED_MADDS) == set(available_activations("fixed"))
+    clf = _fit(
+        LearnedActivationClassifier(
+            (8,), "relu", architecture="mlp", max_iter=2, random_state=0
+        ),
+        X,
+        y,
+    )
+    with pytest.raises(ValueError, match="'relu' is fixed"):
+        SplineActivationCompressor(clf).fit(X)
+    assert activation_madds(torch.nn.ReLU()) == FIXED_MADDS["relu"]
+    assert activation_madds(Subnet(hidden_size=16)) == 16 * 3 + 1
+
+
+def test_unfitted_estimator_without_y_is_a_clear_error(tiny_classification):
+    X, y = tiny_classification
+    with pytest.raises(NotFittedError, match="pass y so that it can be fitted"):
+        SplineActivationCompressor(_clf("mlp")).fit(X)
+    with pytest.raises(TypeError, match="compresses LearnedActivationClassifier"):
+        SplineActivationCompressor(LogisticRegression()).fit(X, y)
+    with pytest.raises(NotFittedError):
+        SplineActivationCompressor(_clf("mlp")).predict(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"degree": 2}, "degree"),
+        ({"tol": 0}, "tol"),
+        ({"n_knots": 1}, "n_knots"),
+        ({"quantiles": (0.9, 0.1)}, "quantiles"),
+        ({"max_knots": 1}, "max_knots"),
+    ],
+)
+def test_bad_parameters(fitted_mlp, tiny_classification, params, match):
+    X, _ = tiny_classification
+    with pytest.raises(ValueError, match=match):
+        SplineActivationCompressor(fitted_mlp, **params).fit(X)
+
+
+def test_unfitted_estimator_is_fitted_on_X_y(tiny_classification):
+    X, y = tiny_classification
+    clf = _clf("swish")
+    comp = SplineActivationCompressor(clf, n_knots=40).fit(X, y)
+    assert not hasattr(clf, "net_")
+    assert comp.estimator_ is not clf
+    assert (comp.report_["n_knots"] == 40).all()
+    assert comp.classes_.tolist() == [0, 1, 2]
+    assert comp.n_features_in_ == X.shape[1]
+    result = comp.evaluate(X, y)
+    assert result["metric"] == "accuracy"
+    assert result["agreement"] == 1.0
+    assert result["score_after"] == comp.score(X, y)
+
+
+def test_pickle_and_clone(fitted_mlp, tiny_classification):
+    X, _ = tiny_classification
+    comp = SplineActivationCompressor(fitted_mlp, degree=3, tol=1e-2).fit(X)
+    restored = pickle.loads(pickle.dumps(comp.compressed_estimator_))
+    np.testing.assert_array_equal(restored.predict(X), comp.predict(X))
+    np.testing.assert_allclose(restored.predict_proba(X), comp.predict_proba(X))
+    whole = pickle.loads(pickle.dumps(comp))
+    np.testing.assert_array_equal(whole.predict(X), comp.predict(X))
+    cloned = clone(comp)
+    assert cloned.get_params()["degree"] == 3
+    assert not hasattr(cloned, "report_")
+    assert cloned.estimator is not fitted_mlp
+
+
+def test_regressor_and_no_predict_proba(tiny_regression):
+    X, y = tiny_regression
+    reg = _fit(
+        LearnedActivationRegressor((8,), "mixture", max_iter=5, random_state=0), X, y
+    )
+    comp = SplineActivationCompressor(reg).fit(X)
+    assert not hasattr(comp, "predict_proba")
+    result = comp.evaluate(X, y)
+    assert result["metric"] == "r2"
+    assert result["agreement"] > 0.999
+    assert comp.score(X, y) == pytest.approx(result["score_after"])
+
+
+def _symbolic_fit(act, lo=-3.0, hi=3.0, tol=1e-3):
+    """Compress one activation module on its own, symbolic on."""
+    comp = SplineActivationCompressor(None, symbolic=True, tol=tol)
+    values = np.linspace(lo, hi, 5001)[:, None]
+    return comp._compress_one(act.requires_grad_(False), values)
+
+
+def test_symbolic_finds_tanh_for_a_tanh_rational():
+    act = Rational(init="tanh")
+    new, row, _ = _symbolic_fit(act, tol=2e-2)
+    assert row["symbolic"] == "tanh"
+    assert row["symbolic_r2"] > 0.999
+    assert isinstance(new, SymbolicActivation)
+    assert row["replaced_by"] == "symbolic:tanh"
+    assert row["max_error"] < 2e-2
+
+
+def test_symbolic_finds_relu_for_a_relu_mixture():
+    act = Mixture(basis=("relu", "tanh", "sin"))
+    with torch.no_grad():
+        act.weight.copy_(torch.tensor([20.0, -20.0, -20.0]))  # P_relu ~ 1
+    new, row, _ = _symbolic_fit(act)
+    assert row["symbolic"] == "relu"
+    assert row["replaced_by"] == "symbolic:relu"
+    x = torch.linspace(-5, 5, 101)
+    assert (new(x) - act(x)).abs().max() < 1e-3
+
+
+def test_symbolic_not_used_above_tol():
+    act = Subnet(hidden_size=4, init="sin")  # a bumpy piecewise-linear curve
+    _, row, _ = _symbolic_fit(act, tol=1e-6)
+    assert row["replaced_by"] == "spline"
+    assert row["symbolic"] in available_activations("fixed")
+
+
+def test_plot_compression(fitted_mlp, tiny_classification):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    X, _ = tiny_classification
+    comp = SplineActivationCompressor(fitted_mlp, tol=1e-2).fit(X)
+    fig = plot_compression(comp)
+    assert len(fig.axes) == 4  # two panels, each with a histogram twin
+    assert "layer 1" in fig.axes[0].get_title()
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["learned", "spline", "recorded range"]
+    matplotlib.pyplot.close(fig)
+
+
+def _load_mnist(folder):
+    def images(name):
+        with gzip.open(folder / name) as f:
+            data = np.frombuffer(f.read(), np.uint8, offset=16)
+        return (data.reshape(-1, 784) / np.float32(255.0)).astype(np.float32)
+
+    def labels(name):
+        with gzip.open(folder / name) as f:
+            return np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+
+    return (
+        images("train-images-idx3-ubyte.gz"),
+        labels("train-labels-idx1-ubyte.gz"),
+        images("t10k-images-idx3-ubyte.gz"),
+        labels("t10k-labels-idx1-ubyte.gz"),
+    )
+
+
+@pytest.mark.slow
+def test_mnist_mlp_activation_compressed_keeps_accuracy(shared_data):
+    X, y, X_test, y_test = _load_mnist(shared_data / "mnist")
+    clf = LearnedActivationClassifier(
+        (128, 64),
+        "mlp",
+        batch_size=128,
+        max_iter=3,
+        learning_rate_init=1e-3,
+        device="cpu",
+        random_state=0,
+    )
+    _fit(clf, X, y)
+    comp = SplineActivationCompressor(clf).fit(X)
+    result = comp.evaluate(X_test, y_test)
+    print(result, comp.report_.to_string(), sep="\n")
+    assert result["score_before"] > 0.95
+    assert abs(result["score_after"] - result["score_before"]) <= 0.002
+    assert result["agreement"] >= 0.995
+    assert (comp.report_["max_error"] < comp.tol).all()
