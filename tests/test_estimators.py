@@ -423,3 +423,21 @@ def test_diverging_training_names_the_epoch(tiny_regression):
     with pytest.raises(TrainingDivergedError, match=r"epoch \d+.*Lower the learning"):
         reg.fit(X * 1e18, y * 1e18)
     assert not hasattr(reg, "net_")  # nothing half-fitted left behind
+
+
+def test_fit_callbacks_run_and_are_not_parameters(tiny_classification):
+    from skorch.callbacks import Callback
+
+    class Count(Callback):
+        epochs = 0
+
+        def on_epoch_end(self, net, **kwargs):
+            Count.epochs += 1
+
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(**FAST)
+    clf.fit(X, y, callbacks=[("count", Count())])
+    assert Count.epochs == 3
+    assert "callbacks" not in clf.get_params()
+    clone(clf).fit(X, y)  # a clone runs without them
+    assert Count.epochs == 3

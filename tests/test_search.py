@@ -24,7 +24,6 @@ from sklearn_learnact.search import (
     corrected_ttest,
     parse_activations,
 )
-from sklearn_learnact.search._estimator import with_callbacks
 from sklearn_learnact.search.optuna import _OptunaPruning, tune_activation
 
 optuna = pytest.importorskip("optuna")
@@ -215,16 +214,13 @@ class _AlwaysPrune(optuna.pruners.BasePruner):
 
 def test_pruning_stops_training_at_the_first_epoch(tiny_classification):
     X, y = tiny_classification
-    est = with_callbacks(LearnedActivationClassifier(**TINY), [])
-    assert est.fit(X, y).n_iter_ == 3  # the hook alone changes nothing
+    est = LearnedActivationClassifier(**TINY)
+    assert est.fit(X, y, callbacks=[]).n_iter_ == 3  # the hook alone changes nothing
     study = optuna.create_study(direction="maximize", pruner=_AlwaysPrune())
     trial = study.ask()
-    pruned = with_callbacks(
-        LearnedActivationClassifier(**TINY, early_stopping=True),
-        [("pruning", _OptunaPruning(trial, 0))],
-    )
+    pruned = LearnedActivationClassifier(**TINY, early_stopping=True)
     with pytest.raises(optuna.TrialPruned):
-        pruned.fit(X, y)
+        pruned.fit(X, y, callbacks=[("pruning", _OptunaPruning(trial, 0))])
     assert list(trial.storage.get_trial(trial._trial_id).intermediate_values) == [0]
     with pytest.raises(RuntimeError, match="no trial completed"):
         tune_activation(

@@ -276,7 +276,7 @@ class LearnedActivationMixin(BaseEstimator):
             **{f"module__{k}": v for k, v in common.items()},
         }
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, callbacks=None):
         """Train the network on ``(X, y)``.
 
         Parameters
@@ -287,6 +287,10 @@ class LearnedActivationMixin(BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), optional
             Per-sample weights of the training loss.
+        callbacks : list of (str, skorch.callbacks.Callback), optional
+            Extra skorch callbacks for this fit only (e.g. Optuna pruning), run
+            after the estimator's own. They are not parameters of the
+            estimator: ``clone`` and ``get_params`` do not see them.
 
         Returns
         -------
@@ -309,7 +313,9 @@ class LearnedActivationMixin(BaseEstimator):
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
-            net, cycles = self._train(splits, module_params, batch_size, device)
+            net, cycles = self._train(
+                splits, module_params, batch_size, device, callbacks or []
+            )
         for name, value in target_attrs.items():
             setattr(self, name, value)
         self.net_ = net
@@ -354,7 +360,7 @@ class LearnedActivationMixin(BaseEstimator):
             )
         return Splits(data(np.sort(train)), data(np.sort(valid)))
 
-    def _callbacks(self, total_epochs: int, validate: bool) -> list:
+    def _callbacks(self, total_epochs: int, validate: bool, extra: list) -> list:
         callbacks = []
         if validate:
             callbacks.append(("valid_score", ValidScore(self._score_kind)))
@@ -376,9 +382,9 @@ class LearnedActivationMixin(BaseEstimator):
                 ),
             )
         )
-        return callbacks
+        return callbacks + list(extra)
 
-    def _train(self, splits, module_params, batch_size, device):
+    def _train(self, splits, module_params, batch_size, device, extra_callbacks):
         plan = self._cycle_plan()
         alternating = self.schedule == "alternating"
         act_lr = self.activation_lr
@@ -401,7 +407,9 @@ class LearnedActivationMixin(BaseEstimator):
             iterator_valid__batch_size=_PREDICT_BATCH[self.architecture],
             train_split=None,
             callbacks=self._callbacks(
-                sum(e for e, _ in plan), validate=splits.valid is not None
+                sum(e for e, _ in plan),
+                validate=splits.valid is not None,
+                extra=extra_callbacks,
             ),
             device=device,
             verbose=int(self.verbose >= 2),

@@ -1,13 +1,11 @@
-"""Find the learned-activation estimator inside a pipeline, and hook into its fit."""
+"""Find the learned-activation estimator inside a pipeline."""
 
-from functools import cache
-
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from ..estimators._base import LearnedActivationMixin
 
-__all__ = ["learnact_step", "with_callbacks"]
+__all__ = ["learnact_step"]
 
 
 def learnact_step(estimator: BaseEstimator) -> tuple[str, LearnedActivationMixin]:
@@ -28,30 +26,3 @@ def learnact_step(estimator: BaseEstimator) -> tuple[str, LearnedActivationMixin
         "LearnedActivationRegressor or a Pipeline ending in one, got "
         f"{type(estimator).__name__}."
     )
-
-
-@cache
-def _hooked(cls: type) -> type:
-    """``cls`` whose skorch net also gets the callbacks in ``_extra_callbacks``."""
-
-    def _callbacks(self, total_epochs: int, validate: bool) -> list:
-        return [*cls._callbacks(self, total_epochs, validate), *self._extra_callbacks]
-
-    return type(cls.__name__, (cls,), {"_callbacks": _callbacks})
-
-
-def with_callbacks(estimator: BaseEstimator, callbacks: list) -> BaseEstimator:
-    """An unfitted clone of ``estimator`` whose net also runs ``callbacks``.
-
-    ``callbacks`` are ``(name, skorch.callbacks.Callback)`` pairs, added after
-    the estimator's own. The estimators take no callbacks parameter, so the
-    learned-activation step is replaced by an instance of a private subclass
-    that appends them; the clone is meant to be fitted in this process only
-    (it does not pickle).
-    """
-    prefix, inner = learnact_step(estimator)
-    hooked = _hooked(type(inner))(**inner.get_params(deep=False))
-    hooked._extra_callbacks = list(callbacks)
-    if not prefix:
-        return hooked
-    return clone(estimator).set_params(**{prefix[:-2]: hooked})

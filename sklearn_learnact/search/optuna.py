@@ -32,7 +32,7 @@ from sklearn.utils import _safe_indexing
 from skorch.callbacks import Callback
 
 from ..estimators import TrainingDivergedError
-from ._estimator import learnact_step, with_callbacks
+from ._estimator import learnact_step
 
 __all__ = ["default_search_space", "import_optuna", "open_storage"]
 
@@ -251,11 +251,14 @@ def tune_activation(
         est = clone(base).set_params(**{prefix + k: v for k, v in params.items()})
         scores, fit_times, score_times = [], [], []
         for fold, (train, test) in enumerate(splits):
-            fold_est = with_callbacks(
-                est, [("optuna_pruning", _OptunaPruning(trial, fold * stride))]
-            )
+            fold_est = clone(est)
+            pruning = [("optuna_pruning", _OptunaPruning(trial, fold * stride))]
             start = perf_counter()
-            fold_est.fit(_safe_indexing(X, train), _safe_indexing(y, train))
+            fold_est.fit(
+                _safe_indexing(X, train),
+                _safe_indexing(y, train),
+                **{prefix + "callbacks": pruning},
+            )
             fit_times.append(perf_counter() - start)
             start = perf_counter()
             scores.append(
