@@ -14,6 +14,7 @@ with dim 1 of the input ``x`` of shape ``(N, C, *)``; layer-wide parameters
 have none.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 
 import torch
@@ -218,59 +219,75 @@ def _hermite_table(values: torch.Tensor) -> torch.Tensor:
     return torch.stack([y0, d0, c2, c3], dim=-1).reshape(-1, 4)
 
 
+@functools.lru_cache(maxsize=32)
+def _hermite_matrix(
+    n_knots: int, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    """The linear map from knot values to cubic coefficients, (K, 4 * (K - 1)).
+
+    ``values @ H`` holds coefficient ``j`` of interval ``r`` at ``j * (K - 1) + r``
+    (the table of :func:`_hermite_table`, transposed and flattened). Built once
+    per grid size, dtype and device.
+    """
+    eye = torch.eye(n_knots, dtype=torch.float64)
+    table = _hermite_table(eye).view(n_knots, n_knots - 1, 4)
+    return table.transpose(1, 2).reshape(n_knots, -1).to(dtype=dtype, device=device)
+
+
 class _Spline(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, table, n_knots, lo, step):
-        # table: (C * (K - 1), 4) cubic coefficients per interval
+    def forward(ctx, x, values, lo, step):
+        # values: (K,) or (C, K); table: (4, C * (K - 1)), coefficient j on row j
+        n_knots = values.shape[-1]
+        hermite = _hermite_matrix(n_knots, values.dtype, values.device)
+        n_ch = values.shape[0] if values.dim() == 2 else 1
+        table = (values @ hermite).view(n_ch, 4, n_knots - 1)
+        table = table.transpose(0, 1).reshape(4, -1)
         u = (x - lo).div_(step)
         uc = u.clamp(0.0, n_knots - 1.0)
         idx = uc.floor().clamp_(max=n_knots - 2)
         t = uc - idx
         beyond = u.sub_(uc)  # < 0 left of the grid, > 0 right of it, 0 inside
         idx = idx.long()
-        if table.shape[0] > n_knots - 1:  # per channel: offset into the flat table
-            n_ch = table.shape[0] // (n_knots - 1)
+        if n_ch > 1:  # per channel: offset into the flat table
             shape = [1, n_ch] + [1] * (x.dim() - 2)
             offset = torch.arange(n_ch, device=x.device).view(shape) * (n_knots - 1)
-            idx = idx + offset
-        c = table.index_select(0, idx.reshape(-1)).view(*x.shape, 4)
-        c0, c1, c2, c3 = c.unbind(-1)
+            idx = idx.add_(offset)
+        idx = idx.view(-1)
+        c0, c1, c2, c3 = table.index_select(1, idx).view(4, *x.shape)
         slope = torch.addcmul(c2, c3, t, value=1.5).mul_(t).mul_(2.0).add_(c1)
         out = torch.addcmul(c2, c3, t).mul_(t).add_(c1).mul_(t).add_(c0)
         # linear continuation: at the clamped end, slope is the end tangent
         out.addcmul_(beyond, slope)
         ctx.step = step
-        ctx.n_rows = table.shape[0]
-        ctx.save_for_backward(idx, t, beyond, slope)
+        ctx.shape = (n_ch, 4, n_knots - 1)
+        ctx.values_shape = values.shape
+        ctx.save_for_backward(idx, t, beyond, slope, hermite)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        idx, t, beyond, slope = ctx.saved_tensors
-        grad_x = grad_table = None
+        idx, t, beyond, slope, hermite = ctx.saved_tensors
+        grad_x = grad_values = None
         if ctx.needs_input_grad[0]:
-            grad_x = grad * slope / ctx.step
+            grad_x = torch.mul(grad, slope).div_(ctx.step)
         if ctx.needs_input_grad[1]:
             # d out / d (c0, c1, c2, c3) = t**k + beyond * k t**(k - 1), (4, *x.shape)
-            t2 = t * t
-            basis = torch.stack(
-                [
-                    grad,
-                    (t + beyond).mul_(grad),
-                    torch.add(t, beyond, alpha=2.0).mul_(t).mul_(grad),
-                    torch.add(t, beyond, alpha=3.0).mul_(t2).mul_(grad),
-                ]
+            basis = torch.empty((4, *grad.shape), dtype=grad.dtype, device=grad.device)
+            basis[0].copy_(grad)
+            torch.add(t, beyond, out=basis[1]).mul_(grad)
+            torch.add(t, beyond, alpha=2.0, out=basis[2]).mul_(t).mul_(grad)
+            torch.add(t, beyond, alpha=3.0, out=basis[3]).mul_(t).mul_(t).mul_(grad)
+            # one scatter into the (4, C * (K - 1)) table, then back to the knots
+            n_ch, _, n_int = ctx.shape
+            grad_table = torch.zeros(
+                (4, n_ch * n_int), dtype=grad.dtype, device=grad.device
+            ).index_add_(1, idx, basis.view(4, -1))
+            grad_table = grad_table.view(4, n_ch, n_int).transpose(0, 1)
+            grad_values = (grad_table.reshape(n_ch, -1) @ hermite.t()).view(
+                ctx.values_shape
             )
-            # one scatter: column k of row r lands at k * n_rows + r
-            cols = torch.arange(4, device=idx.device) * ctx.n_rows
-            where = (idx.reshape(1, -1) + cols.view(4, 1)).reshape(-1)
-            grad_table = (
-                torch.zeros(4 * ctx.n_rows, dtype=grad.dtype, device=grad.device)
-                .index_add_(0, where, basis.reshape(-1))
-                .view(4, ctx.n_rows)
-                .t()
-            )
-        return grad_x, grad_table, None, None, None
+        return grad_x, grad_values, None, None
 
 
 def spline_hermite(
@@ -284,7 +301,7 @@ def spline_hermite(
     continues along its end tangents. The interval is found by arithmetic
     (``floor((x - lo) / step)``), its cubic coefficients by one gather.
     """
-    return _Spline.apply(x, _hermite_table(values), values.shape[-1], lo, step)
+    return _Spline.apply(x, values, lo, step)
 
 
 # -- subnetwork --------------------------------------------------------------
