@@ -77,50 +77,75 @@ _DERIVATIVES: dict[type, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] =
 }
 
 
+def _normalised(weight: torch.Tensor) -> torch.Tensor:
+    """Mixture coefficients ``P = w / sum(w)``, ``w = softplus(weight)``."""
+    w = nn.functional.softplus(weight)
+    return w / w.sum(dim=-1, keepdim=True)
+
+
 class _Mixture(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, p, basis, derivatives):
-        # p: (k,) or (C, k); values: (k, *x.shape)
+    def forward(ctx, x, weight, basis, derivatives):
+        # weight: (k,) or (C, k) raw weights; values: (k, *x.shape)
+        w = nn.functional.softplus(weight)
+        total = w.sum(dim=-1, keepdim=True)
+        p = w / total
         values = torch.stack([f(x) for f in basis])
-        cols = _columns(p, x)
-        out = cols[0] * values[0]
-        for p_i, f_i in zip(cols[1:], values[1:]):
-            out.addcmul_(p_i, f_i)
+        if weight.dim() == 1:  # layer-wide: plain numbers, no 0-d tensor views
+            cols = p.tolist()
+            out = torch.mul(values[0], cols[0])
+            for p_i, f_i in zip(cols[1:], values[1:]):
+                out.add_(f_i, alpha=p_i)
+        else:
+            cols = p.t().reshape(p.shape[1], p.shape[0], *([1] * (x.dim() - 2)))
+            out = torch.mul(values[0], cols[0])
+            for p_i, f_i in zip(cols[1:], values[1:]):
+                out.addcmul_(p_i, f_i)
         ctx.derivatives = derivatives
-        ctx.save_for_backward(x, p, values)
+        ctx.cols = cols
+        ctx.save_for_backward(x, values, p, total, torch.sigmoid(weight))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, p, values = ctx.saved_tensors
-        grad_x = grad_p = None
+        x, values, p, total, dw = ctx.saved_tensors
+        grad_x = grad_weight = None
         if ctx.needs_input_grad[0]:
-            cols = _columns(p, x)
+            layer_wide = p.dim() == 1
             slope = None
-            for p_i, f_i, df in zip(cols, values, ctx.derivatives):
+            for p_i, f_i, df in zip(ctx.cols, values, ctx.derivatives):
                 term = df(x, f_i)
-                slope = term.mul_(p_i) if slope is None else slope.addcmul_(p_i, term)
-            grad_x = grad * slope
+                if slope is None:
+                    slope = term.mul_(p_i)
+                elif layer_wide:
+                    slope.add_(term, alpha=p_i)
+                else:
+                    slope.addcmul_(p_i, term)
+            grad_x = slope.mul_(grad)
         if ctx.needs_input_grad[1]:
-            per_channel = p.dim() == 2
-            grad_p = _weighted_sums(values, grad.unsqueeze(0), per_channel)
+            # d out / d P, then through P = w / sum(w) and w = softplus(weight)
+            grad_p = _weighted_sums(values, grad.unsqueeze(0), p.dim() == 2)
             grad_p = grad_p.squeeze(-1)
-        return grad_x, grad_p, None, None
+            grad_w = grad_p - (grad_p * p).sum(dim=-1, keepdim=True)
+            grad_weight = grad_w.div_(total).mul_(dw)
+        return grad_x, grad_weight, None, None
 
 
 def mixture(
-    x: torch.Tensor, p: torch.Tensor, basis: Sequence[nn.Module]
+    x: torch.Tensor, weight: torch.Tensor, basis: Sequence[nn.Module]
 ) -> torch.Tensor:
-    """``sum_i p[..., i] * basis[i](x)``, the mixture weights already normalised.
+    """``sum_i P[..., i] * basis[i](x)``, ``P`` the normalised softplus of ``weight``.
 
-    ``p`` has shape (k,) (layer-wide) or (C, k) (per channel). Basis functions
-    of known derivative (ReLU, tanh, sigmoid, sin, identity) share one fused
-    node; any other basis goes through autograd.
+    ``weight`` holds the raw mixture weights, shape (k,) (layer-wide) or (C, k)
+    (per channel); ``P = w / sum(w)`` with ``w = softplus(weight)``. Basis
+    functions of known derivative (ReLU, tanh, sigmoid, sin, identity) share one
+    fused node, the normalisation included; any other basis goes through
+    autograd.
     """
     derivatives = [_DERIVATIVES.get(type(f)) for f in basis]
     if all(d is not None for d in derivatives):
-        return _Mixture.apply(x, p, basis, derivatives)
-    cols = _columns(p, x)
+        return _Mixture.apply(x, weight, basis, derivatives)
+    cols = _columns(_normalised(weight), x)
     out = cols[0] * basis[0](x)
     for p_i, f_i in zip(cols[1:], basis[1:]):
         out = torch.addcmul(out, p_i, f_i(x))
