@@ -154,13 +154,22 @@ def mixture(
 
 # -- rational ----------------------------------------------------------------
 def _horner(coefs: Sequence[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """``sum_k coefs[k] * x**k`` by Horner's scheme, as a new tensor."""
+    """``sum_k coefs[k] * x**k`` by Horner's scheme, as a new tensor.
+
+    One fused ``c + out * x`` per degree, written over ``out``.
+    """
     if len(coefs) == 1:
         return torch.zeros_like(x).add_(coefs[0])
     out = torch.addcmul(coefs[-2], coefs[-1], x)
     for c in reversed(coefs[:-2]):
-        out.mul_(x).add_(c)
+        torch.addcmul(c, out, x, out=out)
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _ramp(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``[1, 2, ..., n]``, the factors that differentiate polynomial coefficients."""
+    return torch.arange(1, n + 1, dtype=dtype, device=device)
 
 
 def _powers(x: torch.Tensor, n: int) -> torch.Tensor:
@@ -193,8 +202,8 @@ class _Rational(torch.autograd.Function):
         grad_x = grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             # P'(x) and (x Q'(x))' from the differentiated coefficients
-            da = a[..., 1:] * torch.arange(1, m + 1, dtype=a.dtype, device=a.device)
-            db = b * torch.arange(1, n + 1, dtype=b.dtype, device=b.device)
+            da = a[..., 1:] * _ramp(m, a.dtype, a.device)
+            db = b * _ramp(n, b.dtype, b.device)
             grad_x = _horner(_columns(da, x), x).mul_(grad_num)
             grad_x.addcmul_(_horner(_columns(db, x), x), grad_q)
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
