@@ -342,28 +342,32 @@ def spline_hermite(
 class _ReluSubnet(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w1, b1, w2, b2):
-        flat = x.reshape(-1, 1)
-        hidden = torch.addcmul(b1, flat, w1).relu_()  # (M, h)
-        out = torch.addmv(b2, hidden, w2)  # (M,)
-        ctx.save_for_backward(flat, hidden, w1, w2)
+        flat = x.reshape(-1)
+        # (h, M): 1.0 where the unit is on (w1 x + b1 > 0), else 0.0
+        active = torch.outer(w1, flat).add_(b1.unsqueeze(1)).gt_(0.0)
+        # the net is linear where the active set is fixed: slope and intercept
+        # sum_j active_j w2_j (w1_j, b1_j), both in one pass, (2, M)
+        line = torch.stack([w1 * w2, b1 * w2]) @ active
+        slope = line[0]
+        out = torch.addcmul(line[1], slope, flat).add_(b2)
+        ctx.save_for_backward(flat, active, slope, w1, b1, w2)
         return out.view(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        flat, hidden, w1, w2 = ctx.saved_tensors
+        flat, active, slope, w1, b1, w2 = ctx.saved_tensors
         g = grad.reshape(-1)
         need = ctx.needs_input_grad
         grad_x = grad_w1 = grad_b1 = grad_w2 = grad_b2 = None
-        active = hidden.sign()  # (M, h), 1 where the unit is on, else 0
         if need[0]:
-            grad_x = (active @ (w1 * w2)).mul_(g).view(grad.shape)
-        if need[1] or need[2]:
-            # (h, 2): sum over the active elements of grad and of grad * x
-            sums = torch.stack([g, g * flat[:, 0]]) @ active  # (2, h)
-            grad_b1 = w2 * sums[0] if need[2] else None
-            grad_w1 = w2 * sums[1] if need[1] else None
-        if need[3]:
-            grad_w2 = g @ hidden
+            grad_x = (g * slope).view(grad.shape)
+        if need[1] or need[2] or need[3]:
+            # (2, h): sums over the active elements of grad and of grad * x
+            s0, s1 = torch.stack([g, g * flat]) @ active.t()
+            grad_w1 = w2 * s1 if need[1] else None
+            grad_b1 = w2 * s0 if need[2] else None
+            # sum grad * relu(w1 x + b1) = w1 * s1 + b1 * s0
+            grad_w2 = torch.addcmul(b1 * s0, w1, s1) if need[3] else None
         if need[4]:
             grad_b2 = g.sum()
         return grad_x, grad_w1, grad_b1, grad_w2, grad_b2
@@ -379,9 +383,11 @@ def subnet(
 ) -> torch.Tensor:
     """A 1-h-1 network applied elementwise: ``hidden(x * w1 + b1) @ w2 + b2``.
 
-    With a ReLU inside, one fused node: the backward reuses the saved hidden
-    activations (M, h) as its own mask. Other hidden activations go through
-    autograd.
+    With a ReLU inside, one fused node: the net is linear wherever its set of
+    active units is fixed, so one pass computes the active mask (M, h), one
+    matrix product the slope and intercept of every element, and the backward
+    reduces the parameter gradients over the saved mask in one more matrix
+    product. Other hidden activations go through autograd.
     """
     if type(hidden) is nn.ReLU:
         return _ReluSubnet.apply(x, w1, b1, w2, b2)
