@@ -66,8 +66,24 @@ def _weighted_sums(
 
 
 # -- mixture -----------------------------------------------------------------
-# value and derivative of the basis functions with a fused backward: each maps
-# (x, f(x)) to f'(x)
+def _tanh(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``tanh(x) = 2 sigmoid(2 x) - 1`` into ``out``.
+
+    On the CPU, torch's float32 tanh is several times slower than its sigmoid;
+    this form costs about a third of it.
+    """
+    return torch.mul(x, 2.0, out=out).sigmoid_().mul_(2.0).sub_(1.0)
+
+
+# the basis functions with a fused backward: each maps (x, out) to f(x) written
+# into out, and (x, f(x)) to f'(x)
+_VALUES: dict[type, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    nn.ReLU: lambda x, out: torch.clamp(x, min=0.0, out=out),
+    nn.Tanh: _tanh,
+    nn.Sigmoid: lambda x, out: torch.sigmoid(x, out=out),
+    nn.Identity: lambda x, out: out.copy_(x),
+    Sin: lambda x, out: torch.sin(x, out=out),
+}
 _DERIVATIVES: dict[type, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     nn.ReLU: lambda x, f: f.sign(),
     nn.Tanh: lambda x, f: 1.0 - f * f,
@@ -90,7 +106,9 @@ class _Mixture(torch.autograd.Function):
         w = nn.functional.softplus(weight)
         total = w.sum(dim=-1, keepdim=True)
         p = w / total
-        values = torch.stack([f(x) for f in basis])
+        values = torch.empty((len(basis), *x.shape), dtype=x.dtype, device=x.device)
+        for f, row in zip(basis, values):
+            _VALUES[type(f)](x, row)
         if weight.dim() == 1:  # layer-wide: plain numbers, no 0-d tensor views
             cols = p.tolist()
             out = torch.mul(values[0], cols[0])
