@@ -109,16 +109,10 @@ class _Mixture(torch.autograd.Function):
         values = torch.empty((len(basis), *x.shape), dtype=x.dtype, device=x.device)
         for f, row in zip(basis, values):
             _VALUES[type(f)](x, row)
-        if weight.dim() == 1:  # layer-wide: plain numbers, no 0-d tensor views
-            cols = p.tolist()
-            out = torch.mul(values[0], cols[0])
-            for p_i, f_i in zip(cols[1:], values[1:]):
-                out.add_(f_i, alpha=p_i)
-        else:
-            cols = p.t().reshape(p.shape[1], p.shape[0], *([1] * (x.dim() - 2)))
-            out = torch.mul(values[0], cols[0])
-            for p_i, f_i in zip(cols[1:], values[1:]):
-                out.addcmul_(p_i, f_i)
+        cols = _columns(p, x)
+        out = torch.mul(values[0], cols[0])
+        for p_i, f_i in zip(cols[1:], values[1:]):
+            out.addcmul_(p_i, f_i)
         ctx.derivatives = derivatives
         ctx.cols = cols
         ctx.save_for_backward(x, values, p, total, torch.sigmoid(weight))
@@ -129,14 +123,11 @@ class _Mixture(torch.autograd.Function):
         x, values, p, total, dw = ctx.saved_tensors
         grad_x = grad_weight = None
         if ctx.needs_input_grad[0]:
-            layer_wide = p.dim() == 1
             slope = None
             for p_i, f_i, df in zip(ctx.cols, values, ctx.derivatives):
                 term = df(x, f_i)
                 if slope is None:
                     slope = term.mul_(p_i)
-                elif layer_wide:
-                    slope.add_(term, alpha=p_i)
                 else:
                     slope.addcmul_(p_i, term)
             grad_x = slope.mul_(grad)
