@@ -321,7 +321,7 @@ class Mixture(LearnableActivation):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.num_parameters > 1:
             self._channel(self.weight[..., 0], x)  # validates the channel axis
-        return F.mixture(x, self.coefficients(), self.basis)
+        return F.mixture(x, self.weight, self.basis)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         p = self.coefficients().detach().cpu()
