@@ -117,14 +117,21 @@ class LearnactNet(NeuralNet):
         for p in self.module_.parameters():
             if id(p) not in act_ids:
                 (decay if p.dim() > 1 else no_decay).append(p)
+        act_lr = self.lr if self.activation_lr is None else self.activation_lr
+        # groups with the same settings are merged: each group costs the fused
+        # Adam one more kernel launch and its Python bookkeeping every step
+        merged: dict[tuple[float, float], list] = {}
+        for params, settings in (
+            (decay, (self.weight_decay, self.lr)),
+            (no_decay, (0.0, self.lr)),
+            (self.activation_parameters(), (0.0, act_lr)),
+        ):
+            if params:
+                merged.setdefault(settings, []).extend(params)
         groups = [
-            {"params": decay, "weight_decay": self.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
+            {"params": params, "weight_decay": wd, "lr": lr}
+            for (wd, lr), params in merged.items()
         ]
-        acts = self.activation_parameters()
-        if acts:
-            lr = self.lr if self.activation_lr is None else self.activation_lr
-            groups.append({"params": acts, "weight_decay": 0.0, "lr": lr})
         kwargs = self.get_params_for("optimizer")
         kwargs.setdefault("lr", self.lr)
         devices = {p.device.type for p in self.module_.parameters()}
