@@ -6,7 +6,10 @@ a spline to each activation over that range, and swaps the spline in: the result
 is a normal fitted estimator that predicts faster. :class:`SplineActivation` is
 the inference module: a piecewise polynomial on a uniform grid, evaluated with a
 handful of elementwise torch ops (an affine index, a clamp, table look-ups, one
-fused multiply-add), whatever the number of knots.
+fused multiply-add), whatever the number of knots. Piecewise-linear activations
+whose kinks are known (a ReLU ``mlp`` subnetwork, ``prelu``) are compressed
+exactly: a grid with at most one kink per cell, each cell a line plus
+``d * max(x, t)``.
 """
 
 import copy
@@ -114,7 +117,8 @@ class SplineActivation(nn.Module):
     Between ``lo`` and ``lo + n_cells * step`` the function is a polynomial of
     degree ``degree`` in each cell; the first and last cells hold the tails,
     straight lines that continue the function with its end slopes, so outside
-    the grid it extrapolates linearly. Evaluation costs the same few
+    the grid it extrapolates linearly (with ``kinks``, the first and last cells
+    continue as they are, kink included). Evaluation costs the same few
     elementwise ops whatever the number of cells:
 
     .. math::
@@ -154,6 +158,12 @@ class SplineActivation(nn.Module):
     >>> # |x| on [-1, 1]: tails of slope -1 and 1, two cells inside
     >>> table = torch.tensor([[0.0, 0.0, 0.0, 0.0], [-1.0, -1.0, 1.0, 1.0]])
     >>> act = SplineActivation(torch.tensor(-2.0), torch.tensor(1.0), table)
+    >>> act(torch.tensor([-5.0, -0.5, 0.25, 3.0]))
+    tensor([5.0000, 0.5000, 0.2500, 3.0000])
+    >>> # the same |x| = -x + 2 max(x, 0) exactly, as one cell with a kink at 0
+    >>> kinks = torch.tensor([[2.0], [0.0]])
+    >>> table = torch.tensor([[0.0], [-1.0]])
+    >>> act = SplineActivation(torch.tensor(-1.0), torch.tensor(2.0), table, kinks)
     >>> act(torch.tensor([-5.0, -0.5, 0.25, 3.0]))
     tensor([5.0000, 0.5000, 0.2500, 3.0000])
     """

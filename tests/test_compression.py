@@ -161,6 +161,23 @@ def test_relu_subnet_is_piecewise_linear_and_compressed_closely():
         _search_knots(act, lo, hi, 1, 1e-5, 64)
 
 
+def test_spline_activation_kinks_per_channel():
+    # channel 0: relu(x) (kink at 0), channel 1: 2 - 3 * relu(x - 1)
+    lo, step = torch.tensor([-1.0, 0.0]), torch.tensor([2.0, 2.0])
+    table = torch.tensor([[[0.0], [2.0 + 3.0]], [[0.0], [0.0]]])
+    kinks = torch.tensor([[[1.0], [-3.0]], [[0.0], [1.0]]])
+    act = SplineActivation(lo, step, table, kinks)
+    x = torch.tensor([[-4.0, -4.0], [0.5, 0.5], [9.0, 9.0]])
+    expected = torch.stack([x[:, 0].relu(), 2 - 3 * (x[:, 1] - 1).relu()], 1)
+    torch.testing.assert_close(act(x), expected)
+    assert act.n_stored() == 4 * 2 + 2 * 2
+    assert "kinks" in act.state_dict()
+    restored = pickle.loads(pickle.dumps(act))
+    torch.testing.assert_close(restored(x), expected)
+    with pytest.raises(ValueError, match="kinks needs degree 1"):
+        SplineActivation(lo, step, torch.zeros(4, 2, 1), kinks)
+
+
 def _spread_subnet(seed=0):
     """A ReLU subnet with its kinks moved off the initial even spread."""
     act = Subnet(hidden_size=16).requires_grad_(False)
