@@ -237,15 +237,16 @@ class SplineActivation(nn.Module):
         def coef(table: torch.Tensor, k: int) -> torch.Tensor:
             return table[k].index_select(0, j).view(x.shape)
 
+        # in place on the gathered temporaries: fewer fresh allocations
         if self.degree == 1:
-            y = torch.addcmul(coef(self.table, 0), coef(self.table, 1), x)
+            y = coef(self.table, 0).addcmul_(coef(self.table, 1), x)
             if self.kinks is not None:  # + d * max(x, t), in place
                 t = coef(self.kinks, 1)
                 y.addcmul_(coef(self.kinks, 0), torch.maximum(x, t, out=t))
             return y
         y = coef(self.table, self.degree)
         for k in range(self.degree - 1, -1, -1):
-            y = torch.addcmul(coef(self.table, k), y, t)
+            y = coef(self.table, k).addcmul_(y, t)
         return y
 
     def n_stored(self) -> int:
