@@ -650,7 +650,8 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
     report_ : pandas.DataFrame
         One row per compressed activation: ``layer`` (1-based), ``kind``,
         ``channels``, ``range_low``/``range_high`` (over channels), ``n_knots``
-        (for an exact compression: the kinks kept, plus the two ends),
+        (for an exact compression: the kinks kept, summed over channels, plus
+        the two ends),
         ``n_cells`` (of the grid, tails included), ``degree``, ``exact``,
         ``max_error`` (on a dense grid of the recorded range and
         up to 100,000 recorded inputs clipped to it), ``rms_error`` (all
