@@ -38,7 +38,9 @@ REPORT_COLUMNS = [
     "range_low",
     "range_high",
     "n_knots",
+    "n_cells",
     "degree",
+    "exact",
     "max_error",
     "rms_error",
     "params_before",
@@ -92,7 +94,11 @@ def test_every_learnable_kind_compressed_within_tol(
     assert (report["channels"] == ([8, 6] if per_neuron else [1, 1])).all()
     acts = comp.compressed_estimator_.activations_
     assert all(isinstance(a, SplineActivation) for a in acts)
-    assert all(a.degree == degree for a in acts)
+    piecewise_linear = kind in ("mlp", "prelu")  # compressed exactly
+    assert (report["exact"] == piecewise_linear).all()
+    assert all(a.degree == (1 if piecewise_linear else degree) for a in acts)
+    if piecewise_linear:
+        assert (report["max_error"] < 1e-5).all()
     # the user's estimator is untouched
     assert comp.estimator_ is clf
     assert not any(isinstance(a, SplineActivation) for a in clf.activations_)
@@ -155,6 +161,82 @@ def test_relu_subnet_is_piecewise_linear_and_compressed_closely():
         _search_knots(act, lo, hi, 1, 1e-5, 64)
 
 
+def test_spline_activation_kinks_per_channel():
+    # channel 0: relu(x) (kink at 0), channel 1: 2 - 3 * relu(x - 1)
+    lo, step = torch.tensor([-1.0, 0.0]), torch.tensor([2.0, 2.0])
+    table = torch.tensor([[[0.0], [2.0 + 3.0]], [[0.0], [0.0]]])
+    kinks = torch.tensor([[[1.0], [-3.0]], [[0.0], [1.0]]])
+    act = SplineActivation(lo, step, table, kinks)
+    x = torch.tensor([[-4.0, -4.0], [0.5, 0.5], [9.0, 9.0]])
+    expected = torch.stack([x[:, 0].relu(), 2 - 3 * (x[:, 1] - 1).relu()], 1)
+    torch.testing.assert_close(act(x), expected)
+    assert act.n_stored() == 4 * 2 + 2 * 2
+    assert "kinks" in act.state_dict()
+    restored = pickle.loads(pickle.dumps(act))
+    torch.testing.assert_close(restored(x), expected)
+    with pytest.raises(ValueError, match="kinks needs degree 1"):
+        SplineActivation(lo, step, torch.zeros(4, 2, 1), kinks)
+
+
+def _spread_subnet(seed=0):
+    """A ReLU subnet with its kinks moved off the initial even spread."""
+    act = Subnet(hidden_size=16).requires_grad_(False)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        act.w2.add_(0.3 * torch.randn(16, generator=gen))
+        act.b1.add_(0.2 * torch.randn(16, generator=gen))
+    return act
+
+
+def test_relu_subnet_compressed_exactly_with_few_cells():
+    act = _spread_subnet()
+    values = np.random.default_rng(0).normal(0.0, 2.0, (20000, 1))
+    new, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
+    assert row["exact"] and row["max_error"] < 1e-5
+    n_kinks = row["n_knots"] - 2
+    assert n_kinks == 16  # every kink is inside [-3.3, 3.3] and reached
+    assert row["n_cells"] <= 4 * (n_kinks + 2)
+    assert row["params_after"] == 4 * row["n_cells"] + 2
+    # beyond the recorded range: linear, as the subnet is beyond its kinks
+    x = torch.linspace(-30, 30, 200001)
+    assert (new(x) - act(x)).abs().max() < 1e-5 * 30
+
+
+def test_near_duplicate_kinks_are_merged_within_tol():
+    act = _spread_subnet()
+    with torch.no_grad():  # unit 1 gets a kink 1e-7 from unit 0's
+        act.w1[1], act.b1[1] = act.w1[0], act.b1[0] + 1e-7 * act.w1[0]
+    values = np.random.default_rng(0).normal(0.0, 2.0, (20000, 1))
+    _, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
+    assert row["exact"] and row["max_error"] < 1e-5
+    assert row["n_knots"] - 2 == 15
+    assert row["n_cells"] <= 4 * 17
+
+
+def test_unreached_kinks_fold_into_the_tails():
+    act = _spread_subnet()
+    values = np.random.default_rng(0).uniform(-1.0, 1.0, (20000, 1))
+    new, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
+    assert row["max_error"] < 1e-5
+    assert row["n_knots"] - 2 < 16
+    # the tails continue with the activation's own slopes near the range
+    x = torch.tensor([1.0, 1.5, -1.0, -1.5])
+    eps = 1e-3
+    slope = (act(x + eps) - act(x - eps)) / (2 * eps)
+    y = new(x)
+    assert abs((y[1] - y[0]) / 0.5 - slope[0]) < 1e-3
+    assert abs((y[3] - y[2]) / -0.5 - slope[2]) < 1e-3
+
+
+def test_exact_false_gives_the_uniform_spline():
+    act = _spread_subnet()
+    values = np.random.default_rng(0).normal(0.0, 2.0, (20000, 1))
+    new, row, _ = SplineActivationCompressor(None, exact=False)._compress_one(
+        act, values
+    )
+    assert not row["exact"] and new.kinks is None and row["max_error"] < 1e-3
+
+
 def test_fixed_activations_untouched_and_costed(tiny_classification):
     X, y = tiny_classification
     assert set(FIXED_MADDS) == set(available_activations("fixed"))
@@ -189,6 +271,7 @@ def test_unfitted_estimator_without_y_is_a_clear_error(tiny_classification):
         ({"n_knots": 1}, "n_knots"),
         ({"quantiles": (0.9, 0.1)}, "quantiles"),
         ({"max_knots": 1}, "max_knots"),
+        ({"exact": "yes"}, "exact"),
     ],
 )
 def test_bad_parameters(fitted_mlp, tiny_classification, params, match):
