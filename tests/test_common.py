@@ -27,10 +27,10 @@ EXPECTED_FAILED_CHECKS = {
     "LearnedActivationRegressor": {
         "check_sample_weight_equivalence_on_dense_data": _WEIGHTS_ARE_NOT_REPETITIONS,
         "check_methods_subset_invariance": (
-            "With several threads, float32 matrix products differ in the last "
-            "bit with the batch size (BLAS splits the work differently): "
-            "predictions on a subset differ by about 1 ulp (2e-7), above the "
-            "check's 1e-7 tolerance. Single-threaded it passes."
+            "float32 matrix products can differ in the last bit with the number "
+            "of rows (BLAS picks other kernels and thread splits): predictions on "
+            "a subset then differ by about 1 ulp (2e-7), above the check's 1e-7 "
+            "tolerance. Whether it shows varies from run to run (non-strict)."
         ),
     },
 }
