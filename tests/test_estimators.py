@@ -441,3 +441,27 @@ def test_fit_callbacks_run_and_are_not_parameters(tiny_classification):
     assert "callbacks" not in clf.get_params()
     clone(clf).fit(X, y)  # a clone runs without them
     assert Count.epochs == 3
+
+
+def test_small_nets_train_on_one_thread_and_restore_the_setting(tiny_classification):
+    from skorch.callbacks import Callback
+
+    class Threads(Callback):
+        seen: list = []
+
+        def on_epoch_end(self, net, **kwargs):
+            Threads.seen.append(torch.get_num_threads())
+
+    X, y = tiny_classification
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        LearnedActivationClassifier(**FAST).fit(X, y, callbacks=[("t", Threads())])
+        assert Threads.seen == [1, 1, 1]  # 120 x 6 -> 16 -> 3: tiny
+        assert torch.get_num_threads() == 2
+        Threads.seen = []
+        big = LearnedActivationClassifier((2048, 2048), max_iter=1, batch_size=120)
+        big.fit(X, y, callbacks=[("t", Threads())])
+        assert Threads.seen == [2]  # 120 * 4.2M multiply-adds per batch
+    finally:
+        torch.set_num_threads(before)

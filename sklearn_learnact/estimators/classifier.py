@@ -118,6 +118,13 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
     LearnedActivationRegressor : The regressor.
     sklearn.neural_network.MLPClassifier : The fixed-activation original.
 
+    Notes
+    -----
+    On the CPU, an MLP with fewer than about 5 million multiply-adds per batch
+    trains and predicts on one thread: at that size one thread is faster, and
+    several threads can stall each other on a busy machine. Torch's thread
+    setting is restored afterwards.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
