@@ -37,6 +37,7 @@ from .activations import (
     available_activations,
     get_activation,
 )
+from .activations.learnable import channel_view
 from .estimators._base import LearnedActivationMixin
 
 __all__ = [
@@ -203,14 +204,8 @@ class SplineActivation(nn.Module):
         self.register_buffer("kinks", kinks)
 
     def _per_channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        if self.num_channels == 1:
-            return p
-        if x.dim() < 2 or x.shape[1] != self.num_channels:
-            raise ValueError(
-                f"SplineActivation has {self.num_channels} channels (dim 1), but got "
-                f"input of shape {tuple(x.shape)}."
-            )
-        return p.view([self.num_channels] + [1] * (x.dim() - 2))
+        owner = f"SplineActivation has {self.num_channels} channels (dim 1)"
+        return channel_view(p, x, self.num_channels, owner)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.num_channels == 1:

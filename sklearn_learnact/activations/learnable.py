@@ -24,6 +24,7 @@ from . import _functional as F
 
 __all__ = [
     "Affine",
+    "channel_view",
     "LearnableActivation",
     "Mixture",
     "PReLU",
@@ -32,6 +33,20 @@ __all__ = [
     "Subnet",
     "Swish",
 ]
+
+
+def channel_view(p: torch.Tensor, x: torch.Tensor, n_channels: int, owner: str):
+    """View per-channel values ``p`` (C,) to broadcast along dim 1 of ``x``.
+
+    ``p`` is returned as is when ``n_channels == 1`` (one value for the whole
+    layer). ``owner`` starts the error message for an input with another
+    number of channels, e.g. ``"PReLU has num_parameters=8"``.
+    """
+    if n_channels == 1:
+        return p
+    if x.dim() < 2 or x.shape[1] != n_channels:
+        raise ValueError(f"{owner}, but got input of shape {tuple(x.shape)}.")
+    return p.view([n_channels] + [1] * (x.dim() - 2))
 
 
 class LearnableActivation(nn.Module):
@@ -56,15 +71,10 @@ class LearnableActivation(nn.Module):
 
     def _channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """View per-channel parameter ``p`` (C,) to broadcast against ``x``."""
-        if self.num_parameters == 1:
-            return p
-        if x.dim() < 2 or x.shape[1] != self.num_parameters:
-            raise ValueError(
-                f"{type(self).__name__} has num_parameters={self.num_parameters} "
-                f"(one per channel on dim 1), but got input of shape "
-                f"{tuple(x.shape)}."
-            )
-        return p.view([self.num_parameters] + [1] * (x.dim() - 2))
+        return channel_view(
+            p, x, self.num_parameters, f"{type(self).__name__} has "
+            f"num_parameters={self.num_parameters} (one per channel on dim 1)"
+        )  # fmt: skip
 
     def _shape(self) -> tuple[int, ...]:
         return () if self.num_parameters == 1 else (self.num_parameters,)
