@@ -13,6 +13,7 @@ exactly: a grid with at most one kink per cell, each cell a line plus
 """
 
 import copy
+import functools
 import numbers
 import warnings
 from collections.abc import Callable
@@ -147,6 +148,19 @@ class SplineActivation(nn.Module):
         (rows), adding ``d * max(x, t)``: one kink per cell, so a piecewise
         linear function with kinks anywhere is represented exactly (``d = 0``
         in cells without a kink).
+    compiled : bool, default=False
+        Evaluate with ``torch.compile`` (an attribute: it can be switched on
+        and off, and it pickles as a flag; the compiled kernels live in the
+        process, shared by all splines). A continuous degree-1 spline with at
+        most 64 slope changes per channel compiles in its truncated-power form
+        :math:`c_0 + c_1 x + \sum_k d_k \max(x, t_k)` (buffers ``power_c``,
+        ``power_d``, ``power_t``, derived from the table, also after
+        ``load_state_dict``, and not saved in it): one loop of
+        multiply-adds, no look-ups; any other spline compiles its table form.
+        The first call for a new kernel compiles it (seconds); if compiling
+        fails, a warning says why and evaluation stays eager in this process.
+        Eagerly, a spline with at most two slope changes (e.g. an exact PReLU)
+        also uses the truncated-power form, which is then fewer ops.
 
     Shape:
         - Input: :math:`(N, C, *)`, or any shape for a single spline.
@@ -175,8 +189,10 @@ class SplineActivation(nn.Module):
         step: torch.Tensor,
         table: torch.Tensor,
         kinks: torch.Tensor | None = None,
+        compiled: bool = False,
     ) -> None:
         super().__init__()
+        self.compiled = bool(compiled)
         if table.dim() not in (2, 3) or table.shape[0] < 2:
             raise ValueError(
                 "table must have shape (degree + 1, n_cells) or "
@@ -202,12 +218,58 @@ class SplineActivation(nn.Module):
         if kinks is not None:
             kinks = kinks.reshape(2, -1).contiguous()
         self.register_buffer("kinks", kinks)
+        for key in ("power_c", "power_d", "power_t"):  # derived: not in state_dict
+            self.register_buffer(key, None, persistent=False)
+        self._derive_power_form()
+
+    def _derive_power_form(self) -> None:
+        power = _power_form(self) if self.degree == 1 else None
+        for key, value in zip(("power_c", "power_d", "power_t"), power or [None] * 3):
+            setattr(self, key, value)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._derive_power_form()  # from the loaded table
 
     def _per_channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         owner = f"SplineActivation has {self.num_channels} channels (dim 1)"
         return channel_view(p, x, self.num_channels, owner)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.num_channels > 1:
+            self._per_channel(self.scale, x)  # the input has the right channels
+        if self.compiled and _COMPILE_FAILURE is None:
+            return self._forward_compiled(x)
+        if self.power_d is not None and self.power_d.shape[0] <= _EAGER_POWER_KINKS:
+            return _power_kernel(x, self.power_c, self.power_d, self.power_t)
+        return self._forward_table(x)
+
+    def _kernel(self):
+        """The kernel that ``compiled`` evaluation compiles, and its arguments."""
+        if self.power_d is not None:
+            return _power_kernel, (self.power_c, self.power_d, self.power_t)
+        args = (self.scale, self.shift, self.table, self.kinks, self.offset)
+        return _table_kernel, (*args, self.n_cells, self.degree)
+
+    def _forward_compiled(self, x: torch.Tensor) -> torch.Tensor:
+        global _COMPILE_FAILURE
+        kernel, args = self._kernel()
+        try:
+            return _compiled(kernel)(x, *args)
+        except Exception as exc:  # no C++ compiler, no triton, ...
+            y = self._forward_table(x)  # an error of the input itself raises here
+            _COMPILE_FAILURE = f"{type(exc).__name__}: {exc}".split("\n")[0]
+            warnings.warn(
+                f"torch.compile failed ({_COMPILE_FAILURE}); SplineActivation "
+                "evaluates eagerly in this process from now on (same results, "
+                "slower). Set compiled=False to silence this.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return y
+
+    def _forward_table(self, x: torch.Tensor) -> torch.Tensor:
+        """Eager evaluation from the cell table: a few in-place elementwise ops."""
         if self.num_channels == 1:
             # shift + x * scale with a Python scale: about 4x fewer ns than
             # addcmul with 0-dim tensors at batch 4096
@@ -250,15 +312,146 @@ class SplineActivation(nn.Module):
         return self.table.numel() + kinks + 2 * self.num_channels
 
     def madds_per_element(self, cost_of=None) -> float:
-        """Multiply-adds per element: the index, a clamp, Horner (plus look-ups),
-        and a max and a multiply-add for the kinks."""
+        """Multiply-adds per element of the form evaluated: from the table, the
+        index, a clamp, Horner (plus look-ups) and a max and a multiply-add for
+        the kinks; in the truncated-power form, a multiply-add plus a max and a
+        multiply-add per kink."""
+        if self.power_d is not None and (
+            self.compiled or self.power_d.shape[0] <= _EAGER_POWER_KINKS
+        ):
+            return float(1 + 2 * self.power_d.shape[0])
         return float(self.degree + 2 + 2 * (self.kinks is not None))
 
     def extra_repr(self) -> str:
+        power = None if self.power_d is None else self.power_d.shape[0]
         return (
             f"degree={self.degree}, n_cells={self.n_cells}, "
-            f"num_channels={self.num_channels}, kinks={self.kinks is not None}"
+            f"num_channels={self.num_channels}, kinks={self.kinks is not None}, "
+            f"power_kinks={power}, compiled={self.compiled}"
         )
+
+
+#: Most slope changes of the truncated-power form (per channel), beyond which a
+#: spline is evaluated from its table only.
+_POWER_MAX_KINKS = 64
+#: Up to this many kinks the eager truncated-power form (1 + 3 * K elementwise
+#: passes) beats the table's look-ups (about 10 passes with kinks).
+_EAGER_POWER_KINKS = 2
+#: Why torch.compile failed in this process (then evaluation is eager), if it did.
+_COMPILE_FAILURE: str | None = None
+
+
+@functools.cache
+def _compiled(kernel):
+    """``kernel`` compiled once per process, for any batch size."""
+    return torch.compile(kernel, dynamic=True)
+
+
+def _channels_last_dims(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """View (..., C) per-channel values to broadcast along dim 1 of ``x``."""
+    return v.view(*v.shape, *[1] * (x.dim() - 2))
+
+
+def _table_kernel(
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    shift: torch.Tensor,
+    table: torch.Tensor,
+    kinks: torch.Tensor | None,
+    offset: torch.Tensor | None,
+    n_cells: int,
+    degree: int,
+) -> torch.Tensor:
+    """The table form of :class:`SplineActivation` in pure (out-of-place) tensor
+    ops: what ``torch.compile`` fuses into one loop, and the float64 reference."""
+    if offset is not None:
+        scale, shift, offset = (
+            _channels_last_dims(v, x) for v in (scale, shift, offset)
+        )
+    u = x * scale + shift
+    jf = u.clamp(0, n_cells - 1).floor()
+    j = jf.long() if offset is None else jf.long() + offset
+    if degree == 1:
+        y = table[0][j] + table[1][j] * x
+        if kinks is not None:
+            y = y + kinks[0][j] * torch.maximum(x, kinks[1][j])
+        return y
+    t = u - jf
+    y = table[degree][j]
+    for k in range(degree - 1, -1, -1):
+        y = table[k][j] + y * t
+    return y
+
+
+def _power_kernel(
+    x: torch.Tensor, c: torch.Tensor, d: torch.Tensor, t: torch.Tensor
+) -> torch.Tensor:
+    """Truncated-power form ``c0 + c1 x + sum_k d_k max(x, t_k)`` of a
+    continuous piecewise-linear function; ``c`` of shape (2,) or (2, C), ``d``
+    and ``t`` of shape (K,) or (K, C). Compiled, one fused loop with no look-ups.
+    """
+    if c.dim() == 2:
+        c, d, t = (_channels_last_dims(v, x) for v in (c, d, t))
+    y = c[0] + c[1] * x
+    for k in range(d.shape[0]):
+        y = y + d[k] * torch.maximum(x, t[k])
+    return y
+
+
+def _power_form(spline: SplineActivation):
+    """``(c, d, t)`` of :func:`_power_kernel` for a continuous degree-1 spline
+    with at most ``_POWER_MAX_KINKS`` slope changes per channel, else ``None``.
+
+    The slope changes are the kinks and the cell edges where the line changes;
+    the number per channel is padded (``d = 0``) to a power of two, so that few
+    distinct kernels get compiled. Verified against the table in float64 at the
+    cell edges, between them and far out in both tails.
+    """
+    C, n = spline.num_channels, spline.n_cells
+    table = spline.table.double().cpu().reshape(2, C, n).numpy()
+    if spline.kinks is None:
+        kinks = np.zeros_like(table)
+    else:
+        kinks = spline.kinks.double().cpu().reshape(2, C, n).numpy()
+    step = (1.0 / spline.scale.double().cpu()).reshape(C).numpy()
+    lo = (-spline.shift.double().cpu()).reshape(C).numpy() * step
+    left = table[:, :, 0] + np.stack([kinks[0, :, 0] * kinks[1, :, 0], np.zeros(C)])
+    points = []
+    for ch in range(C):
+        # slope right of each cell's kink, and the change at the next cell's edge
+        edge_change = table[1, ch, 1:] - (table[1, ch, :-1] + kinks[0, ch, :-1])
+        edges = lo[ch] + step[ch] * np.arange(1, n)
+        scale = max(1.0, np.abs(table[1, ch]).max())
+        at_edges = np.abs(edge_change) > 1e-6 * scale  # not float32 rounding
+        has_kink = kinks[0, ch] != 0
+        t = np.r_[kinks[1, ch, has_kink], edges[at_edges]]
+        d = np.r_[kinks[0, ch, has_kink], edge_change[at_edges]]
+        points.append((t, d))
+    k_max = max(len(t) for t, _ in points)
+    if k_max > _POWER_MAX_KINKS:
+        return None
+    K = 1 << max(0, k_max - 1).bit_length()  # 1, 2, 4, 8, ...
+    c = np.zeros((2, C))
+    d_all, t_all = np.zeros((K, C)), np.zeros((K, C))
+    for ch, (t, d) in enumerate(points):
+        c[0, ch] = left[0, ch] - np.sum(d * t)  # d relu(x - t) = d max(x, t) - d t
+        c[1, ch] = left[1, ch]
+        d_all[: len(d), ch], t_all[: len(t), ch] = d, t
+    # verify against the table (a discontinuous table has no such form)
+    probe = np.concatenate(
+        [lo + step * np.arange(-10.0, n + 10.5, 0.5)[:, None], t_all[: max(1, k_max)]]
+    )
+    x64 = torch.tensor(probe)  # (G, C)
+    f64 = {k: v.detach().double().cpu() for k, v in spline.named_buffers()}
+    offset = None if C == 1 else torch.arange(C) * n
+    table64 = (f64["scale"], f64["shift"], f64["table"], f64.get("kinks"), offset)
+    ref = _table_kernel(x64, *table64, n, 1)
+    power = [torch.tensor(v[:, 0] if C == 1 else v) for v in (c, d_all, t_all)]
+    atol = 1e-5 * max(1.0, float(ref.abs().max()))
+    if not torch.allclose(_power_kernel(x64, *power), ref, rtol=1e-5, atol=atol):
+        return None
+    device = spline.table.device
+    return [v.to(device=device, dtype=torch.float32) for v in power]
 
 
 class SymbolicActivation(nn.Module):
@@ -634,6 +827,18 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         more than ``max_knots`` cells would be needed, the uniform spline is
         used. About 1.7x the activation time of the uniform degree-1 spline
         (two more look-ups), still one fixed sequence of elementwise ops.
+    compile : bool, default=False
+        Evaluate the splines with ``torch.compile`` (``compiled=True`` on each
+        :class:`SplineActivation`): one fused loop per activation instead of a
+        sequence of elementwise ops. Piecewise-linear splines with at most 64
+        slope changes (every exact compression of a small subnetwork) compile
+        in their truncated-power form, without table look-ups. ``fit``
+        compiles the kernels when it measures the errors: the first time in a
+        process costs seconds (torch's inductor, cached on disk), later models
+        with the same number of kinks reuse the kernel. It needs a C++
+        compiler (CPU) or triton (GPU); without one, a warning says so and the
+        evaluation stays eager. Worth it for large batches (inference at batch
+        4096: see ``benchmarks/bench_inference.py``).
 
     Attributes
     ----------
@@ -690,6 +895,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         max_knots=4096,
         symbolic=False,
         exact=True,
+        compile=False,
     ):
         self.estimator = estimator
         self.n_knots = n_knots
@@ -699,6 +905,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         self.max_knots = max_knots
         self.symbolic = symbolic
         self.exact = exact
+        self.compile = compile
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -711,8 +918,10 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.degree not in (1, 3):
             raise ValueError(f"degree must be 1 or 3, got {self.degree!r}.")
-        if not isinstance(self.exact, (bool, np.bool_)):
-            raise ValueError(f"exact must be True or False, got {self.exact!r}.")
+        for key in ("exact", "compile"):
+            value = getattr(self, key)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{key} must be True or False, got {value!r}.")
         if not (isinstance(self.tol, numbers.Real) and self.tol > 0):
             raise ValueError(f"tol must be a number > 0, got {self.tol!r}.")
         if not (
@@ -828,6 +1037,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             spline, _ = _spline_for(original, lo, hi, n_knots, self.degree, inside)
         if not exact:
             n_cells = spline.n_cells
+        spline.compiled = bool(self.compile)
         fn = _as_function(original)
         new, replaced_by = spline, "spline"
         sym_name, sym_r2 = None, np.nan

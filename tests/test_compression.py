@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 
+import sklearn_learnact.compression as compression
 from sklearn_learnact import (
     LearnedActivationClassifier,
     LearnedActivationRegressor,
@@ -272,6 +273,7 @@ def test_unfitted_estimator_without_y_is_a_clear_error(tiny_classification):
         ({"quantiles": (0.9, 0.1)}, "quantiles"),
         ({"max_knots": 1}, "max_knots"),
         ({"exact": "yes"}, "exact"),
+        ({"compile": 1}, "compile must be True or False"),
     ],
 )
 def test_bad_parameters(fitted_mlp, tiny_classification, params, match):
@@ -408,3 +410,116 @@ def test_mnist_mlp_activation_compressed_keeps_accuracy(shared_data):
     assert abs(result["score_after"] - result["score_before"]) <= 0.002
     assert result["agreement"] >= 0.995
     assert (comp.report_["max_error"] < comp.tol).all()
+    # the compiled evaluation (the fast one) predicts the same
+    compiled = SplineActivationCompressor(clf, compile=True).fit(X)
+    agree = np.mean(compiled.predict(X_test) == comp.predict(X_test))
+    print("compiled vs eager agreement", agree)
+    assert agree >= 0.9995
+
+
+# ------------------------------------------------- truncated-power form, compiled
+def _uniform_table(slopes, lo=-2.0, step=1.0, y0=0.5):
+    """Continuous degree-1 table (tails included) with these slopes per cell."""
+    edges = lo + step * np.arange(len(slopes))
+    values = y0 + np.r_[0.0, np.cumsum(np.diff(edges) * slopes[:-1])]
+    return torch.tensor(
+        np.stack([values - slopes * edges, slopes]), dtype=torch.float32
+    )
+
+
+def test_power_form_is_the_table_function():
+    slopes = np.array([0.5, 0.5, -1.0, 2.0, 2.0, 0.25])  # 3 slope changes
+    act = SplineActivation(
+        torch.tensor(-2.0), torch.tensor(1.0), _uniform_table(slopes)
+    )
+    assert act.power_d.shape == (4,)  # 3 padded to a power of two
+    assert (act.power_d != 0).sum() == 3
+    x = torch.linspace(-50, 50, 10001)
+    c, d, t = act.power_c, act.power_d, act.power_t
+    torch.testing.assert_close(
+        compression._power_kernel(x, c, d, t), act._forward_table(x), atol=2e-5, rtol=0
+    )
+    # a discontinuous table has no truncated-power form: the table is used
+    table = _uniform_table(slopes)
+    table[0, 3] += 0.1
+    jump = SplineActivation(torch.tensor(-2.0), torch.tensor(1.0), table)
+    assert jump.power_d is None
+    # derived again after load_state_dict, never saved
+    jump.load_state_dict(act.state_dict())
+    assert "power_d" not in act.state_dict()
+    torch.testing.assert_close(jump.power_d, act.power_d)
+
+
+def test_eager_power_form_for_few_kinks_per_channel():
+    # PReLU per neuron compressed exactly: one kink per channel, 3 ops not 10
+    from sklearn_learnact.activations import PReLU
+
+    act = PReLU(num_parameters=3).requires_grad_(False)
+    act.weight.copy_(torch.tensor([0.1, -0.5, 2.0]))
+    values = np.random.default_rng(0).normal(size=(5000, 3))
+    new, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
+    assert row["exact"] and new.power_d.shape == (1, 3)
+    assert row["madds_after"] == 3.0
+    x = 5 * torch.randn(6, 3, 4, 2)
+    torch.testing.assert_close(new(x), act(x))
+    torch.testing.assert_close(new._forward_table(x), act(x))
+
+
+@pytest.mark.parametrize(
+    "kind, degree, exact",
+    [("mlp", 1, True), ("prelu", 1, True), ("mlp", 1, False), ("rational", 3, False)],
+)
+def test_compiled_matches_eager_and_pickles(tiny_classification, kind, degree, exact):
+    X, y = tiny_classification
+    est = _fit(_clf(kind, per_neuron=kind == "prelu"), X, y)
+    eager = SplineActivationCompressor(est, degree=degree, exact=exact).fit(X)
+    comp = SplineActivationCompressor(
+        est, degree=degree, exact=exact, compile=True
+    ).fit(X)
+    assert compression._COMPILE_FAILURE is None
+    splines = [a for a in comp.compressed_estimator_.activations_ if a.compiled]
+    assert len(splines) == 2
+    assert (comp.report_["max_error"] < comp.tol).all()
+    np.testing.assert_allclose(
+        comp.predict_proba(X), eager.predict_proba(X), atol=1e-5, rtol=0
+    )
+    for a in splines:  # other batch sizes, the same function
+        x = torch.randn(37, a.num_channels if a.num_channels > 1 else 5)
+        a.compiled = False
+        expected = a(x)
+        a.compiled = True
+        torch.testing.assert_close(a(x), expected, atol=1e-5, rtol=0)
+    restored = pickle.loads(pickle.dumps(comp))
+    assert restored.compressed_estimator_.activations_[0].compiled
+    np.testing.assert_allclose(restored.predict_proba(X), comp.predict_proba(X))
+    assert clone(comp).get_params()["compile"] is True
+
+
+def test_compile_failure_warns_and_stays_eager(monkeypatch):
+    def broken(kernel):
+        def fail(*args):
+            raise RuntimeError("no C++ compiler found\nmore lines")
+
+        return fail
+
+    monkeypatch.setattr(compression, "_compiled", broken)
+    monkeypatch.setattr(compression, "_COMPILE_FAILURE", None)
+    slopes = np.array([0.5, 0.5, -1.0, 2.0, 2.0, 0.25])
+    act = SplineActivation(
+        torch.tensor(-2.0), torch.tensor(1.0), _uniform_table(slopes), compiled=True
+    )
+    x = torch.linspace(-5, 5, 11)
+    with pytest.warns(RuntimeWarning, match="torch.compile failed .RuntimeError: no C"):
+        y = act(x)
+    torch.testing.assert_close(y, act._forward_table(x))
+    assert compression._COMPILE_FAILURE == "RuntimeError: no C++ compiler found"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        torch.testing.assert_close(act(x), y)  # eager from now on, no more warnings
+    # an error of the input itself is raised as it is, not taken for a failure
+    monkeypatch.setattr(compression, "_COMPILE_FAILURE", None)
+    per_channel = SplineActivation(
+        torch.zeros(2), torch.ones(2), torch.zeros(2, 2, 3), compiled=True
+    )
+    with pytest.raises(ValueError, match="2 channels"):
+        per_channel(torch.zeros(4, 3))
