@@ -15,6 +15,7 @@ exactly: a grid with at most one kink per cell, each cell a line plus
 import copy
 import functools
 import numbers
+import types
 import warnings
 from collections.abc import Callable
 
@@ -26,9 +27,9 @@ from scipy.optimize import least_squares
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import get_tags
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch import nn
 
 from .activations import (
@@ -245,17 +246,21 @@ class SplineActivation(nn.Module):
         return self._forward_table(x)
 
     def _kernel(self):
-        """The kernel that ``compiled`` evaluation compiles, and its arguments."""
+        """The kernel that ``compiled`` evaluation compiles, its variant (what
+        its code specialises on) and its arguments."""
+        per_channel = self.num_channels > 1
         if self.power_d is not None:
-            return _power_kernel, (self.power_c, self.power_d, self.power_t)
+            args = (self.power_c, self.power_d, self.power_t)
+            return _power_kernel, (len(self.power_d), per_channel), args
         args = (self.scale, self.shift, self.table, self.kinks, self.offset)
-        return _table_kernel, (*args, self.n_cells, self.degree)
+        variant = (self.degree, self.kinks is not None, per_channel)
+        return _table_kernel, variant, (*args, self.n_cells, self.degree)
 
     def _forward_compiled(self, x: torch.Tensor) -> torch.Tensor:
         global _COMPILE_FAILURE
-        kernel, args = self._kernel()
+        kernel, variant, args = self._kernel()
         try:
-            return _compiled(kernel)(x, *args)
+            return _compiled(kernel, variant)(x, *args)
         except Exception as exc:  # no C++ compiler, no triton, ...
             y = self._forward_table(x)  # an error of the input itself raises here
             _COMPILE_FAILURE = f"{type(exc).__name__}: {exc}".split("\n")[0]
@@ -342,9 +347,16 @@ _COMPILE_FAILURE: str | None = None
 
 
 @functools.cache
-def _compiled(kernel):
-    """``kernel`` compiled once per process, for any batch size."""
-    return torch.compile(kernel, dynamic=True)
+def _compiled(kernel, variant):
+    """``kernel`` compiled once per process and ``variant``, for any batch size.
+
+    Each variant compiles its own copy of the kernel's code: torch's dynamo
+    keeps its compiled graphs on the code object and stops compiling a code
+    object after a few recompilations (``recompile_limit``), so variants that
+    shared one would fall back to (slow) eager execution.
+    """
+    code = kernel.__code__.replace(co_name=f"{kernel.__name__}_{variant}")
+    return torch.compile(types.FunctionType(code, kernel.__globals__), dynamic=True)
 
 
 def _channels_last_dims(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -695,7 +707,7 @@ def _exact_spline(forms, values, lo, hi, tol, max_cells):
 
 def _max_error(module: nn.Module, fn, x: np.ndarray) -> float:
     """Max |module(x) - fn(x)| over a (G, C) array, module run in float32."""
-    with torch.no_grad():
+    with torch.inference_mode():  # as predict (one compiled graph)
         approx = module(torch.as_tensor(x, dtype=torch.float32)).double().numpy()
     return float(np.abs(approx - fn(x)).max())
 
@@ -835,7 +847,9 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         in their truncated-power form, without table look-ups. ``fit``
         compiles the kernels when it measures the errors: the first time in a
         process costs seconds (torch's inductor, cached on disk), later models
-        with the same number of kinks reuse the kernel. It needs a C++
+        with the same number of kinks reuse the kernel (``fit`` also runs the
+        compressed net once on a few rows of ``X``, so that the first
+        ``predict`` does not compile). It needs a C++
         compiler (CPU) or triton (GPU); without one, a warning says so and the
         evaluation stays eager. Worth it for large batches (inference at batch
         4096: see ``benchmarks/bench_inference.py``).
@@ -1002,6 +1016,8 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             module.activations[i] = new.to(device)
             rows.append({"layer": i + 1, "kind": estimator.activation, **row})
             self._curves[i + 1] = curve
+        if self.compile:  # compile now what predict runs (its shapes and mode)
+            compressed._forward(_safe_indexing(X, np.arange(min(64, _num_samples(X)))))
         self.estimator_ = estimator
         self.compressed_estimator_ = compressed
         self.report_ = pd.DataFrame(rows)
@@ -1050,7 +1066,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
                     new, replaced_by = sym, f"symbolic:{sym_name}"
         # errors of what is actually used, in float32
         max_error = _max_error(new, fn, _check_points(lo, hi, n_cells + 1, inside))
-        with torch.no_grad():
+        with torch.inference_mode():
             approx = new(torch.as_tensor(values, dtype=torch.float32)).double()
         rms = float(np.sqrt(np.mean((approx.numpy() - fn(values)) ** 2)))
         row = {
@@ -1256,7 +1272,7 @@ def plot_compression(compressor, *, channel: int = 0, margin: float = 0.1):
         x = np.linspace(lo - margin * width, hi + margin * width, 1001)
         xs = np.repeat(x[:, None], values.shape[1], axis=1)
         y_true = _as_function(curve["original"])(xs)[:, ch]
-        with torch.no_grad():
+        with torch.inference_mode():
             y_new = curve["compressed"].cpu()(torch.as_tensor(xs, dtype=torch.float32))
         twin = ax.twinx()
         twin.hist(values[:, ch], bins=60, range=(x[0], x[-1]), color="0.85")

@@ -480,9 +480,12 @@ def test_compiled_matches_eager_and_pickles(tiny_classification, kind, degree, e
     splines = [a for a in comp.compressed_estimator_.activations_ if a.compiled]
     assert len(splines) == 2
     assert (comp.report_["max_error"] < comp.tol).all()
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     np.testing.assert_allclose(
         comp.predict_proba(X), eager.predict_proba(X), atol=1e-5, rtol=0
     )
+    # fit compiled what predict runs: nothing new to compile
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs
     for a in splines:  # other batch sizes, the same function
         x = torch.randn(37, a.num_channels if a.num_channels > 1 else 5)
         a.compiled = False
@@ -496,7 +499,7 @@ def test_compiled_matches_eager_and_pickles(tiny_classification, kind, degree, e
 
 
 def test_compile_failure_warns_and_stays_eager(monkeypatch):
-    def broken(kernel):
+    def broken(kernel, variant):
         def fail(*args):
             raise RuntimeError("no C++ compiler found\nmore lines")
 
