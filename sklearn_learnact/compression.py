@@ -239,11 +239,21 @@ class SplineActivation(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.num_channels > 1:
             self._per_channel(self.scale, x)  # the input has the right channels
-        if self.compiled and _COMPILE_FAILURE is None:
+        if self._compiling():
             return self._forward_compiled(x)
-        if self.power_d is not None and self.power_d.shape[0] <= _EAGER_POWER_KINKS:
+        if self._uses_power_form():
             return _power_kernel(x, self.power_c, self.power_d, self.power_t)
         return self._forward_table(x)
+
+    def _compiling(self) -> bool:
+        return self.compiled and _COMPILE_FAILURE is None
+
+    def _uses_power_form(self) -> bool:
+        """Whether ``forward`` evaluates the truncated-power form (compiled, or
+        eagerly when it has few kinks)."""
+        return self.power_d is not None and (
+            self._compiling() or len(self.power_d) <= _EAGER_POWER_KINKS
+        )
 
     def _kernel(self):
         """The kernel that ``compiled`` evaluation compiles, its variant (what
@@ -321,10 +331,8 @@ class SplineActivation(nn.Module):
         index, a clamp, Horner (plus look-ups) and a max and a multiply-add for
         the kinks; in the truncated-power form, a multiply-add plus a max and a
         multiply-add per kink."""
-        if self.power_d is not None and (
-            self.compiled or self.power_d.shape[0] <= _EAGER_POWER_KINKS
-        ):
-            return float(1 + 2 * self.power_d.shape[0])
+        if self._uses_power_form():
+            return float(1 + 2 * len(self.power_d))
         return float(self.degree + 2 + 2 * (self.kinks is not None))
 
     def extra_repr(self) -> str:

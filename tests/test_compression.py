@@ -285,7 +285,8 @@ def test_bad_parameters(fitted_mlp, tiny_classification, params, match):
 def test_unfitted_estimator_is_fitted_on_X_y(tiny_classification):
     X, y = tiny_classification
     clf = _clf("swish")
-    comp = SplineActivationCompressor(clf, n_knots=40).fit(X, y)
+    with pytest.warns(ConvergenceWarning):  # max_iter=5: fitted as told, it warns
+        comp = SplineActivationCompressor(clf, n_knots=40).fit(X, y)
     assert not hasattr(clf, "net_")
     assert comp.estimator_ is not clf
     assert (comp.report_["n_knots"] == 40).all()
@@ -512,8 +513,10 @@ def test_compile_failure_warns_and_stays_eager(monkeypatch):
         torch.tensor(-2.0), torch.tensor(1.0), _uniform_table(slopes), compiled=True
     )
     x = torch.linspace(-5, 5, 11)
+    assert act.madds_per_element() == 1 + 2 * 4  # truncated-power form, compiled
     with pytest.warns(RuntimeWarning, match="torch.compile failed .RuntimeError: no C"):
         y = act(x)
+    assert act.madds_per_element() == 3  # the table (not 4 kinks, eagerly)
     torch.testing.assert_close(y, act._forward_table(x))
     assert compression._COMPILE_FAILURE == "RuntimeError: no C++ compiler found"
     with warnings.catch_warnings():
