@@ -529,3 +529,27 @@ def test_compile_failure_warns_and_stays_eager(monkeypatch):
     )
     with pytest.raises(ValueError, match="2 channels"):
         per_channel(torch.zeros(4, 3))
+
+
+def test_cnn_compressed_eager_and_compiled():
+    # conv activations see (N, C, H, W): per-channel splines broadcast on dim 1
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X[:600] / 16).astype(np.float32)
+    y = y[:600]
+    cnn = LearnedActivationClassifier(
+        (16,),
+        "prelu",
+        activation_params={"per_neuron": True},
+        architecture="cnn",
+        image_shape=(1, 8, 8),
+        max_iter=2,
+        random_state=0,
+    )
+    _fit(cnn, X, y)
+    for compile in (False, True):
+        comp = SplineActivationCompressor(cnn, compile=compile).fit(X)
+        assert comp.report_["channels"].tolist() == [32, 64, 16]
+        assert (comp.report_["max_error"] < 1e-5).all()
+        assert comp.evaluate(X, y)["agreement"] == 1.0
