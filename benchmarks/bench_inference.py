@@ -17,6 +17,11 @@ the compression's fit time). Rows:
   ``nn.Linear(1, 16) -> ReLU -> nn.Linear(16, 1)`` on ``x.unsqueeze(-1)``, the
   implementation the ">= 5x" target of issue #4 was written for.
 - ``compressed (exact)``, ``compressed (uniform)``, and the same compiled.
+- ``identity``: the linear layers alone, the floor that no activation can go
+  below; it bounds how much faster than the ``mlp`` net a compressed net can be.
+
+Then the first activation alone on its real inputs (batch x 128), where the
+activations' own costs compare without the matrix products.
 
 Configurations run interleaved in one process, in a shuffled order per round;
 medians and ratios are printed, with PASS/FAIL per target of issue #4:
@@ -106,7 +111,12 @@ def main(argv=None) -> int:
     naive_net.activations = torch.nn.ModuleList(
         _NaiveSubnet(a) for a in mlp_net.activations
     )
+    identity_net = copy.deepcopy(mlp_net)
+    identity_net.activations = torch.nn.ModuleList(
+        torch.nn.Identity() for _ in range(2)
+    )
     nets = {
+        "identity": identity_net,
         "relu": relu_net,
         "mlp (library)": mlp_net,
         "mlp (naive seed 000)": naive_net,
@@ -124,18 +134,9 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             out = net(Xb)
             first[name] = time.perf_counter() - start
-            if name != "relu":
+            if name not in ("relu", "identity"):
                 assert torch.allclose(out, ref, atol=1e-2), name
-    times = {name: [] for name in nets}
-    rng = random.Random(0)
-    with torch.inference_mode():
-        for _ in range(args.reps):
-            order = list(nets)
-            rng.shuffle(order)
-            for name in order:
-                t0 = time.perf_counter()
-                nets[name](Xb)
-                times[name].append(time.perf_counter() - t0)
+    times = _time(nets, Xb, args.reps)
     med = {name: statistics.median(ts) for name, ts in times.items()}
     print(f"batch {args.batch}, {torch.get_num_threads()} threads, {args.reps} reps")
     print(f"{'net':<34}{'median ms':>10}{'min ms':>9}{'vs relu':>9}{'1st call ms':>13}")
@@ -143,6 +144,27 @@ def main(argv=None) -> int:
         print(
             f"{name:<34}{med[name] * 1e3:>10.2f}{min(ts) * 1e3:>9.2f}"
             f"{med[name] / med['relu']:>9.2f}{first[name] * 1e3:>13.1f}"
+        )
+    print(
+        "(identity: the linear layers alone, a floor for any activation: no "
+        "compressed net can be more than\n"
+        f" {med['mlp (library)'] / med['identity']:.2f}x faster than the library's "
+        "mlp net at this size)\n"
+    )
+    # the first activation alone, on its real inputs (batch x 128)
+    with torch.inference_mode():
+        h = mlp_net.hidden[0](Xb)
+    acts = {name: net.activations[0] for name, net in nets.items()}
+    act_med = {
+        name: statistics.median(ts) for name, ts in _time(acts, h, args.reps).items()
+    }
+    print(f"first activation alone, input {tuple(h.shape)}")
+    print(f"{'activation':<34}{'median ms':>10}{'vs relu':>9}{'mlp (lib) /':>13}")
+    for name in acts:
+        print(
+            f"{name:<34}{act_med[name] * 1e3:>10.3f}"
+            f"{act_med[name] / act_med['relu']:>9.2f}"
+            f"{act_med['mlp (library)'] / act_med[name]:>13.1f}"
         )
     print()
     ok = False
@@ -172,6 +194,22 @@ def main(argv=None) -> int:
                 f"{'PASS' if passed else 'FAIL'}"
             )
     return 0 if ok else 1
+
+
+def _time(fns: dict, x: torch.Tensor, reps: int) -> dict:
+    """Seconds per call of each ``fns[name](x)``, interleaved in a shuffled
+    order per round."""
+    times = {name: [] for name in fns}
+    rng = random.Random(0)
+    with torch.inference_mode():
+        for _ in range(reps):
+            order = list(fns)
+            rng.shuffle(order)
+            for name in order:
+                t0 = time.perf_counter()
+                fns[name](x)
+                times[name].append(time.perf_counter() - t0)
+    return times
 
 
 class _NaiveSubnet(torch.nn.Module):
