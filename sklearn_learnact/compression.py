@@ -853,14 +853,14 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         sequence of elementwise ops. Piecewise-linear splines with at most 64
         slope changes (every exact compression of a small subnetwork) compile
         in their truncated-power form, without table look-ups. ``fit``
-        compiles the kernels when it measures the errors: the first time in a
-        process costs seconds (torch's inductor, cached on disk), later models
-        with the same number of kinks reuse the kernel (``fit`` also runs the
-        compressed net once on a few rows of ``X``, so that the first
-        ``predict`` does not compile). It needs a C++
-        compiler (CPU) or triton (GPU); without one, a warning says so and the
-        evaluation stays eager. Worth it for large batches (inference at batch
-        4096: see ``benchmarks/bench_inference.py``).
+        compiles the kernels when it measures the errors, and runs the
+        compressed net once on a few rows of ``X`` so that the first
+        ``predict`` does not compile: the first time in a process costs
+        seconds (torch's inductor, cached on disk), later models with the same
+        number of kinks reuse the kernel. It needs a C++ compiler (CPU) or
+        triton (GPU); without one, a warning says so and the evaluation stays
+        eager. Worth it for large batches (inference at batch 4096: see
+        ``benchmarks/bench_inference.py``).
 
     Attributes
     ----------
