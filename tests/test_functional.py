@@ -218,3 +218,16 @@ def test_fused_basis_values_match_the_modules(basis, dtype):
     out = F._VALUES[basis](x, torch.empty_like(x))
     tol = 1e-6 if dtype == torch.float32 else 1e-12
     torch.testing.assert_close(out, basis()(x), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("n", [7, F._SUBNET_BLOCK, 2 * F._SUBNET_BLOCK + 5])
+def test_relu_subnet_without_grad_by_blocks(n):
+    # inference runs block by block: the same values as the autograd kernel
+    module, _, ref = _params("mlp", 1)
+    x = _input((n,)).view(-1, 1) if n % 2 else _input((n // 2, 2))
+    with torch.no_grad():
+        got = module(x)
+        want = ref(x)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got, module(x).detach())  # autograd kernel
+    assert got.shape == x.shape

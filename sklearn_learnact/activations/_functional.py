@@ -348,15 +348,38 @@ def spline_hermite(
 
 
 # -- subnetwork --------------------------------------------------------------
+def _relu_subnet_lines(flat, w1, b1, w2):
+    """Active units (h, M) of a ReLU subnetwork and its local lines (2, M).
+
+    ``active`` is 1.0 where the unit is on (``w1 x + b1 > 0``), else 0.0; the
+    net is linear where the active set is fixed, so its slope and intercept are
+    ``sum_j active_j w2_j (w1_j, b1_j)``, both in one matrix product.
+    """
+    active = torch.outer(w1, flat).add_(b1.unsqueeze(1)).gt_(0.0)
+    return active, torch.stack([w1 * w2, b1 * w2]) @ active
+
+
+#: Elements per block of the no-grad ReLU subnetwork: its (h, block) temporary
+#: stays in cache (at batch 4096 x 128, 6x faster than one (h, M) block).
+_SUBNET_BLOCK = 16384
+
+
+def _relu_subnet_no_grad(x, w1, b1, w2, b2):
+    """The ReLU subnetwork's forward without autograd, block by block."""
+    flat = x.reshape(-1)
+    out = torch.empty_like(flat)
+    for start in range(0, flat.numel(), _SUBNET_BLOCK):
+        part = flat[start : start + _SUBNET_BLOCK]
+        _, line = _relu_subnet_lines(part, w1, b1, w2)
+        torch.addcmul(line[1], line[0], part, out=out[start : start + len(part)])
+    return out.add_(b2).view(x.shape)
+
+
 class _ReluSubnet(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w1, b1, w2, b2):
         flat = x.reshape(-1)
-        # (h, M): 1.0 where the unit is on (w1 x + b1 > 0), else 0.0
-        active = torch.outer(w1, flat).add_(b1.unsqueeze(1)).gt_(0.0)
-        # the net is linear where the active set is fixed: slope and intercept
-        # sum_j active_j w2_j (w1_j, b1_j), both in one pass, (2, M)
-        line = torch.stack([w1 * w2, b1 * w2]) @ active
+        active, line = _relu_subnet_lines(flat, w1, b1, w2)
         slope = line[0]
         out = torch.addcmul(line[1], slope, flat).add_(b2)
         ctx.save_for_backward(flat, active, slope, w1, b1, w2)
@@ -396,9 +419,13 @@ def subnet(
     active units is fixed, so one pass computes the active mask (M, h), one
     matrix product the slope and intercept of every element, and the backward
     reduces the parameter gradients over the saved mask in one more matrix
-    product. Other hidden activations go through autograd.
+    product; without autograd (inference), block by block, so that the mask
+    stays in cache. Other hidden activations go through autograd.
     """
     if type(hidden) is nn.ReLU:
-        return _ReluSubnet.apply(x, w1, b1, w2, b2)
+        params = (x, w1, b1, w2, b2)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
+            return _ReluSubnet.apply(*params)
+        return _relu_subnet_no_grad(*params)
     z = torch.addcmul(b1, x.unsqueeze(-1), w1)
     return torch.matmul(hidden(z), w2) + b2
