@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 
-import sklearn_learnact.compression as compression
+import sklearn_learnact.compression._spline as spline_module
 from sklearn_learnact import (
     LearnedActivationClassifier,
     LearnedActivationRegressor,
@@ -123,7 +123,7 @@ def test_spline_matches_activation_on_recorded_values(tiny_classification):
 def test_linear_extrapolation_with_end_slopes():
     # tanh on [-1, 1]: beyond it, straight lines with slopes 1 - tanh(1)^2
     act = torch.nn.Tanh()
-    from sklearn_learnact.compression import _spline_for
+    from sklearn_learnact.compression._fit import _spline_for
 
     lo, hi = np.array([-1.0]), np.array([1.0])
     spline, err = _spline_for(act, lo, hi, 64, 1)
@@ -151,7 +151,7 @@ def test_spline_activation_per_channel_follows_to_and_state_dict():
 
 def test_relu_subnet_is_piecewise_linear_and_compressed_closely():
     act = Subnet(hidden_size=16).requires_grad_(False)
-    from sklearn_learnact.compression import _search_knots
+    from sklearn_learnact.compression._fit import _search_knots
 
     lo, hi = np.array([-3.0]), np.array([3.0])
     n_knots, spline, err = _search_knots(act, lo, hi, 1, 1e-3, 4096)
@@ -438,7 +438,10 @@ def test_power_form_is_the_table_function():
     x = torch.linspace(-50, 50, 10001)
     c, d, t = act.power_c, act.power_d, act.power_t
     torch.testing.assert_close(
-        compression._power_kernel(x, c, d, t), act._forward_table(x), atol=2e-5, rtol=0
+        spline_module._power_kernel(x, c, d, t),
+        act._forward_table(x),
+        atol=2e-5,
+        rtol=0,
     )
     # a discontinuous table has no truncated-power form: the table is used
     table = _uniform_table(slopes)
@@ -477,7 +480,7 @@ def test_compiled_matches_eager_and_pickles(tiny_classification, kind, degree, e
     comp = SplineActivationCompressor(
         est, degree=degree, exact=exact, compile=True
     ).fit(X)
-    assert compression._COMPILE_FAILURE is None
+    assert spline_module._COMPILE_FAILURE is None
     splines = [a for a in comp.compressed_estimator_.activations_ if a.compiled]
     assert len(splines) == 2
     assert (comp.report_["max_error"] < comp.tol).all()
@@ -506,8 +509,8 @@ def test_compile_failure_warns_and_stays_eager(monkeypatch):
 
         return fail
 
-    monkeypatch.setattr(compression, "_compiled", broken)
-    monkeypatch.setattr(compression, "_COMPILE_FAILURE", None)
+    monkeypatch.setattr(spline_module, "_compiled", broken)
+    monkeypatch.setattr(spline_module, "_COMPILE_FAILURE", None)
     slopes = np.array([0.5, 0.5, -1.0, 2.0, 2.0, 0.25])
     act = SplineActivation(
         torch.tensor(-2.0), torch.tensor(1.0), _uniform_table(slopes), compiled=True
@@ -518,12 +521,12 @@ def test_compile_failure_warns_and_stays_eager(monkeypatch):
         y = act(x)
     assert act.madds_per_element() == 3  # the table (not 4 kinks, eagerly)
     torch.testing.assert_close(y, act._forward_table(x))
-    assert compression._COMPILE_FAILURE == "RuntimeError: no C++ compiler found"
+    assert spline_module._COMPILE_FAILURE == "RuntimeError: no C++ compiler found"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         torch.testing.assert_close(act(x), y)  # eager from now on, no more warnings
     # an error of the input itself is raised as it is, not taken for a failure
-    monkeypatch.setattr(compression, "_COMPILE_FAILURE", None)
+    monkeypatch.setattr(spline_module, "_COMPILE_FAILURE", None)
     per_channel = SplineActivation(
         torch.zeros(2), torch.ones(2), torch.zeros(2, 2, 3), compiled=True
     )

@@ -1,0 +1,74 @@
+"""The ``learnact`` command: ``learnact compare ...`` and ``learnact demo``.
+
+``main(argv=None)`` parses ``argv`` (default ``sys.argv[1:]``) and returns the
+exit status, so it can be called from tests; errors in the input (unknown
+dataset or activation, missing target column, unwritable output folder, a
+storage that cannot be opened...) print one line and exit with status 2.
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and
+``run(args)``; this module only assembles them.
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+
+from sklearn.exceptions import ConvergenceWarning
+
+from . import compare, demo
+from ._common import UsageError
+from ._data import DATASETS, Data, load_dataset, make_estimator
+
+__all__ = ["DATASETS", "Data", "UsageError", "load_dataset", "main", "make_estimator"]
+
+#: The subcommand modules, in the order ``--help`` lists them.
+_SUBCOMMANDS = (compare, demo)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="learnact",
+        description="Which activation is best for my data, learned or fixed?",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in _SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``learnact`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success (errors exit through :class:`SystemExit` with status 2).
+
+    Examples
+    --------
+    >>> from sklearn_learnact.cli import main
+    >>> main(["compare", "--dataset", "nope", "--out", "x"])  # doctest: +SKIP
+    learnact: error: Unknown dataset 'nope': choose one of titanic, ...
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            paths = args.run(args)
+    except (UsageError, OSError) as exc:
+        parser.error(str(exc))
+    print(
+        f"Wrote {len(paths)} files to {paths[-1].parent} in "
+        f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
+    )
+    return 0
