@@ -5,15 +5,85 @@ hidden layer gets its own activation module (learned parameters are never
 tied across layers), listed in order in ``module.activations``.
 """
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
+import numpy as np
 import torch
 from torch import nn
 
 from .activations import get_activation
 
-__all__ = ["CNN", "MLP"]
+__all__ = ["CNN", "MLP", "check_hidden_layer_sizes", "reset_parameters"]
+
+
+def check_hidden_layer_sizes(sizes) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints (an int is one layer).
+
+    The one place where the estimators, the networks and the searches read
+    ``hidden_layer_sizes``.
+
+    Raises
+    ------
+    ValueError
+        If ``sizes`` is not a positive int or a non-empty sequence of them.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.nets import check_hidden_layer_sizes
+    >>> check_hidden_layer_sizes(32), check_hidden_layer_sizes([64, 32])
+    ((32,), (64, 32))
+    """
+
+    def positive_int(s) -> bool:
+        return isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+
+    if positive_int(sizes):
+        return (int(sizes),)
+    if (
+        isinstance(sizes, (Sequence, np.ndarray))
+        and not isinstance(sizes, str)
+        and len(sizes) > 0
+        and all(positive_int(s) for s in sizes)
+    ):
+        return tuple(int(s) for s in sizes)
+    raise ValueError(
+        "hidden_layer_sizes must be a positive int or a non-empty tuple of "
+        f"positive ints, got {sizes!r}."
+    )
+
+
+def reset_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Draw the weights of every ``Linear`` and ``Conv2d`` in ``module`` anew.
+
+    The same distribution as PyTorch's default initialisation (weights and
+    biases uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``, see
+    :class:`torch.nn.Linear`), but drawn from ``generator`` instead of torch's
+    global random state: a fit seeded with its own generator is reproducible
+    even when other threads draw random numbers at the same time. Activation
+    modules initialise deterministically and are left alone.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    generator : torch.Generator
+        On the device of ``module``'s parameters.
+
+    Returns
+    -------
+    module : torch.nn.Module
+    """
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv2d)):
+                fan_in = layer.weight[0].numel()  # in_features (x kernel size)
+                bound = 1.0 / math.sqrt(fan_in)
+                layer.weight.uniform_(-bound, bound, generator=generator)
+                if layer.bias is not None:
+                    layer.bias.uniform_(-bound, bound, generator=generator)
+    return module
 
 
 def _activation(name, params, width):

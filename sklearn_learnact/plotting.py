@@ -104,7 +104,7 @@ class ActivationDisplay:
         -------
         display : ActivationDisplay
         """
-        from .search._estimator import learnact_step
+        from .estimators import learnact_step
 
         _, inner = learnact_step(estimator)
         modules = inner.activations_

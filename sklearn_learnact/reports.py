@@ -277,7 +277,7 @@ def _section(section: ReportSection, figures: Path, out: Path) -> tuple[str, lis
 
 def _history(estimator) -> pd.DataFrame:
     """The ``history_`` of a fitted estimator or of a pipeline's last step."""
-    from .search._estimator import learnact_step
+    from .estimators import learnact_step
 
     return learnact_step(estimator)[1].history_
 

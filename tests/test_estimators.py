@@ -306,7 +306,7 @@ def test_device_auto_is_cpu_without_cuda(tiny_classification):
     X, y = tiny_classification
     clf = LearnedActivationClassifier(device="auto", **FAST).fit(X, y)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert clf.device_.startswith(expected)
+    assert clf.device_.type == expected
     with pytest.raises(ValueError, match="device must be"):
         LearnedActivationClassifier(device="gpu0", **FAST).fit(X, y)
     if not torch.cuda.is_available():
@@ -465,3 +465,179 @@ def test_small_nets_train_on_one_thread_and_restore_the_setting(tiny_classificat
         assert Threads.seen == [2]  # 120 * 4.2M multiply-adds per batch
     finally:
         torch.set_num_threads(before)
+
+
+# -- issue 11: estimators that fail loudly and reproduce -------------------
+def test_divergence_that_never_reaches_nan_is_an_error(tiny_regression):
+    X, y = tiny_regression
+    reg = LearnedActivationRegressor(
+        (16,), "relu", learning_rate_init=1e6, max_iter=20, random_state=0
+    )
+    with pytest.raises(TrainingDivergedError, match="times its value before the first"):
+        reg.fit(X, y)
+    assert not hasattr(reg, "net_")
+
+
+def test_a_loss_growing_for_epochs_is_a_divergence(tiny_regression):
+    from skorch.callbacks import Callback
+
+    class Grow(Callback):  # a learning rate that keeps growing
+        def on_epoch_end(self, net, **kwargs):
+            for group in net.optimizer_.param_groups:
+                group["lr"] *= 3.0
+
+    X, y = tiny_regression
+    reg = LearnedActivationRegressor(
+        (16,), "tanh", learning_rate_init=0.02, max_iter=60, random_state=0,
+        n_iter_no_change=100,
+    )  # fmt: skip
+    with pytest.raises(TrainingDivergedError, match="diverged"):
+        reg.fit(X, y, callbacks=[Grow()])
+
+
+def test_zero_weights_are_ignored_and_negative_ones_rejected(tiny_classification):
+    X, y = tiny_classification
+    order = np.argsort(np.arange(len(y)) % 2)  # first half: even rows
+    X, y = X[order], y[order]
+    weight = np.r_[np.zeros(60), np.ones(60)]  # whole batches of zero weight
+    kw = {"hidden_layer_sizes": (8,), "max_iter": 5, "batch_size": 20, "shuffle": False}
+    clf = LearnedActivationClassifier(random_state=0, **kw)
+    clf.fit(X, y, sample_weight=weight)  # no false divergence (no 0/0)
+    assert np.isfinite(clf.loss_curve_).all()
+    with pytest.raises(ValueError, match="negative"):
+        clf.fit(X, y, sample_weight=np.r_[-np.ones(60), np.ones(60)])
+    with pytest.raises(ValueError, match="all zero"):
+        clf.fit(X, y, sample_weight=np.zeros(120))
+
+
+def test_same_random_state_same_model_in_concurrent_threads(tiny_classification):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = tiny_classification
+
+    def fit(_):
+        clf = LearnedActivationClassifier((32,), "mixture", max_iter=5, random_state=7)
+        return clf.fit(X, y).predict_proba(X)
+
+    before = torch.get_num_threads()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(fit, range(8)))
+    for other in results[1:]:
+        np.testing.assert_array_equal(other, results[0])
+    assert torch.get_num_threads() == before  # the single-thread switch is scoped
+
+
+def test_bad_activation_options_devices_and_image_shape(tiny_classification):
+    X, y = tiny_classification
+    with pytest.raises(ValueError, match="leaky_relu.*negative_slope"):
+        _clf(activation="leaky_relu", activation_params={"negative_slope": "x"}).fit(
+            X, y
+        )
+    for device in ("meta", "mps"):
+        with pytest.raises(ValueError, match="not supported"):
+            _clf(device=device).fit(X, y)
+    images = np.random.RandomState(0).rand(40, 64).astype(np.float32)
+    labels = np.arange(40) % 2
+    cnn = _clf(architecture="cnn", image_shape=np.array([1, 8, 8]))
+    assert cnn.fit(images, labels).predict(images).shape == (40,)
+
+
+def test_set_params_after_fit_does_not_relabel(tiny_classification):
+    X, y = tiny_classification
+    clf = _clf(activation="affine").fit(X, y)
+    clf.set_params(activation="mixture")
+    table = clf.learned_activations_
+    assert set(table["activation"]) == {"affine"}
+    assert set(table["parameter"]) == {"k0", "k1"}
+    assert clf.activation_ == "affine"
+
+
+# -- issue 10: what a scikit-learn user expects -----------------------------
+def test_regressor_standardises_a_raw_target():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)  # target 25..346
+    X = StandardScaler().fit_transform(X)
+    kw = {"hidden_layer_sizes": (32,), "activation": "relu", "max_iter": 60,
+          "learning_rate_init": 1e-2, "random_state": 0}  # fmt: skip
+    reg = LearnedActivationRegressor(**kw).fit(X[:300], y[:300])
+    assert reg.target_mean_ == pytest.approx(y[:300].mean())
+    assert reg.target_scale_ == pytest.approx(y[:300].std())
+    assert reg.score(X[300:], y[300:]) > 0.3  # Ridge gets ~0.5
+    raw = LearnedActivationRegressor(standardize_target=False, **kw)
+    assert raw.fit(X[:300], y[:300]).score(X[300:], y[300:]) < 0.0  # under-trained
+
+
+def test_warm_start_and_partial_fit_continue_training(tiny_classification):
+    X, y = tiny_classification
+    clf = _clf(max_iter=3, warm_start=True, n_iter_no_change=100).fit(X, y)
+    first = clf.loss_curve_[-1]
+    clf.fit(X, y)
+    assert clf.n_iter_ == 6 and clf.loss_curve_[-1] < first
+    part = LearnedActivationClassifier((8,), random_state=0)
+    part.partial_fit(X[:30], y[:30], classes=np.unique(y))
+    part.partial_fit(X[30:], y[30:])
+    assert part.n_iter_ == 2 and list(part.classes_) == [0, 1, 2]
+    with pytest.raises(ValueError, match="not in classes"):
+        LearnedActivationClassifier().partial_fit(X, y, classes=[0, 1])
+    reg = LearnedActivationRegressor((8,), random_state=0)
+    reg.partial_fit(X, y * 10.0).partial_fit(X, y * 10.0)
+    assert reg.n_iter_ == 2
+
+
+def test_class_weight_is_a_sample_weight(tiny_classification):
+    X, y = tiny_classification
+    weights = {0: 1.0, 1: 3.0, 2: 0.5}
+    a = _clf(class_weight=weights).fit(X, y)
+    b = _clf().fit(X, y, sample_weight=np.vectorize(weights.get)(y))
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-6)
+    c = _clf(class_weight="balanced").fit(X, y)
+    assert c.predict(X).shape == y.shape
+    with pytest.raises(ValueError, match="class_weight"):
+        _clf(class_weight="heavy").fit(X, y)
+
+
+def test_decision_function_and_mlp_attributes(tiny_classification):
+    X, y = tiny_classification
+    clf = _clf(hidden_layer_sizes=(8, 4)).fit(X, y)
+    scores = clf.decision_function(X)
+    assert scores.shape == (120, 3)
+    np.testing.assert_array_equal(clf.classes_[scores.argmax(1)], clf.predict(X))
+    binary = _clf().fit(X, y == 1)
+    log_odds = binary.decision_function(X)
+    assert log_odds.shape == (120,)
+    np.testing.assert_array_equal(binary.classes_[(log_odds > 0).astype(int)],
+                                  binary.predict(X))  # fmt: skip
+    assert [w.shape for w in clf.coefs_] == [(6, 8), (8, 4), (4, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(8,), (4,), (3,)]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None and clf.t_ == 120 * clf.n_iter_
+    early = _clf(early_stopping=True).fit(X, y)
+    assert early.best_loss_ is None
+    assert early.best_validation_score_ == max(early.validation_scores_)
+
+
+def test_verbose_2_writes_no_colour_codes_to_a_pipe(tiny_classification, capsys):
+    X, y = tiny_classification
+    _clf(verbose=2, early_stopping=True).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "\x1b[" not in out
+
+
+def test_replaced_activations_refuse_clone(tiny_classification):
+    from sklearn_learnact.activations import get_activation
+
+    X, y = tiny_classification
+    clf = _clf(activation="prelu").fit(X, y)
+    clf.replace_activations({0: get_activation("relu")})
+    assert clf.replaced_activations_ == {0: "ReLU"}
+    assert clf.learned_activations_.empty  # tells what it is now
+    assert all(p.requires_grad for p in clf.net_.module_.parameters())
+    params = {id(p) for g in clf.net_.optimizer_.param_groups for p in g["params"]}
+    assert params == {id(p) for p in clf.net_.module_.parameters()}
+    with pytest.raises(TypeError, match="clone would rebuild the original"):
+        clone(clf)
+    with pytest.raises(ValueError, match="out of range"):
+        clf.replace_activations({3: get_activation("relu")})
+    clf.fit(X, y)  # a new fit trains what the parameters describe
+    assert clf.replaced_activations_ == {} and clone(clf).activation == "prelu"

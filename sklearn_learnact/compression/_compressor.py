@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import _safe_indexing, get_tags
@@ -18,7 +18,7 @@ from ..activations import (
     LearnableActivation,
     available_activations,
 )
-from ..estimators._base import LearnedActivationMixin
+from ..estimators import LearnedActivationEstimator
 from ._cost import activation_madds
 from ._fit import (
     _as_function,
@@ -237,7 +237,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         self._check_params()
-        if not isinstance(self.estimator, LearnedActivationMixin):
+        if not isinstance(self.estimator, LearnedActivationEstimator):
             raise TypeError(
                 "SplineActivationCompressor compresses LearnedActivationClassifier "
                 f"or LearnedActivationRegressor models, got "
@@ -265,17 +265,18 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             )
         recorded = _record_inputs(estimator, X, learned)
         compressed = copy.deepcopy(estimator)
-        module = compressed.net_.module_
-        device = next(module.parameters()).device
-        rows, self._curves = [], {}
+        rows, self._curves, replacements = [], {}, {}
         for i in learned:
             original = acts[i]
             new, row, curve = self._compress_one(original, recorded[i])
-            module.activations[i] = new.to(device)
-            rows.append({"layer": i + 1, "kind": estimator.activation, **row})
+            replacements[i] = new
+            rows.append({"layer": i + 1, "kind": estimator.activation_, **row})
             self._curves[i + 1] = curve
+        compressed.replace_activations(replacements)
         if self.compile:  # compile now what predict runs (its shapes and mode)
-            compressed._forward(_safe_indexing(X, np.arange(min(64, _num_samples(X)))))
+            _run_network(
+                compressed, _safe_indexing(X, np.arange(min(64, _num_samples(X))))
+            )
         self.estimator_ = estimator
         self.compressed_estimator_ = compressed
         self.report_ = pd.DataFrame(rows)
@@ -437,6 +438,14 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         return self.evaluation_
 
 
+def _run_network(estimator, X) -> None:
+    """Run the fitted network on ``X`` through its public predict surface."""
+    if is_classifier(estimator):
+        estimator.decision_function(X)
+    else:
+        estimator.predict(X)
+
+
 def _record_inputs(estimator, X, layers) -> dict[int, np.ndarray]:
     """Inputs of the activations ``layers`` on ``X``: (n_values, C) per layer.
 
@@ -470,7 +479,7 @@ def _record_inputs(estimator, X, layers) -> dict[int, np.ndarray]:
 
     handles = [acts[i].register_forward_pre_hook(hook(i)) for i in layers]
     try:
-        estimator._forward(X)
+        _run_network(estimator, X)
     finally:
         for handle in handles:
             handle.remove()

@@ -1,7 +1,17 @@
-"""What the classifier and the regressor share: parameters, fit, predict."""
+"""The public base class of the classifier and the regressor.
+
+:class:`LearnedActivationEstimator` holds the parameters, the training loop
+and the public surface that the rest of the library (compression, search,
+export, plots) uses: ``activations_``, :meth:`replace_activations`,
+``device_``, :meth:`cycle_plan` and :func:`learnact_step`. Subclasses declare
+the hooks the base calls: ``_criterion``, ``_score_kind`` and
+``_encode_target``.
+"""
 
 import numbers
+import threading
 import warnings
+from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from contextlib import contextmanager
 
@@ -11,16 +21,14 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
+from torch import nn
 
 from ..activations import LearnableActivation, get_activation
-from ..nets import CNN, MLP
+from ..nets import CNN, MLP, check_hidden_layer_sizes, reset_parameters
 from ._skorch import (
     EpochProgress,
     LearnactNet,
@@ -29,7 +37,10 @@ from ._skorch import (
     TensorData,
     ValidScore,
     history_frame,
+    plain_sink,
 )
+
+__all__ = ["LearnedActivationEstimator", "learnact_step", "resolve_device"]
 
 #: Seed 002's learning rate for the activation-only cycle of ``"alternating"``.
 ALTERNATING_ACTIVATION_LR = 1e-2
@@ -40,23 +51,83 @@ _PREDICT_BATCH = {"mlp": 4096, "cnn": 256}
 #: small nets by up to 100x while they wait for each other.
 _SINGLE_THREAD_MADDS = 5e6
 
+# -- declared parameter constraints (one validation style) --------------------
+_Real, _Int = numbers.Real, numbers.Integral
+#: Numeric parameters: (type, lower bound, upper bound, included boundaries),
+#: checked with :func:`sklearn.utils.check_scalar`; ``None`` values are allowed
+#: where the parameter's default is ``None``.
+_NUMERIC = {
+    "alpha": (_Real, 0.0, None, "left"),
+    "learning_rate_init": (_Real, 0.0, None, "neither"),
+    "activation_lr": (_Real, 0.0, None, "neither"),
+    "max_iter": (_Int, 1, None, "left"),
+    "n_iter_no_change": (_Int, 1, None, "left"),
+    "tol": (_Real, 0.0, None, "left"),
+    "validation_fraction": (_Real, 0.0, 1.0, "neither"),
+    "verbose": (_Int, 0, None, "left"),
+}
+#: Parameters that take one of a few strings.
+_CHOICES = {"schedule": ("joint", "alternating"), "architecture": ("mlp", "cnn")}
+#: Boolean parameters.
+_FLAGS = ("learn_activation", "shuffle", "early_stopping", "warm_start")
+
+
+def _check_numeric(name: str, value, spec) -> None:
+    kind, low, high, closed = spec
+    if isinstance(value, bool):  # check_scalar takes True for 1
+        raise ValueError(f"{name} must be a number, got {value!r}.")
+    try:
+        check_scalar(
+            value, name, kind, min_val=low, max_val=high, include_boundaries=closed
+        )
+    except TypeError as exc:  # one exception type for every bad parameter
+        raise ValueError(str(exc)) from exc
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+# -- threads ----------------------------------------------------------------
+_THREADS_LOCK = threading.Lock()
+_single_thread_users = 0
+_threads_before = 0
+
 
 @contextmanager
-def _torch_threads(single: bool):
-    """Run torch on one thread inside the block when ``single``; then restore."""
-    if not single:
+def _single_thread(enabled: bool):
+    """Run torch on one thread inside the block when ``enabled``.
+
+    Torch's thread count is process-wide: concurrent fits (threads of one
+    process, e.g. ``GridSearchCV`` with a threading backend) share one counter,
+    the first sets one thread and the last restores the count it found.
+    """
+    global _single_thread_users, _threads_before
+    if not enabled:
         yield
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    with _THREADS_LOCK:
+        if _single_thread_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_thread_users += 1
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _THREADS_LOCK:
+            _single_thread_users -= 1
+            if _single_thread_users == 0:
+                torch.set_num_threads(_threads_before)
+
+
+#: Serialises the construction of networks: skorch builds the module with torch's
+#: default initialisation (global random state), which ``fork_rng`` restores.
+_GLOBAL_RNG_LOCK = threading.Lock()
 
 
 def resolve_device(device) -> torch.device:
-    """``"auto"`` is CUDA when available, else the CPU; anything else as given."""
+    """``"auto"`` is CUDA when available, else the CPU; ``"cpu"`` and
+    ``"cuda[:N]"`` as given; anything else is a clear error."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -65,6 +136,11 @@ def resolve_device(device) -> torch.device:
         raise ValueError(
             f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}."
         ) from exc
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"device={device!r} is not supported: the estimators train on 'cpu' or "
+            "'cuda' ('auto' picks CUDA when available). Use device='cpu'."
+        )
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} but CUDA is not available here; use device='auto' "
@@ -73,15 +149,64 @@ def resolve_device(device) -> torch.device:
     return resolved
 
 
-def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+def learnact_step(estimator) -> tuple[str, "LearnedActivationEstimator"]:
+    """The learned-activation estimator in ``estimator`` and its parameter prefix.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A :class:`~sklearn_learnact.LearnedActivationClassifier` or regressor,
+        or a (nested) :class:`~sklearn.pipeline.Pipeline` ending in one.
+
+    Returns
+    -------
+    prefix : str
+        ``""``, or e.g. ``"learnedactivationclassifier__"`` for its parameters
+        seen from ``estimator``.
+    inner : LearnedActivationEstimator
+
+    Raises
+    ------
+    TypeError
+        If there is no learned-activation estimator at the end.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_learnact import LearnedActivationClassifier
+    >>> from sklearn_learnact.estimators import learnact_step
+    >>> learnact_step(make_pipeline(StandardScaler(), LearnedActivationClassifier()))[0]
+    'learnedactivationclassifier__'
+    """
+    if isinstance(estimator, LearnedActivationEstimator):
+        return "", estimator
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        prefix, inner = learnact_step(last)
+        return f"{name}__{prefix}", inner
+    raise TypeError(
+        "estimator must be a LearnedActivationClassifier, a "
+        "LearnedActivationRegressor or a Pipeline ending in one, got "
+        f"{type(estimator).__name__}."
+    )
 
 
-class LearnedActivationMixin(BaseEstimator):
+class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
     """Base of :class:`LearnedActivationClassifier` and the regressor.
 
-    Subclasses set ``_criterion`` and ``_score_kind`` and implement
-    ``_encode_target(y) -> (y_tensor, n_outputs, fitted_attributes)``.
+    It holds the parameters shared by both (documented on the classifier),
+    trains the network and predicts in batches. A subclass declares
+
+    - ``_criterion``: the loss class, called with ``reduction="none"``;
+    - ``_score_kind``: ``"accuracy"`` or ``"r2"``, the validation score;
+    - ``_encode_target(y, sample_weight, reset)``: the training targets as a
+      tensor, the number of network outputs and the fitted attributes that
+      describe the encoding (``classes_``, ``target_mean_`` ...).
+
+    Collaborators use only the public surface: ``activations_``,
+    :meth:`replace_activations`, ``device_``, :meth:`cycle_plan`,
+    ``predict``/``decision_function`` and :func:`learnact_step`.
     """
 
     _doc_link_module = "sklearn_learnact"
@@ -89,6 +214,25 @@ class LearnedActivationMixin(BaseEstimator):
         "https://sklearn-learnact.readthedocs.io/en/latest/generated/"
         "{estimator_module}.{estimator_name}.html"
     )
+    _validate_y_kwargs: dict = {}
+
+    @property
+    @abstractmethod
+    def _criterion(self) -> type[nn.Module]:
+        """The loss module class (skorch's ``criterion``)."""
+
+    @property
+    @abstractmethod
+    def _score_kind(self) -> str:
+        """``"accuracy"`` or ``"r2"``: what ``valid_score`` records."""
+
+    @abstractmethod
+    def _encode_target(self, y, sample_weight, reset: bool):
+        """``(y_tensor, n_outputs, fitted_attributes)`` for the network.
+
+        ``reset=False`` (warm start, ``partial_fit``) must reuse the encoding
+        of the first fit.
+        """
 
     def __init__(
         self,
@@ -109,6 +253,7 @@ class LearnedActivationMixin(BaseEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        warm_start=False,
         architecture="mlp",
         image_shape=None,
         device="auto",
@@ -131,6 +276,7 @@ class LearnedActivationMixin(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.architecture = architecture
         self.image_shape = image_shape
         self.device = device
@@ -139,73 +285,75 @@ class LearnedActivationMixin(BaseEstimator):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if _is_int(sizes) else sizes
-        if not (
-            isinstance(sizes, (tuple, list))
-            and len(sizes) > 0
-            and all(_is_int(s) and s > 0 for s in sizes)
+        for name, spec in _NUMERIC.items():
+            value = getattr(self, name)
+            if not (value is None and name == "activation_lr"):
+                _check_numeric(name, value, spec)
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(map(repr, choices))}, got "
+                    f"{getattr(self, name)!r}."
+                )
+        for name in _FLAGS:
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(
+                    f"{name} must be True or False, got {getattr(self, name)!r}."
+                )
+        if not (self.batch_size == "auto" or _is_int(self.batch_size)) or (
+            _is_int(self.batch_size) and self.batch_size < 1
         ):
             raise ValueError(
-                "hidden_layer_sizes must be a positive int or a non-empty tuple of "
-                f"positive ints, got {self.hidden_layer_sizes!r}."
+                f"batch_size must be 'auto' or an int >= 1, got {self.batch_size!r}."
             )
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        self._check_activation()
+        self.cycle_plan()  # validates cycle_epochs
+
+    def _activation_options(self) -> tuple[dict, bool]:
         params = self.activation_params
         if params is not None and not isinstance(params, Mapping):
             raise ValueError(
                 f"activation_params must be a dict or None, got {params!r}."
             )
         params = dict(params or {})
-        per_neuron = params.pop("per_neuron", False)
-        # builds one module: unknown names/options raise a ValueError that lists
-        # the valid ones
-        get_activation(self.activation, num_features=2, per_neuron=per_neuron, **params)
-        for name, low in (("learning_rate_init", 0.0), ("alpha", None)):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not (
-                value > low if low is not None else value >= 0
-            ):
-                bound = "> 0" if low is not None else ">= 0"
-                raise ValueError(f"{name} must be a number {bound}, got {value!r}.")
-        if self.activation_lr is not None and not (
-            isinstance(self.activation_lr, numbers.Real) and self.activation_lr > 0
-        ):
-            raise ValueError(
-                f"activation_lr must be None or > 0, got {self.activation_lr!r}."
-            )
-        for name in ("max_iter", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not (_is_int(value) and value >= 1):
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
-        if not (
-            self.batch_size == "auto"
-            or (_is_int(self.batch_size) and self.batch_size >= 1)
-        ):
-            raise ValueError(
-                f"batch_size must be 'auto' or an int >= 1, got {self.batch_size!r}."
-            )
-        if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
-            raise ValueError(f"tol must be a number >= 0, got {self.tol!r}.")
-        if not (
-            isinstance(self.validation_fraction, numbers.Real)
-            and 0 < self.validation_fraction < 1
-        ):
-            raise ValueError(
-                "validation_fraction must be in (0, 1), got "
-                f"{self.validation_fraction!r}."
-            )
-        if self.schedule not in ("joint", "alternating"):
-            raise ValueError(
-                f"schedule must be 'joint' or 'alternating', got {self.schedule!r}."
-            )
-        if self.architecture not in ("mlp", "cnn"):
-            raise ValueError(
-                f"architecture must be 'mlp' or 'cnn', got {self.architecture!r}."
-            )
-        self._cycle_plan()  # validates cycle_epochs
+        return params, bool(params.pop("per_neuron", False))
 
-    def _cycle_plan(self) -> list[tuple[int, str]]:
-        """Epochs and what trains in each cycle: "all", "net" or "activation"."""
+    def _check_activation(self) -> None:
+        """Build the activation once and run it: unknown names and options, and
+        options of the wrong kind, fail here with the activation named."""
+        params, per_neuron = self._activation_options()
+        # unknown names/options raise a ValueError that lists the valid ones
+        module = get_activation(
+            self.activation, num_features=2, per_neuron=per_neuron, **params
+        )
+        try:
+            with torch.no_grad():
+                module(torch.zeros(3, 2))
+        except Exception as exc:
+            raise ValueError(
+                f"activation {self.activation!r} with activation_params="
+                f"{self.activation_params!r} does not work: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    def cycle_plan(self) -> list[tuple[int, str]]:
+        """Epochs and what trains in each cycle of the schedule.
+
+        Returns
+        -------
+        plan : list of (int, str)
+            ``[(max_iter, "all")]`` for ``schedule="joint"``; seed 002's three
+            cycles ``[(e1, "net"), (e2, "activation"), (e3, "net")]`` for
+            ``"alternating"``. The sum is the most epochs one ``fit`` runs.
+
+        Examples
+        --------
+        >>> from sklearn_learnact import LearnedActivationClassifier
+        >>> clf = LearnedActivationClassifier(schedule="alternating", max_iter=30)
+        >>> clf.cycle_plan()
+        [(10, 'net'), (10, 'activation'), (10, 'net')]
+        """
         if self.schedule == "joint":
             return [(self.max_iter, "all")]
         epochs = self.cycle_epochs
@@ -253,23 +401,36 @@ class LearnedActivationMixin(BaseEstimator):
             raise
         return out
 
-    # --------------------------------------------------------------------- fit
-    def _make_module_params(self, n_features: int, n_outputs: int) -> dict:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if _is_int(sizes) else tuple(sizes)
-        common = {
-            "n_outputs": n_outputs,
-            "hidden_layer_sizes": sizes,
-            "activation": self.activation,
-            "activation_params": self.activation_params,
-        }
-        if self.architecture == "mlp":
-            return {
-                "module": MLP,
-                "module__n_features": n_features,
-                **{f"module__{k}": v for k, v in common.items()},
-            }
+    def _check_sample_weight(self, sample_weight, n_samples: int):
+        """Sample weights as float64, checked; None stays None."""
+        if sample_weight is None:
+            return None
+        if isinstance(sample_weight, numbers.Number):
+            return np.full(n_samples, float(sample_weight))
+        weight = check_array(
+            sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+        )
+        if weight.shape != (n_samples,):
+            raise ValueError(
+                f"sample_weight.shape == {weight.shape}, expected ({n_samples},)."
+            )
+        if (weight < 0).any():
+            raise ValueError(
+                f"sample_weight has {int((weight < 0).sum())} negative value(s); "
+                "weights must be >= 0 (0 ignores a sample)."
+            )
+        if not weight.sum() > 0:
+            raise ValueError(
+                "sample_weight is all zero: at least one sample needs a positive "
+                "weight."
+            )
+        return weight
+
+    # --------------------------------------------------------------- network
+    def _image_shape(self, n_features: int) -> tuple[int, int, int]:
         shape = self.image_shape
+        if isinstance(shape, np.ndarray):
+            shape = shape.tolist()
         if not (
             isinstance(shape, (tuple, list))
             and len(shape) == 3
@@ -277,27 +438,56 @@ class LearnedActivationMixin(BaseEstimator):
         ):
             raise ValueError(
                 "architecture='cnn' needs image_shape=(C, H, W), e.g. (1, 28, 28) "
-                f"for MNIST; got {shape!r}."
+                f"for MNIST; got {self.image_shape!r}."
             )
+        shape = tuple(int(s) for s in shape)
         if int(np.prod(shape)) != n_features:
             raise ValueError(
-                f"image_shape={tuple(shape)} means {int(np.prod(shape))} features "
+                f"image_shape={shape} means {int(np.prod(shape))} features "
                 f"per image, but X has {n_features}. X must hold flattened images "
                 "in (C, H, W) order."
             )
         if shape[1] < 4 or shape[2] < 4:
             raise ValueError(
-                f"image_shape={tuple(shape)}: the CNN pools twice, so H and W must "
+                f"image_shape={shape}: the CNN pools twice, so H and W must "
                 "be at least 4."
             )
+        return shape
+
+    def _module_params(self, n_features: int, n_outputs: int) -> dict:
+        common = {
+            "n_outputs": n_outputs,
+            "hidden_layer_sizes": check_hidden_layer_sizes(self.hidden_layer_sizes),
+            "activation": self.activation,
+            "activation_params": self.activation_params,
+        }
+        if self.architecture == "mlp":
+            module, specific = MLP, {"n_features": n_features}
+        else:
+            module, specific = CNN, {"image_shape": self._image_shape(n_features)}
         return {
-            "module": CNN,
-            "module__image_shape": tuple(shape),
-            **{f"module__{k}": v for k, v in common.items()},
+            "module": module,
+            **{f"module__{k}": v for k, v in {**specific, **common}.items()},
         }
 
+    def _small(self, n_features: int, n_outputs: int, batch_size: int) -> bool:
+        """Whether one batch of this MLP is too little work for several threads."""
+        if self.architecture != "mlp":
+            return False
+        sizes = (
+            n_features,
+            *check_hidden_layer_sizes(self.hidden_layer_sizes),
+            n_outputs,
+        )
+        madds = batch_size * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        return madds < _SINGLE_THREAD_MADDS
+
+    # --------------------------------------------------------------------- fit
     def fit(self, X, y, sample_weight=None, callbacks=None):
         """Train the network on ``(X, y)``.
+
+        With ``warm_start=True`` and a fitted model, training continues from
+        the current weights for up to ``max_iter`` more epochs.
 
         Parameters
         ----------
@@ -306,56 +496,147 @@ class LearnedActivationMixin(BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), optional
-            Per-sample weights of the training loss.
-        callbacks : list of (str, skorch.callbacks.Callback), optional
-            Extra skorch callbacks for this fit only (e.g. Optuna pruning), run
-            after the estimator's own. They are not parameters of the
-            estimator: ``clone`` and ``get_params`` do not see them.
+            Non-negative per-sample weights of the training loss.
+        callbacks : list of skorch callbacks or (name, callback), optional
+            Extra skorch callbacks for this fit only (e.g.
+            ``GradientNormClipping``, ``LRScheduler``, ``Checkpoint``, Optuna
+            pruning), run after the estimator's own with every skorch hook.
+            They are not parameters of the estimator and are not kept in the
+            fitted model: ``clone``, ``get_params`` and pickling do not see
+            them.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        warm = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, callbacks, incremental=warm)
+
+    def _partial_fit(self, X, y, sample_weight, callbacks, **encode_kwargs):
+        """One epoch over ``(X, y)``, from the current weights when fitted;
+        ``encode_kwargs`` go to ``_encode_target`` (the classifier's
+        ``classes``)."""
+        incremental = hasattr(self, "net_")
+        return self._fit(
+            X, y, sample_weight, callbacks, incremental, epochs=1, **encode_kwargs
+        )
+
+    def _fit(self, X, y, sample_weight, callbacks, incremental, epochs=None, **kw):
         self._check_params()
-        X, y = self._validate_X(X, y, reset=True, **self._validate_y_kwargs)
-        y_t, n_outputs, target_attrs = self._encode_target(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        X, y = self._validate_X(X, y, reset=not incremental, **self._validate_y_kwargs)
+        sample_weight = self._check_sample_weight(sample_weight, X.shape[0])
+        y_t, n_outputs, target_attrs = self._encode_target(
+            y, sample_weight, reset=not incremental, **kw
+        )
+        sample_weight = self._class_weights(y, sample_weight)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        module_params = self._make_module_params(X.shape[1], n_outputs)
+        generator = torch.Generator(device=device).manual_seed(seed)
         splits = self._make_splits(X, y_t, sample_weight, rng, device)
         n_train = len(splits.train)
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, n_train)
-
-        cuda = [device.index or 0] if device.type == "cuda" else []
+        plan = [(epochs, "all")] if epochs is not None else self.cycle_plan()
+        if incremental:
+            net = self.net_
+            if self.device_ != device:  # e.g. trained on CUDA, continued on the CPU
+                net.device = str(device)
+                net.module_.to(device)
+                net.criterion_.to(device)
+                net.initialize_optimizer()  # Adam's state lives on the old device
+        else:
+            net = self._new_net(X.shape[1], n_outputs, batch_size, device, plan)
+            with (
+                _GLOBAL_RNG_LOCK,
+                torch.random.fork_rng(
+                    devices=[device.index or 0] if device.type == "cuda" else []
+                ),
+            ):
+                net.initialize()
+            reset_parameters(net.module_, generator)
+        # plain attributes, as skorch reads them at each fit; the shuffling
+        # generator is set for this fit only (it does not pickle)
+        net.batch_size = batch_size
+        net.iterator_train__generator = generator
         single = device.type == "cpu" and self._small(X.shape[1], n_outputs, batch_size)
-        with torch.random.fork_rng(devices=cuda), _torch_threads(single):
-            torch.manual_seed(seed)
-            net, cycles = self._train(
-                splits, module_params, batch_size, device, callbacks or []
+        extra = _named_callbacks(callbacks)
+        try:
+            with _single_thread(single), _extra_callbacks(net, extra):
+                converged = self._train(net, splits, plan)
+        finally:
+            net.iterator_train__generator = None
+        if epochs is None and not converged:
+            warnings.warn(
+                f"{type(self).__name__}: maximum number of epochs reached and the "
+                "optimisation has not converged yet; increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=3,
             )
         for name, value in target_attrs.items():
             setattr(self, name, value)
+        if not incremental:
+            self.replaced_activations_ = {}
         self.net_ = net
-        self.device_ = str(device)
+        self.activation_ = self.activation if not incremental else self.activation_
         self.n_outputs_ = n_outputs
-        extra = {"cycle": cycles} if self.schedule == "alternating" else None
-        self.history_ = history_frame(net.history, extra)
-        self.loss_curve_ = self.history_["train_loss"].tolist()
-        self.n_iter_ = len(net.history)
+        self._set_fitted_attributes(n_train)
         return self
 
-    def _small(self, n_features: int, n_outputs: int, batch_size: int) -> bool:
-        """Whether one batch of this MLP is too little work for several threads."""
-        if self.architecture != "mlp":
-            return False
-        sizes = self.hidden_layer_sizes
-        sizes = (n_features, *((sizes,) if _is_int(sizes) else sizes), n_outputs)
-        madds = batch_size * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        return madds < _SINGLE_THREAD_MADDS
+    def _class_weights(self, y, sample_weight):
+        """Multiply in the classifier's ``class_weight`` (none by default)."""
+        return sample_weight
+
+    def _new_net(self, n_features, n_outputs, batch_size, device, plan):
+        alternating = self.schedule == "alternating"
+        act_lr = self.activation_lr
+        if act_lr is None:
+            act_lr = (
+                ALTERNATING_ACTIVATION_LR if alternating else self.learning_rate_init
+            )
+        own = (
+            [("valid_score", ValidScore(self._score_kind))]
+            if self.early_stopping
+            else []
+        )
+        if self.verbose:
+            desc = f"{type(self).__name__}({self.activation})"
+            own.append(("progress", EpochProgress(sum(e for e, _ in plan), desc)))
+        own.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_score" if self.early_stopping else "train_loss",
+                    lower_is_better=not self.early_stopping,
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=self.early_stopping,
+                    sink=plain_sink if self.verbose >= 2 else _silent,
+                ),
+            )
+        )
+        return LearnactNet(
+            criterion=self._criterion,
+            criterion__reduction="none",
+            optimizer=torch.optim.Adam,
+            lr=self.learning_rate_init,
+            weight_decay=self.alpha / batch_size,
+            activation_lr=act_lr,
+            batch_size=batch_size,
+            max_epochs=self.max_iter,
+            iterator_train=SliceIterator,
+            iterator_train__shuffle=self.shuffle,
+            iterator_train__generator=None,
+            iterator_valid=SliceIterator,
+            iterator_valid__batch_size=_PREDICT_BATCH[self.architecture],
+            train_split=None,
+            callbacks=own,
+            callbacks__print_log__sink=plain_sink if self.verbose >= 2 else _silent,
+            device=device,
+            verbose=int(self.verbose >= 2),
+            **self._module_params(n_features, n_outputs),
+        )
 
     def _make_splits(self, X, y_t, sample_weight, rng, device) -> Splits:
         def data(idx=slice(None)):  # a slice is a view: no copy of X for the full set
@@ -363,10 +644,16 @@ class LearnedActivationMixin(BaseEstimator):
                 a = a[idx]
                 return torch.from_numpy(a if a.flags.writeable else a.copy())
 
+            weight = None
+            if sample_weight is not None:
+                w = sample_weight[idx]
+                # relative to the split's mean: a batch's weighted mean loss
+                # estimates the split's, and an all-zero batch has loss 0
+                weight = torch.from_numpy((w / w.mean()).astype(np.float32))
             return TensorData(
                 tensor(X).to(device),
                 y_t[idx].to(device),
-                None if sample_weight is None else tensor(sample_weight).to(device),
+                None if weight is None else weight.to(device),
             )
 
         n = X.shape[0]
@@ -388,68 +675,22 @@ class LearnedActivationMixin(BaseEstimator):
             train, valid = train_test_split(
                 np.arange(n), test_size=n_valid, random_state=seed
             )
+        if sample_weight is not None and not (
+            sample_weight[train].sum() > 0 and sample_weight[valid].sum() > 0
+        ):
+            raise ValueError(
+                "With early_stopping, both the training and the validation split "
+                "need a sample of positive weight; too few samples have one."
+            )
         return Splits(data(np.sort(train)), data(np.sort(valid)))
 
-    def _callbacks(self, total_epochs: int, validate: bool, extra: list) -> list:
-        callbacks = []
-        if validate:
-            callbacks.append(("valid_score", ValidScore(self._score_kind)))
-        if self.verbose:
-            desc = f"{type(self).__name__}({self.activation})"
-            callbacks.append(("progress", EpochProgress(total_epochs, desc)))
-        monitor = "valid_score" if self.early_stopping else "train_loss"
-        callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(
-                    monitor=monitor,
-                    lower_is_better=not self.early_stopping,
-                    patience=self.n_iter_no_change,
-                    threshold=self.tol,
-                    threshold_mode="abs",
-                    load_best=self.early_stopping,
-                    sink=print if self.verbose >= 2 else _silent,
-                ),
-            )
-        )
-        return callbacks + list(extra)
-
-    def _train(self, splits, module_params, batch_size, device, extra_callbacks):
-        plan = self._cycle_plan()
-        alternating = self.schedule == "alternating"
-        act_lr = self.activation_lr
-        if act_lr is None:
-            act_lr = (
-                ALTERNATING_ACTIVATION_LR if alternating else self.learning_rate_init
-            )
-        net = LearnactNet(
-            criterion=self._criterion,
-            criterion__reduction="none",
-            optimizer=torch.optim.Adam,
-            lr=self.learning_rate_init,
-            weight_decay=self.alpha / batch_size,
-            activation_lr=act_lr,
-            batch_size=batch_size,
-            max_epochs=self.max_iter,
-            iterator_train=SliceIterator,
-            iterator_train__shuffle=self.shuffle,
-            iterator_valid=SliceIterator,
-            iterator_valid__batch_size=_PREDICT_BATCH[self.architecture],
-            train_split=None,
-            callbacks=self._callbacks(
-                sum(e for e, _ in plan),
-                validate=splits.valid is not None,
-                extra=extra_callbacks,
-            ),
-            device=device,
-            verbose=int(self.verbose >= 2),
-            **module_params,
-        )
-        net.initialize()
+    def _train(self, net, splits, plan) -> bool:
+        """Run the cycles of ``plan``; whether training stopped before the end."""
         act_params = net.activation_parameters()
         act_ids = {id(p) for p in act_params}
         net_params = [p for p in net.module_.parameters() if id(p) not in act_ids]
-        cycles, converged = [], True
+        alternating = len(plan) > 1
+        converged = True
         for index, (epochs, trains) in enumerate(plan, start=1):
             if trains == "activation" and not (act_params and self.learn_activation):
                 continue  # nothing to learn in the activation cycle
@@ -457,23 +698,33 @@ class LearnedActivationMixin(BaseEstimator):
                 p.requires_grad_(trains != "activation")
             for p in act_params:
                 p.requires_grad_(self.learn_activation and trains != "net")
+            net.cycle = index if alternating else None
             before = len(net.history)
             net.partial_fit(splits, epochs=epochs)
-            ran = len(net.history) - before
-            cycles += [index] * ran
-            converged = converged and ran < epochs
+            converged = converged and len(net.history) - before < epochs
+        net.cycle = None
         for p in act_params:  # leave a trainable module behind (for fine-tuning)
             p.requires_grad_(self.learn_activation)
         for p in net_params:
             p.requires_grad_(True)
-        if not converged:
-            warnings.warn(
-                f"{type(self).__name__}: maximum number of epochs reached and the "
-                "optimisation has not converged yet; increase max_iter.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return net, cycles
+        return converged
+
+    def _set_fitted_attributes(self, n_train: int) -> None:
+        history = self.net_.history
+        self.history_ = history_frame(history)
+        self.loss_curve_ = self.history_["train_loss"].tolist()
+        self.n_iter_ = len(history)
+        self.t_ = int(  # training samples seen, as MLPClassifier's t_
+            sum(b.get("train_batch_size", 0) for row in history for b in row["batches"])
+        )
+        if self.early_stopping:
+            self.validation_scores_ = self.history_["valid_score"].tolist()
+            self.best_validation_score_ = float(max(self.validation_scores_))
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = float(min(self.loss_curve_))
 
     # ----------------------------------------------------------------- predict
     def _forward(self, X) -> torch.Tensor:
@@ -482,24 +733,122 @@ class LearnedActivationMixin(BaseEstimator):
         X = self._validate_X(X, reset=False)
         module = self.net_.module_
         module.eval()
+        device = self.device_
         Xt = torch.from_numpy(X if X.flags.writeable else X.copy())
         bs = _PREDICT_BATCH[self.architecture]
-        single = self.device_ == "cpu" and self._small(
+        single = device.type == "cpu" and self._small(
             self.n_features_in_, self.n_outputs_, min(bs, len(Xt))
         )
-        with torch.inference_mode(), _torch_threads(single):
+        with torch.inference_mode(), _single_thread(single):
             out = [
-                module(Xt[i : i + bs].to(self.device_)).cpu()
+                module(Xt[i : i + bs].to(device)).cpu()
                 for i in range(0, Xt.shape[0], bs)
             ]
         return torch.cat(out)
 
     # ------------------------------------------------------------- inspection
     @property
-    def activations_(self) -> tuple[torch.nn.Module, ...]:
+    def device_(self) -> torch.device:
+        """The device the fitted network is on (read from its parameters).
+
+        A model trained on CUDA and unpickled where there is none is on the
+        CPU (skorch moves it), and ``device_`` says so.
+        """
+        check_is_fitted(self)
+        first = next(self.net_.module_.parameters(), None)
+        return torch.device("cpu") if first is None else first.device
+
+    @property
+    def activations_(self) -> tuple[nn.Module, ...]:
         """The fitted activation modules, one per hidden layer, in order."""
         check_is_fitted(self)
         return tuple(self.net_.module_.activations)
+
+    def replace_activations(self, modules: Mapping[int, nn.Module]):
+        """Put other modules in place of fitted hidden activations.
+
+        The network stays fitted; the optimiser is rebuilt for the remaining
+        parameters. Used by :class:`~sklearn_learnact.SplineActivationCompressor`.
+        The estimator then records the replacement in
+        ``replaced_activations_`` and refuses :func:`~sklearn.base.clone`,
+        which would silently rebuild the original activations from the
+        parameters; a new ``fit`` (without ``warm_start``) trains the network
+        its parameters describe.
+
+        Parameters
+        ----------
+        modules : mapping of int to torch.nn.Module
+            0-based index into ``activations_`` -> the new module (moved to
+            ``device_``).
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self)
+        acts = self.net_.module_.activations
+        for index, module in modules.items():
+            if not (_is_int(index) and 0 <= index < len(acts)):
+                raise ValueError(
+                    f"Activation index {index!r} out of range: the network has "
+                    f"{len(acts)} hidden activations (0 to {len(acts) - 1})."
+                )
+            if not isinstance(module, nn.Module):
+                raise TypeError(
+                    f"The replacement of activation {index} must be a "
+                    f"torch.nn.Module, got {type(module).__name__}."
+                )
+            acts[index] = module.to(self.device_)
+        self.net_.initialize_optimizer()  # drop the replaced modules' parameters
+        self.replaced_activations_ = {
+            **getattr(self, "replaced_activations_", {}),
+            **{int(i): type(m).__name__ for i, m in modules.items()},
+        }
+        return self
+
+    def __sklearn_clone__(self):
+        if getattr(self, "replaced_activations_", None):
+            replaced = ", ".join(
+                f"layer {i + 1}: {name}"
+                for i, name in sorted(self.replaced_activations_.items())
+            )
+            raise TypeError(
+                f"This {type(self).__name__} had its activations replaced ("
+                f"{replaced}), e.g. by SplineActivationCompressor; clone would "
+                "rebuild the original, uncompressed network from its parameters. "
+                "Clone the compressor instead (clone(compressor) compresses a "
+                "fresh fit), or clone compressor.estimator for the uncompressed "
+                "model."
+            )
+        return super().__sklearn_clone__()
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weights of each weighted layer, in order, as in ``MLPClassifier``.
+
+        Dense layers as ``(n_inputs, n_outputs)`` arrays (the transpose of
+        torch's ``weight``); convolutions as torch's ``(out, in, kh, kw)``.
+        """
+        return [w for w, _ in self._layers()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vector of each weighted layer, in order, as in ``MLPClassifier``."""
+        return [b for _, b in self._layers()]
+
+    def _layers(self):
+        check_is_fitted(self)
+        out = []
+        for layer in self.net_.module_.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv2d)):
+                w = layer.weight.detach().cpu().numpy().astype(np.float64)
+                out.append(
+                    (
+                        w.T if isinstance(layer, nn.Linear) else w,
+                        layer.bias.detach().cpu().numpy().astype(np.float64),
+                    )
+                )
+        return out
 
     @property
     def learned_activations_(self) -> pd.DataFrame:
@@ -509,6 +858,8 @@ class LearnedActivationMixin(BaseEstimator):
         ``parameter``, ``neuron`` (``<NA>`` for a layer-wide value) and
         ``value``. For ``affine`` these are seed 001's k0, k1 per layer; for
         ``mixture`` seed 002's P_1..P_n per layer. Empty for a fixed activation.
+        The ``activation`` column is the name the model was fitted with
+        (``activation_``), whatever ``activation`` is set to now.
         """
         rows = []
         for layer, act in enumerate(self.activations_, start=1):
@@ -518,13 +869,54 @@ class LearnedActivationMixin(BaseEstimator):
                 values = value.reshape(-1).tolist()
                 neurons = [pd.NA] if value.dim() == 0 else range(len(values))
                 rows += [
-                    (layer, self.activation, param, neuron, v)
+                    (layer, self.activation_, param, neuron, v)
                     for neuron, v in zip(neurons, values)
                 ]
         frame = pd.DataFrame(
             rows, columns=["layer", "activation", "parameter", "neuron", "value"]
         )
         return frame.astype({"layer": "int64", "neuron": "Int64", "value": "float64"})
+
+
+def _named_callbacks(callbacks) -> list[tuple[str, object]]:
+    """``(name, callback)`` pairs from skorch-style callbacks or pairs."""
+    named = []
+    for item in callbacks or []:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            named.append(item)
+        else:
+            name = (item if isinstance(item, type) else type(item)).__name__
+            named.append((name, item))
+    names = [name for name, _ in named]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"Callback names must be unique, got {names}; pass (name, callback) "
+            "pairs to name them."
+        )
+    return named
+
+
+@contextmanager
+def _extra_callbacks(net, extra):
+    """The skorch callbacks ``extra`` on ``net`` for the block only."""
+    if not extra:
+        yield
+        return
+    own = list(net.callbacks or [])
+    clash = {n for n, _ in extra} & {n for n, _ in net.callbacks_}
+    if clash:
+        raise ValueError(
+            f"Callback name(s) {sorted(clash)} are taken by the estimator's own "
+            "callbacks; pass (name, callback) pairs with other names."
+        )
+    net.callbacks = own + list(extra)
+    net.initialize_callbacks()
+    try:
+        yield
+    finally:
+        names = {n for n, _ in extra}
+        net.callbacks = own
+        net.callbacks_ = [(n, cb) for n, cb in net.callbacks_ if n not in names]
 
 
 def _silent(*args, **kwargs) -> None:

@@ -4,18 +4,27 @@ skorch's defaults assemble every batch one sample at a time and do per-batch
 bookkeeping for features we do not use; on a 784-128-64-10 MLP at batch 128
 that costs 1.6x a hand-written loop (``../shared/perf/ANCHORS.md``). Here the
 data live as tensors on the training device, batches are slices of a shuffled
-index, the step is zero-grad/forward/backward/step and nothing else, and Adam
-runs fused. Everything else (callbacks, history, early stopping, pickling)
-stays skorch's.
+index (drawn from a generator owned by the fit) and Adam runs fused.
+
+Everything else is skorch's contract, kept: every callback hook fires as in
+:class:`skorch.NeuralNet` (``on_train_begin/end``, ``on_epoch_begin/end``,
+``on_batch_begin/end`` and ``on_grad_computed``, with the same arguments), fit
+parameters reach the module's ``forward``, and a batch is ``(X, y)`` as
+:func:`skorch.utils.unpack_data` expects; with sample weights ``X`` is the dict
+``{"X": X, "sample_weight": w}`` (skorch's documented way to pass weights).
+So any skorch callback (``GradientNormClipping``, ``LRScheduler``,
+``EpochScoring``, ``Checkpoint``, ``LoadInitState``, ``EarlyStopping``, ...)
+works as it does in skorch.
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+from skorch.utils import TeeGenerator
 
 __all__ = [
     "EpochProgress",
@@ -27,9 +36,16 @@ __all__ = [
     "ValidScore",
 ]
 
+#: An epoch whose mean training loss exceeds this many times the loss before
+#: the first update has diverged (healthy training lowers the loss).
+DIVERGENCE_FACTOR = 1e3
+#: Epochs of ever-growing training loss (ending above 10x its minimum) that
+#: count as a divergence.
+DIVERGENCE_EPOCHS = 5
+
 
 class TrainingDivergedError(FloatingPointError):
-    """The training loss became NaN or infinite.
+    """The training loss became NaN or infinite, or grew without bound.
 
     Usually the learning rate is too high for the data's scale: lower
     ``learning_rate_init`` (or ``activation_lr``), or standardise the inputs.
@@ -58,27 +74,48 @@ class SliceIterator:
     """Batches by slicing tensors (a shuffled index when training).
 
     It replaces skorch's ``DataLoader``: no per-sample ``__getitem__`` and no
-    collate, so a batch costs one gather (or one view) per tensor.
+    collate, so a batch costs one gather (or one view) per tensor. Batches are
+    ``(X, y)``, or ``({"X": X, "sample_weight": w}, y)`` with sample weights.
+
+    Parameters
+    ----------
+    dataset : TensorData
+    batch_size : int, default=128
+    shuffle : bool, default=False
+    generator : torch.Generator, optional
+        Draws the shuffling (on the data's device); None uses torch's global
+        random state.
     """
 
-    def __init__(self, dataset: TensorData, batch_size: int = 128, shuffle=False):
-        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+    def __init__(
+        self, dataset: TensorData, batch_size: int = 128, shuffle=False, generator=None
+    ):
+        self.dataset, self.batch_size = dataset, batch_size
+        self.shuffle, self.generator = shuffle, generator
 
     def __len__(self) -> int:
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
         data = self.dataset
-        tensors = [t for t in (data.X, data.y, data.sample_weight) if t is not None]
         n, bs = len(data), self.batch_size
+        weighted = data.sample_weight is not None
+        tensors = [data.X, data.y] + ([data.sample_weight] if weighted else [])
         if self.shuffle:
-            perm = torch.randperm(n, device=data.X.device)
-            for start in range(0, n, bs):
-                idx = perm[start : start + bs]
-                yield tuple(t[idx] for t in tensors)
+            perm = torch.randperm(n, device=data.X.device, generator=self.generator)
+            parts = (
+                [t[perm[start : start + bs]] for t in tensors]
+                for start in range(0, n, bs)
+            )
         else:
-            for start in range(0, n, bs):
-                yield tuple(t[start : start + bs] for t in tensors)
+            parts = (
+                [t[start : start + bs] for t in tensors] for start in range(0, n, bs)
+            )
+        for part in parts:
+            if weighted:
+                yield {"X": part[0], "sample_weight": part[2]}, part[1]
+            else:
+                yield part[0], part[1]
 
 
 class LearnactNet(NeuralNet):
@@ -91,14 +128,20 @@ class LearnactNet(NeuralNet):
         biases, not on activation parameters).
     activation_lr : float or None, default=None
         Learning rate of the activation parameters; None means ``lr``.
+    cycle : int or None, default=None
+        Recorded as ``cycle`` in the history of every epoch (the estimators'
+        alternating schedule sets it before each cycle).
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, *args, weight_decay=0.0, activation_lr=None, **kwargs):
+    def __init__(
+        self, *args, weight_decay=0.0, activation_lr=None, cycle=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.weight_decay = weight_decay
         self.activation_lr = activation_lr
+        self.cycle = cycle
 
     # -- data -------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -143,53 +186,122 @@ class LearnactNet(NeuralNet):
         return self
 
     # -- steps ------------------------------------------------------------
-    def _batch_loss(self, batch):
-        X, y, *weight = batch
-        y_pred = self.module_(X)
-        loss = self.criterion_(y_pred, y)
+    def infer(self, x, **fit_params):
+        if isinstance(x, Mapping):  # {"X": X, "sample_weight": w}
+            x = x["X"]
+        return self.module_(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Mean criterion over the batch, weighted by ``X["sample_weight"]``.
+
+        The estimators divide the weights by their mean over the split, so
+        the weighted batch loss estimates the weighted mean loss of the split,
+        and a batch whose weights are all zero has loss 0 (no 0/0).
+        """
+        loss = self.criterion_(y_pred, y_true)
         if loss.dim() > 1:  # per sample and output: average the outputs
             loss = loss.mean(dim=1)
-        if weight:
-            loss = (loss * weight[0]).sum() / weight[0].sum()
-        else:
-            loss = loss.mean()
-        return loss, y_pred
+        if isinstance(X, Mapping):
+            return (loss * X["sample_weight"]).mean()
+        return loss.mean()
+
+    def train_step_single(self, batch, **fit_params):
+        # the module's mode is set once per epoch in run_single_epoch
+        Xi, yi = batch
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
+        # skorch's step without the optimiser closure (Adam needs none): zero
+        # the gradients, forward/backward, on_grad_computed, optimiser step
         self.optimizer_.zero_grad(set_to_none=True)
-        loss, y_pred = self._batch_loss(batch)
-        loss.backward()
+        step = self.train_step_single(batch, **fit_params)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
         self.optimizer_.step()
-        return {"loss": loss, "y_pred": y_pred}
+        return step
 
     def validation_step(self, batch, **fit_params):
+        Xi, yi = batch
         with torch.no_grad():
-            loss, y_pred = self._batch_loss(batch)
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=False)
         return {"loss": loss, "y_pred": y_pred}
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if not len(self.history):  # a fresh net (not a warm start)
+            self.initial_loss_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        if self.cycle is not None:
+            self.history.record("cycle", self.cycle)
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop (the same hooks, in the same order, with the same
+        # arguments), plus a divergence check on every batch and epoch
         if iterator is None:
             return
         self.module_.train(training)
-        new_batch, record = self.history.new_batch, self.history.record_batch
-        batch_count = 0
+        batch_count, total, seen = 0, 0.0, 0
         for batch in iterator:
-            new_batch()
-            step = step_fn(batch)
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
             loss = step["loss"].item()
             if not math.isfinite(loss):
-                epoch = len(self.history)
-                raise TrainingDivergedError(
-                    f"The {prefix} loss became {loss} at epoch {epoch}, batch "
-                    f"{batch_count + 1}: training diverged. Lower the learning "
-                    "rate (learning_rate_init, activation_lr), standardise the "
-                    "inputs (e.g. StandardScaler) or scale the target."
+                self._diverged(
+                    f"The {prefix} loss became {loss} at epoch {len(self.history)}, "
+                    f"batch {batch_count + 1}"
                 )
-            record(prefix + "_loss", loss)
-            record(prefix + "_batch_size", len(batch[0]))
+            n = len(batch[1])
+            if training and loss > 0 and getattr(self, "initial_loss_", None) is None:
+                self.initial_loss_ = loss  # before any update (of a weighted batch)
+            self.history.record_batch(prefix + "_loss", loss)
+            self.history.record_batch(prefix + "_batch_size", n)
             self.notify("on_batch_end", batch=batch, training=training, **step)
             batch_count += 1
+            total, seen = total + loss * n, seen + n
         self.history.record(prefix + "_batch_count", batch_count)
+        if training and seen:
+            self._check_growth(total / seen)
+
+    def _check_growth(self, epoch_loss: float) -> None:
+        """Raise :class:`TrainingDivergedError` if the loss grows without bound."""
+        start = self.initial_loss_
+        if start is not None and epoch_loss > DIVERGENCE_FACTOR * max(start, 1e-12):
+            self._diverged(
+                f"The training loss of epoch {len(self.history)} is {epoch_loss:.3g}, "
+                f"{epoch_loss / max(start, 1e-12):.3g} times its value before the "
+                f"first update ({start:.3g})"
+            )
+        losses = [row["train_loss"] for row in self.history[-DIVERGENCE_EPOCHS:-1]] + [
+            epoch_loss
+        ]
+        if len(losses) == DIVERGENCE_EPOCHS and all(
+            b > a for a, b in zip(losses, losses[1:])
+        ):
+            lowest = min(self.history[:-1, "train_loss"] + [epoch_loss])
+            if epoch_loss > 10 * lowest:
+                self._diverged(
+                    f"The training loss grew for {DIVERGENCE_EPOCHS} epochs in a row "
+                    f"up to epoch {len(self.history)} ({epoch_loss:.3g}, more than "
+                    f"10 times its lowest value {lowest:.3g})"
+                )
+
+    @staticmethod
+    def _diverged(what: str):
+        raise TrainingDivergedError(
+            f"{what}: training diverged. Lower the learning rate "
+            "(learning_rate_init, activation_lr), standardise the inputs (e.g. "
+            "StandardScaler) or scale the target."
+        )
 
 
 class ValidScore(Callback):
@@ -248,13 +360,20 @@ class EpochProgress(Callback):
         self.bar_.close()
 
 
-def history_frame(history, extra=None):
+def history_frame(history):
     """The per-epoch part of a skorch history as a DataFrame."""
     import pandas as pd
 
-    keep = ("epoch", "train_loss", "valid_loss", "valid_score", "dur")
+    keep = ("epoch", "cycle", "train_loss", "valid_loss", "valid_score", "dur")
     rows = [{k: row[k] for k in keep if k in row} for row in history]
-    frame = pd.DataFrame(rows, columns=[k for k in keep if any(k in r for r in rows)])
-    for name, values in (extra or {}).items():
-        frame[name] = np.asarray(values)
-    return frame
+    return pd.DataFrame(rows, columns=[k for k in keep if any(k in r for r in rows)])
+
+
+def plain_sink(text: str) -> None:
+    """``print`` for skorch's epoch table; colour codes only on a terminal."""
+    import re
+    import sys
+
+    if not sys.stdout.isatty():
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    print(text)

@@ -4,14 +4,15 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._base import LearnedActivationMixin
+from ._base import LearnedActivationEstimator
 
 __all__ = ["LearnedActivationClassifier"]
 
 
-class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
+class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
     """Neural-network classifier whose hidden activation can be learned.
 
     A PyTorch MLP (or small CNN) trained through skorch with Adam on the
@@ -71,6 +72,11 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
         Epochs without progress before stopping.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted network (its weights
+        and Adam's state) for up to ``max_iter`` more epochs instead of
+        starting anew, as in ``MLPClassifier``; X must keep its features and
+        y its classes.
     architecture : {"mlp", "cnn"}, default="mlp"
         ``"cnn"`` is seed 002's network (two 5x5 convolutions with max-pooling,
         then the dense layers); it needs ``image_shape``. X stays 2-D.
@@ -78,10 +84,15 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
         ``(C, H, W)`` of the flattened images in X, for ``architecture="cnn"``.
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``:
+        ``{label: weight}``, or ``"balanced"`` for weights inversely
+        proportional to the class frequencies (as in scikit-learn).
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation, the shuffling and the validation split; the
-        same value gives the same predictions on the CPU. Torch's global random
-        state is left as it was.
+        Seeds the initialisation, the shuffling and the validation split from
+        generators owned by the fit: the same value gives the same model on the
+        CPU, also when several fits run at once in threads. Torch's global
+        random state is left as it was.
     verbose : int, default=0
         1 shows a progress bar over epochs with the loss and validation score,
         2 also skorch's per-epoch table.
@@ -102,16 +113,33 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
         The fitted activation modules, one per hidden layer.
     loss_curve_ : list of float
         Training loss per epoch.
+    best_loss_ : float or None
+        Lowest training loss (None with ``early_stopping``), as in
+        ``MLPClassifier``.
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch with ``early_stopping``, else None.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_`` (its weights are the ones kept).
+    coefs_, intercepts_ : list of ndarray
+        Weights and biases of each weighted layer, as in ``MLPClassifier``
+        (dense weights as ``(n_inputs, n_outputs)``).
     n_iter_ : int
-        Epochs run.
+        Epochs run (over all ``fit`` calls with ``warm_start``).
+    t_ : int
+        Training samples seen by the optimiser.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X had string column names.
     n_outputs_ : int
         Number of network outputs (classes).
-    device_ : str
-        The device the net was trained on.
+    activation_ : str
+        The activation the network was fitted with.
+    device_ : torch.device
+        The device the fitted network is on (read from its parameters).
+    replaced_activations_ : dict
+        Hidden activations replaced after fitting (layer index -> module
+        type), e.g. by the compressor; empty after ``fit``.
 
     See Also
     --------
@@ -140,20 +168,142 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationMixin):
 
     _criterion = torch.nn.CrossEntropyLoss
     _score_kind = "accuracy"
-    _validate_y_kwargs = {}
 
-    def _encode_target(self, y):
-        check_classification_targets(y)
-        encoder = LabelEncoder()
-        y_enc = encoder.fit_transform(y)
-        classes = encoder.classes_
-        if len(classes) < 2:
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="mixture",
+        *,
+        activation_params=None,
+        learn_activation=True,
+        activation_lr=None,
+        schedule="joint",
+        cycle_epochs=None,
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        architecture="mlp",
+        image_shape=None,
+        class_weight=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            activation_params=activation_params,
+            learn_activation=learn_activation,
+            activation_lr=activation_lr,
+            schedule=schedule,
+            cycle_epochs=cycle_epochs,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            architecture=architecture,
+            image_shape=image_shape,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        cw = self.class_weight
+        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
             raise ValueError(
-                f"The training data has only one class ({classes[0]!r}); a "
-                "classifier needs samples of at least two classes."
+                f"class_weight must be None, 'balanced' or a dict, got {cw!r}."
             )
-        y_t = torch.from_numpy(y_enc.astype(np.int64))
-        return y_t, len(classes), {"classes_": classes}
+
+    def _encode_target(self, y, sample_weight, reset: bool, classes=None):
+        check_classification_targets(y)
+        if reset:
+            classes = np.unique(y) if classes is None else np.asarray(classes)
+            unseen = np.setdiff1d(np.unique(y), classes)
+            if unseen.size:
+                raise ValueError(
+                    f"y has labels {unseen.tolist()} that are not in classes="
+                    f"{classes.tolist()}."
+                )
+            if len(classes) < 2:
+                raise ValueError(
+                    f"The training data has only one class ({classes[0]!r}); a "
+                    "classifier needs samples of at least two classes."
+                )
+        else:
+            classes = self.classes_
+            unseen = np.setdiff1d(np.unique(y), classes)
+            if unseen.size:
+                raise ValueError(
+                    f"y has labels {unseen.tolist()} that the fitted model does not "
+                    f"know (classes_ = {classes.tolist()}); continuing training "
+                    "(warm_start, partial_fit) keeps the classes of the first fit."
+                )
+        encoder = LabelEncoder().fit(classes)
+        y_t = torch.from_numpy(encoder.transform(y).astype(np.int64))
+        return y_t, len(classes), {"classes_": encoder.classes_}
+
+    def _class_weights(self, y, sample_weight):
+        if self.class_weight is None:
+            return sample_weight
+        weight = compute_sample_weight(self.class_weight, y)
+        return weight if sample_weight is None else weight * sample_weight
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, callbacks=None):
+        """Train one epoch on ``(X, y)``, from the current weights if fitted.
+
+        As in ``MLPClassifier``: the first call builds the network (pass every
+        label in ``classes`` if this batch may not show them all); later calls
+        continue its training, with the classes of the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), optional
+            All the labels, at the first call; ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), optional
+        callbacks : list of skorch callbacks, optional
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight, callbacks, classes=classes)
+
+    def decision_function(self, X):
+        """The network's logits: confidence scores per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes), float64
+            For two classes, the log-odds of ``classes_[1]`` (as scikit-learn's
+            binary classifiers); else one logit per class.
+        """
+        logits = self._forward(X).double()
+        if logits.shape[1] == 2:
+            return (logits[:, 1] - logits[:, 0]).numpy()
+        return logits.numpy()
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits).

@@ -39,7 +39,7 @@ from sklearn.model_selection import (
 from sklearn.utils import _safe_indexing, check_random_state
 
 from ..activations import is_learnable
-from ._estimator import learnact_step
+from ..estimators import learnact_step
 from .grids import parse_activations
 from .optuna import _json_params
 

@@ -31,8 +31,8 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 from skorch.callbacks import Callback
 
-from ..estimators import TrainingDivergedError
-from ._estimator import learnact_step
+from ..estimators import TrainingDivergedError, learnact_step
+from ..nets import check_hidden_layer_sizes
 
 __all__ = ["default_search_space", "import_optuna", "open_storage"]
 
@@ -138,8 +138,7 @@ def default_search_space(trial, estimator) -> dict[str, Any]:
     >>> default_search_space(trial, LearnedActivationClassifier((32, 32)))
     {'learning_rate_init': 0.001, 'hidden_layer_sizes': (16, 16), 'alpha': 0.0001}
     """
-    sizes = estimator.hidden_layer_sizes
-    n_layers = 1 if isinstance(sizes, int) else len(sizes)
+    n_layers = len(check_hidden_layer_sizes(estimator.hidden_layer_sizes))
     lr = trial.suggest_float("learning_rate_init", 1e-4, 1e-1, log=True)
     width = trial.suggest_int("width", 8, 128, log=True)
     alpha = trial.suggest_float("alpha", 1e-6, 1e-1, log=True)
@@ -243,7 +242,7 @@ def tune_activation(
     base = clone(estimator).set_params(
         **{f"{prefix}activation": activation, f"{prefix}early_stopping": True}
     )
-    stride = sum(epochs for epochs, _ in inner._cycle_plan())
+    stride = sum(epochs for epochs, _ in inner.cycle_plan())
 
     def objective(trial) -> float:
         params = space(trial, inner)
