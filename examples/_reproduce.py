@@ -10,7 +10,7 @@ A killed job loses only the run in progress.
 - :func:`parse_args`: ``--full``, ``--out``, ``--seeds``, ``--threads``;
 - :class:`RunLog`: the append-only, resumable CSV of finished runs;
 - :func:`mean_ci`, :func:`paired_test`: t-intervals and paired t-tests over seeds;
-- :func:`write_provenance`: the command, dates and machine behind the results.
+- :func:`write_provenance`: the command, dates and machine of every invocation.
 
 sphinx-gallery runs the examples from this folder, with it on ``sys.path``
 (so ``import _reproduce`` works) and without ``__file__``.
@@ -129,6 +129,7 @@ class RunLog:
         self, path: str | os.PathLike, columns: Sequence[str], key: Sequence[str]
     ):
         self.path, self.columns, self.key = Path(path), list(columns), list(key)
+        self.n_added = 0  # add() calls (finished runs) by this process
         missing = set(self.key) - set(self.columns)
         if missing:
             raise ValueError(f"key columns {sorted(missing)} are not in columns")
@@ -188,6 +189,7 @@ class RunLog:
             writer.writerows(lines)
             f.flush()
             os.fsync(f.fileno())
+        self.n_added += 1
 
 
 def mean_ci(values, level: float = 0.95) -> dict:
@@ -254,10 +256,24 @@ def _machine() -> str:
     )
 
 
+PROVENANCE_COLUMNS = ["command", "started", "finished", "new_runs", "total_runs"]
+PROVENANCE_COLUMNS += ["machine", "note"]
+
+
 def write_provenance(
-    out: Path, seed: str, started: datetime.datetime, runs: int, note: str = ""
+    out: Path,
+    seed: str,
+    started: datetime.datetime,
+    log: "RunLog",
+    total_runs: int,
+    note: str = "",
 ) -> Path:
-    """Write ``seedNNN_provenance.csv``: the command, dates, machine, run count.
+    """Append this invocation to ``seedNNN_provenance.csv``.
+
+    One row per invocation: the command, when it started and finished, how
+    many runs it added (``log.n_added``: 0 for a rerun that only recomputes
+    the summaries) and how many the results hold, and the machine. A protocol
+    run in several resumed invocations thus lists each of them.
 
     Parameters
     ----------
@@ -266,25 +282,26 @@ def write_provenance(
     seed : str
         ``"000"``, ``"001"`` ...
     started : datetime.datetime
-        When this invocation started (the first rows may be older: resumed).
-    runs : int
+        When this invocation started.
+    log : RunLog
+        The run log whose runs this invocation added.
+    total_runs : int
         Finished runs recorded in the results.
     note : str, default=""
-        What ran, when it differs from the protocol (e.g. fewer seeds).
+        The protocol's size (seeds, epochs, images).
     """
     script = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "?"
-    rows = {
-        "command": " ".join(["python", f"examples/{script}", *sys.argv[1:]]),
-        "last invocation started": started.strftime("%Y-%m-%d %H:%M"),
-        "finished": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "machine": _machine(),
-        "finished runs": str(runs),
-    }
-    if note:
-        rows["note"] = note
     path = out / f"seed{seed}_provenance.csv"
-    pd.DataFrame({"item": list(rows), "value": list(rows.values())}).to_csv(
-        path, index=False
+    RunLog(path, PROVENANCE_COLUMNS, key=["started"]).add(
+        {
+            "command": " ".join(["python", f"examples/{script}", *sys.argv[1:]]),
+            "started": started.strftime("%Y-%m-%d %H:%M"),
+            "finished": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "new_runs": log.n_added,
+            "total_runs": total_runs,
+            "machine": _machine(),
+            "note": note,
+        }
     )
     return path
 

@@ -208,7 +208,10 @@ done = runs.frame()
 # -----------------------------------------------------------
 # ``p_vs_relu``: paired t-test over seeds of the accuracy against the ReLU
 # net's. Stored numbers and multiply-adds do not vary with the seed, except
-# the compressed net's (its number of kinks does).
+# the compressed net's stored numbers (its number of kinks does).
+# ``agreement``: share of test samples predicted the same class before and
+# after compression; ``max_error``: the largest ``|spline - activation|`` on
+# the recorded input range, over seeds.
 MODELS = (*ACTIVATIONS, "mlp, compressed")
 summary = []
 for (dataset, model), rows in done.groupby(["dataset", "model"], sort=False):
@@ -233,6 +236,7 @@ for (dataset, model), rows in done.groupby(["dataset", "model"], sort=False):
             "time_ci_low": ratio["ci_low"],
             "time_ci_high": ratio["ci_high"],
             "agreement": rows["agreement"].mean(),
+            "max_error": rows["max_error"].max(),
         }
     )
 summary = pd.DataFrame(summary)
@@ -242,6 +246,7 @@ rep.write_provenance(
     args.out,
     "000",
     STARTED,
+    runs,
     len(done) // len(MODELS),
     note=f"{args.seeds} seeds; epochs "
     + ", ".join(f"{d} {c['epochs']}" for d, c in DATASETS.items())

@@ -229,6 +229,7 @@ rep.write_provenance(
     args.out,
     "001",
     STARTED,
+    runs,
     len(done),
     note=f"{args.seeds} seeds; {N_TRAIN} training / {N_VALID} validation images, "
     f"{EPOCHS} epochs",

@@ -153,6 +153,9 @@ def test_quick_mode_runs_and_resumes(script, shared_data, tmp_path):
     for name, frame in summaries.items():
         if "provenance" not in name:
             pd.testing.assert_frame_equal(pd.read_csv(tmp_path / name), frame)
+    provenance = pd.read_csv(tmp_path / f"{runs_name[:7]}_provenance.csv")
+    assert provenance["new_runs"].tolist() == [provenance["total_runs"][0], 0]
+    assert "--seeds 1" in provenance["command"][0]
 
 
 def test_seed002_table1_has_the_issue_columns():
