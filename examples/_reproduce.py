@@ -24,7 +24,7 @@ import platform
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,11 @@ except NameError:  # sphinx-gallery: no __file__, the cwd is this folder
 RESULTS = _HERE.parent / "docs" / "results"
 
 
-def parse_args(description: str, default_seeds: tuple[int, int]) -> argparse.Namespace:
+def parse_args(
+    description: str,
+    default_seeds: tuple[int, int],
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
     """The options every seed example takes.
 
     Parameters
@@ -59,6 +63,8 @@ def parse_args(description: str, default_seeds: tuple[int, int]) -> argparse.Nam
         ``--help`` text.
     default_seeds : (int, int)
         Number of seeds of the quick and of the full protocol.
+    add_arguments : callable, optional
+        Adds an example's own options to the parser.
 
     Returns
     -------
@@ -94,6 +100,8 @@ def parse_args(description: str, default_seeds: tuple[int, int]) -> argparse.Nam
         help="torch CPU threads (default 1: on a shared machine two threads can "
         "be several times slower than one)",
     )
+    if add_arguments is not None:
+        add_arguments(parser)
     args, _ = parser.parse_known_args()
     if args.seeds is None:
         args.seeds = default_seeds[1] if args.full else default_seeds[0]

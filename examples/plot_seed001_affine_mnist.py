@@ -27,7 +27,8 @@ activation (``activation_lr=1e-3``), batch 32, 10 epochs, no weight decay
 callback passed to ``fit``.
 
 By default this runs a quick version (5000 training images, 3 epochs, 2
-seeds): about a minute on 2 idle CPU cores.
+seeds). Measured: 24 s of CPU time on one torch thread (2.2 minutes of wall
+time on our 2-core machine shared with other jobs).
 ``python examples/plot_seed001_affine_mnist.py --full`` runs the protocol
 above over 5 seeds and writes ``docs/results/seed001_*.csv``; rerun it to
 resume. The committed full results are shown at the end and on the docs page
