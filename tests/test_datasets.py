@@ -234,7 +234,7 @@ def test_cifar10_pickle_layout(tmp_path):
     # The official pickles are not in the reference data; check the reader on
     # pickles of the same format (it is private because it only ever runs on
     # files whose md5 matched).
-    from sklearn_learnact.datasets import _read_cifar_batches
+    from sklearn_learnact.datasets._images import _read_cifar_batches
 
     rng = np.random.RandomState(0)
     paths, images = [], []
