@@ -1,11 +1,12 @@
 """Seed 004's "dirty" copies of a dataset: corrupted labels and noisy rows."""
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from ._validation import _check_int, _check_real
+from ._validation import check_number
 
 
 def corrupt_labels(
@@ -49,14 +50,14 @@ def corrupt_labels(
     >>> int(mask.sum()), bool(np.all(y_dirty[mask] != y[mask]))
     (3, True)
     """
-    _check_real("fraction", fraction, 0.0, 1.0)
+    check_number(fraction, "fraction", low=0.0, high=1.0)
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D; got shape {y.shape}")
     if n_classes is None:
         classes = np.unique(y)
     else:
-        _check_int("n_classes", n_classes, 2)
+        check_number(n_classes, "n_classes", numbers.Integral, low=2)
         classes = np.arange(n_classes)
         if not np.isin(y, classes).all():
             raise ValueError(
@@ -122,8 +123,8 @@ def corrupt_regression(
     >>> int(mask.sum()), bool((X_dirty[~mask] == X[~mask]).all())
     (10, True)
     """
-    _check_real("fraction", fraction, 0.0, 1.0)
-    _check_real("noise_std", noise_std, 0.0)
+    check_number(fraction, "fraction", low=0.0, high=1.0)
+    check_number(noise_std, "noise_std", low=0.0)
     X_corrupt = check_array(X, dtype=[np.float64, np.float32], copy=True)
     y_corrupt = check_array(
         y, dtype=[np.float64, np.float32], copy=True, ensure_2d=False

@@ -1,6 +1,7 @@
 """MNIST, Fashion-MNIST, Kuzushiji-MNIST and CIFAR-10 from their canonical files."""
 
 import gzip
+import numbers
 import os
 import pickle
 import struct
@@ -21,7 +22,7 @@ from ._fetch import (
     resolve_data_home,
     verify_checksum,
 )
-from ._validation import _check_int
+from ._validation import check_number, check_option
 
 # %% File readers
 
@@ -489,10 +490,9 @@ def _load_images(
     download: bool,
     return_X_y: bool,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    if split not in spec.splits:
-        raise ValueError(f"split must be one of {sorted(spec.splits)}; got {split!r}")
+    check_option(split, "split", sorted(spec.splits))
     if n_samples is not None:
-        _check_int("n_samples", n_samples, 1)
+        check_number(n_samples, "n_samples", numbers.Integral, low=1)
     home, origin = resolve_data_home(data_home)
     folder = home / spec.key
     chosen = next(

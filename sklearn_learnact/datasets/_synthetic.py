@@ -1,12 +1,13 @@
 """Seed 004's "infinite multivariate" regression data, made learnable."""
 
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from ._validation import _check_int, _check_real
+from ._validation import check_number
 
 _FUNCTION_FAMILIES = ("sin", "cos", "linear", "quadratic", "cubic")
 _POLYNOMIAL_DEGREE = {"linear": 1, "quadratic": 2, "cubic": 3}
@@ -172,10 +173,12 @@ class InfiniteRegressionStream:
         batch_size: int = 256,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
-        _check_int("n_features", n_features, 1)
-        _check_int("n_informative", n_informative, 1, n_features)
-        _check_real("noise", noise, 0.0)
-        _check_int("batch_size", batch_size, 1)
+        check_number(n_features, "n_features", numbers.Integral, low=1)
+        check_number(
+            n_informative, "n_informative", numbers.Integral, low=1, high=n_features
+        )
+        check_number(noise, "noise", low=0.0)
+        check_number(batch_size, "batch_size", numbers.Integral, low=1)
         if isinstance(function_families, str):
             function_families = (function_families,)
         unknown = sorted(set(function_families) - set(_FUNCTION_FAMILIES))
@@ -238,7 +241,7 @@ class InfiniteRegressionStream:
         X : ndarray of shape (n_samples, n_features), float32
         y : ndarray of shape (n_samples,), float32
         """
-        _check_int("n_samples", n_samples, 1)
+        check_number(n_samples, "n_samples", numbers.Integral, low=1)
         X = np.empty((n_samples, self.n_features), dtype=np.float32)
         for j, (low, high) in enumerate(self.domains):
             cells = self._rng.permutation(n_samples) + self._rng.uniform(size=n_samples)
