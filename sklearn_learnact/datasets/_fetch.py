@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._validation import OptionNames
+
 #: Environment variable naming the data folder (see :func:`get_data_home`).
 DATA_HOME_ENV = "SKLEARN_LEARNACT_DATA"
 _DEFAULT_DATA_HOME = "~/sklearn_learnact_data"
@@ -24,10 +26,14 @@ class CorruptDataError(OSError):
     """A data file exists but fails its checksum or its format check."""
 
 
-def resolve_data_home(data_home: str | os.PathLike | None) -> tuple[Path, str]:
+def resolve_data_home(
+    data_home: str | os.PathLike | None, names: OptionNames | None = None
+) -> tuple[Path, str]:
     """Return the data folder and a phrase saying where it came from."""
     if data_home is not None:
-        return Path(data_home).expanduser(), "the data_home argument"
+        return Path(data_home).expanduser(), (names or OptionNames()).source(
+            "data_home"
+        )
     env = os.environ.get(DATA_HOME_ENV)
     if env:
         return Path(env).expanduser(), f"the {DATA_HOME_ENV} environment variable"

@@ -22,7 +22,7 @@ from ._fetch import (
     resolve_data_home,
     verify_checksum,
 )
-from ._validation import check_number, check_option
+from ._validation import OptionNames, check_number, check_option
 
 # %% File readers
 
@@ -438,7 +438,12 @@ def _canonical_sources(spec: _ImageDataset) -> str:
 
 
 def _missing_message(
-    spec: _ImageDataset, split: str, folder: Path, home: Path, origin: str
+    spec: _ImageDataset,
+    split: str,
+    folder: Path,
+    home: Path,
+    origin: str,
+    names: OptionNames,
 ) -> str:
     lines = [
         f"{spec.title} {split} data not found. Accepted files, in order of "
@@ -454,11 +459,11 @@ def _missing_message(
         lines.append(f"  - in {directory}: {states}{note}")
     lines += [
         f"The data folder {home} comes from {origin}.",
-        "To provide the files: run "
-        f"{spec.loader}(download=True) on a machine with internet access (it fetches "
-        f"them from {_canonical_sources(spec)}); or copy them into {folder}; or set "
-        f"the {DATA_HOME_ENV} environment variable (or pass data_home=...) to a "
-        f"folder that holds {spec.key}/.",
+        "To provide the files: "
+        f"{names.rerun(spec.loader, 'download', True)} on a machine with internet "
+        f"access (it fetches them from {_canonical_sources(spec)}); or copy them "
+        f"into {folder}; or set the {DATA_HOME_ENV} environment variable (or pass "
+        f"{names.use('data_home')}) to a folder that holds {spec.key}/.",
     ]
     return "\n".join(lines)
 
@@ -481,7 +486,7 @@ def _stratified_indices(
     return np.sort(np.concatenate(picked))
 
 
-def _load_images(
+def load_images(
     spec: _ImageDataset,
     data_home: str | os.PathLike | None,
     split: str,
@@ -489,11 +494,14 @@ def _load_images(
     random_state: int | np.random.RandomState | None,
     download: bool,
     return_X_y: bool,
+    names: OptionNames | None = None,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
+    """Load ``spec``'s images; ``names`` says how messages name the options."""
+    names = names or OptionNames()
     check_option(split, "split", sorted(spec.splits))
     if n_samples is not None:
         check_number(n_samples, "n_samples", numbers.Integral, low=1)
-    home, origin = resolve_data_home(data_home)
+    home, origin = resolve_data_home(data_home, names)
     folder = home / spec.key
     chosen = next(
         (
@@ -513,17 +521,19 @@ def _load_images(
                 archive=spec.archive,
             )
         except (FileNotFoundError, CorruptDataError) as exc:
-            message = _missing_message(spec, split, folder, home, origin)
+            message = _missing_message(spec, split, folder, home, origin, names)
             raise type(exc)(f"{exc}\n{message}") from exc
     elif chosen is None:
-        raise FileNotFoundError(_missing_message(spec, split, folder, home, origin))
+        raise FileNotFoundError(
+            _missing_message(spec, split, folder, home, origin, names)
+        )
 
     directory = folder / chosen.subdir
     paths = [directory / f.name for f in chosen.files]
     fix = (
-        f"Delete it and run {spec.loader}(download=True) on a machine with internet "
-        f"access (canonical files: {_canonical_sources(spec)}), or replace it with "
-        "a good copy."
+        f"Delete it and {names.rerun(spec.loader, 'download', True)} on a machine "
+        f"with internet access (canonical files: {_canonical_sources(spec)}), or "
+        "replace it with a good copy."
     )
     for file, path in zip(chosen.files, paths):
         if file.algorithm is not None:
@@ -548,8 +558,8 @@ def _load_images(
     if n_samples is not None:
         if n_samples > n_total:
             raise ValueError(
-                f"n_samples={n_samples} exceeds the {n_total} {spec.title} {split} "
-                f"images in {directory}"
+                f"{names.use('n_samples', n_samples)} exceeds the {n_total} "
+                f"{spec.title} {split} images in {directory}"
             )
         index = _stratified_indices(labels, n_samples, random_state)
         images, labels = images[index], labels[index]
@@ -659,7 +669,7 @@ def load_mnist(
     download: bool = False,
     return_X_y: bool = False,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return _load_images(
+    return load_images(
         _MNIST, data_home, split, n_samples, random_state, download, return_X_y
     )
 
@@ -676,7 +686,7 @@ def load_fashion_mnist(
     download: bool = False,
     return_X_y: bool = False,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return _load_images(
+    return load_images(
         _FASHION_MNIST, data_home, split, n_samples, random_state, download, return_X_y
     )
 
@@ -693,7 +703,7 @@ def load_kmnist(
     download: bool = False,
     return_X_y: bool = False,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return _load_images(
+    return load_images(
         _KMNIST, data_home, split, n_samples, random_state, download, return_X_y
     )
 
@@ -710,9 +720,15 @@ def load_cifar10(
     download: bool = False,
     return_X_y: bool = False,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return _load_images(
+    return load_images(
         _CIFAR10, data_home, split, n_samples, random_state, download, return_X_y
     )
 
 
 load_cifar10.__doc__ = _loader_doc(_CIFAR10)
+
+
+#: The image datasets by their ``load_dataset`` name.
+IMAGE_DATASETS = {
+    spec.key: spec for spec in (_MNIST, _FASHION_MNIST, _KMNIST, _CIFAR10)
+}

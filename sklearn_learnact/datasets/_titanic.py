@@ -5,10 +5,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import Bunch
+
+from ._tabular import make_tabular_preprocessor
 
 _TITANIC_NUMERIC = ["age", "sibsp", "parch", "fare"]
 _TITANIC_CATEGORICAL = ["pclass", "sex", "embarked"]
@@ -132,8 +131,9 @@ def make_titanic_preprocessor() -> ColumnTransformer:
     Numeric columns (``age, sibsp, parch, fare``) are median-imputed and
     standardised; categorical ones (``pclass, sex, embarked``) are imputed with
     their most frequent value and one-hot encoded (unknown categories give all
-    zeros). Other columns are dropped. The output is a dense float array of 12
-    columns (or a DataFrame after ``set_output(transform="pandas")``), so
+    zeros), as by :func:`make_tabular_preprocessor`. Other columns are dropped.
+    The output is a dense float array of 12 columns (or a DataFrame after
+    ``set_output(transform="pandas")``), so
     ``make_pipeline(make_titanic_preprocessor(), LearnedActivationClassifier())``
     is the canonical tabular model.
 
@@ -155,15 +155,6 @@ def make_titanic_preprocessor() -> ColumnTransformer:
     >>> bool(model.fit(X, y).score(X, y) > 0.75)
     True
     """
-    numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    categorical = make_pipeline(
-        SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-    )
-    return ColumnTransformer(
-        [
-            ("num", numeric, list(_TITANIC_NUMERIC)),
-            ("cat", categorical, list(_TITANIC_CATEGORICAL)),
-        ],
-        sparse_threshold=0.0,
+    return make_tabular_preprocessor(
+        numeric=_TITANIC_NUMERIC, categorical=_TITANIC_CATEGORICAL
     )
