@@ -1,7 +1,12 @@
 """The learnact command: compare, demo wiring, and its one-line errors."""
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -381,3 +386,47 @@ def test_python_m_entry_point_shows_help(capsys):
         main(["--help"])
     assert exc.value.code == 0
     assert "compare" in capsys.readouterr().out
+
+
+def _tiny_filesystem_command(folder, kib: int) -> list[str]:
+    """A shell prefix running a command with a real ``kib``-KiB tmpfs at ``folder``.
+
+    The tmpfs lives in a private mount namespace (as root, or as any user where
+    user namespaces are allowed), so nothing outside the command sees it.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("needs util-linux's unshare to mount a tiny tmpfs")
+    prefix = [unshare, "--mount", "--map-root-user", "sh", "-c"]
+    probe = subprocess.run(
+        [*prefix, f"mount -t tmpfs -o size=4k tmpfs {folder}"], capture_output=True
+    )
+    if probe.returncode != 0:
+        pytest.skip(
+            "cannot mount a tmpfs in a private namespace here (no root, no user "
+            f"namespaces): {probe.stderr.decode().strip()}"
+        )
+    return [*prefix, f'mount -t tmpfs -o size={kib}k tmpfs {folder} && exec "$@"', "-"]
+
+
+def test_disk_full_names_the_file(csv, tmp_path):
+    out = tmp_path / "full"
+    out.mkdir()
+    prefix = _tiny_filesystem_command(out, kib=8)  # room for no figure
+    argv = ["compare", "--dataset", str(csv), "--target", "value"]
+    argv += ["--activations", "relu", "--out", str(out), *FAST]
+    package_root = Path(sklearn_learnact.__file__).parents[1]
+    run = subprocess.run(
+        [*prefix, sys.executable, "-m", "sklearn_learnact", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(package_root)},
+    )
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert re.fullmatch(
+        rf"learnact compare: error: Cannot write {re.escape(str(out))}/figures/"
+        r"data_scores\.png: No space left on device\.\n",
+        run.stderr,
+    )
