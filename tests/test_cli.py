@@ -159,73 +159,83 @@ def test_bad_option_values_give_one_line(capsys, csv, tmp_path, option, value, m
     assert not (tmp_path / "o").exists()  # nothing trained, nothing written
 
 
-def _bad_files(tmp_path):
-    """Bad CSV files, written for real, with the one-line message each gives."""
-
-    def write(name: str, data: bytes):
-        (tmp_path / name).write_bytes(data)
-        return str(tmp_path / name)
-
-    rows = "".join(f"{i},{i % 2}\n" for i in range(20))
-    return [
-        (write("empty.csv", b""), "empty.csv is empty: a CSV file starts with"),
-        (write("header.csv", b"x,y\n"), "header.csv has a header (x, y) but no data"),
-        (
-            write("nan.csv", b"x,y\n" + b"".join(b"%d,\n" % i for i in range(20))),
-            "Target column 'y' of nan.csv is empty in all 20 rows: nothing to "
-            "learn from; choose another column with --target TARGET.",
-        ),
-        (
-            write("latin.csv", "name,x,y\ncafé,1,0\nthé,2,1\n".encode("cp1252")),
-            "latin.csv is not UTF-8 text (byte 0xe9 on line 2 cannot be decoded). "
-            "Pass its encoding, e.g. --encoding cp1252",
-        ),
-        (
-            write("one.csv", b"x,y\n" + b"".join(b"%d,1\n" % i for i in range(20))),
-            "Target column 'y' of one.csv has the single value 1 in all 20 rows",
-        ),
-        (
-            write("infx.csv", ("x,y\n" + rows).replace("\n3,", "\ninf,").encode()),
-            "Column 'x' of infx.csv holds an infinite value in 1 row (row 4 after "
-            "the header): replace it by a finite value, or leave the cell empty",
-        ),
-        (
-            write("infy.csv", ("x,y\n" + rows).replace(",1\n", ",-inf\n", 1).encode()),
-            "Target column 'y' of infy.csv holds an infinite value in 1 row (row 2 "
-            "after the header): a target must be finite",
-        ),
-        (
-            write("rare.csv", ("x,y\n" + rows + "20,7\n").encode()),
-            "Class 7 of the target has a single row",
-        ),
-        (
-            write("few.csv", b"x,y\n1,0.5\n2,1.5\n3,2.5\n"),
-            "--cv 5 needs at least 5 rows",
-        ),
-    ]
+_ROWS = "".join(f"{i},{i % 2}\n" for i in range(20))
 
 
-def test_bad_files_give_one_line(capsys, tmp_path):
-    for path, message in _bad_files(tmp_path):
-        err = _error(
-            capsys,
-            ["compare", "--dataset", path, "--target", "y", "--cv", "5"]
-            + ["--out", str(tmp_path / "o")],
-        )
-        assert message in err, path
+_BAD_FILES = (
+    ("empty.csv", b"", "empty.csv is empty: a CSV file starts with"),
+    ("header.csv", b"x,y\n", "header.csv has a header (x, y) but no data"),
+    (
+        "nan.csv",
+        b"x,y\n" + b"".join(b"%d,\n" % i for i in range(20)),
+        "Target column 'y' of nan.csv is empty in all 20 rows: nothing to "
+        "learn from; choose another column with --target TARGET.",
+    ),
+    (
+        "latin.csv",
+        "name,x,y\ncafé,1,0\nthé,2,1\n".encode("cp1252"),
+        "latin.csv is not UTF-8 text (byte 0xe9 on line 2 cannot be decoded). "
+        "Pass its encoding, e.g. --encoding cp1252",
+    ),
+    (
+        "one.csv",
+        b"x,y\n" + b"".join(b"%d,1\n" % i for i in range(20)),
+        "Target column 'y' of one.csv has the single value 1 in all 20 rows",
+    ),
+    (
+        "infx.csv",
+        ("x,y\n" + _ROWS).replace("\n3,", "\ninf,").encode(),
+        "Column 'x' of infx.csv holds an infinite value in 1 row (row 4 after "
+        "the header): replace it by a finite value, or leave the cell empty",
+    ),
+    (
+        "infy.csv",
+        ("x,y\n" + _ROWS).replace(",1\n", ",-inf\n", 1).encode(),
+        "Target column 'y' of infy.csv holds an infinite value in 1 row (row 2 "
+        "after the header): a target must be finite",
+    ),
+    (
+        "rare.csv",
+        ("x,y\n" + _ROWS + "20,7\n").encode(),
+        "Class 7 of the target has a single row",
+    ),
+    (
+        "few.csv",
+        b"x,y\n1,0.5\n2,1.5\n3,2.5\n",
+        "--cv 5 needs at least 5 rows; the data has 3.",
+    ),
+)
 
 
-def test_other_encodings_and_separators_are_read(capsys, tmp_path):
-    text = "name;x;y\n" + "".join(f"thé{i};{i},5;{i % 2}\n" for i in range(30))
+@pytest.mark.parametrize(
+    "name, data, message", _BAD_FILES, ids=[name for name, *_ in _BAD_FILES]
+)
+def test_bad_files_give_one_line(capsys, tmp_path, name, data, message):
+    (tmp_path / name).write_bytes(data)  # a real file, as a user would give it
+    argv = ["compare", "--dataset", str(tmp_path / name), "--target", "y"]
+    err = _error(capsys, [*argv, "--cv", "5", "--out", str(tmp_path / "o")])
+    assert message in err
+
+
+def test_encoding_option_reads_other_encodings(capsys, tmp_path):
     path = tmp_path / "excel.csv"
+    text = "name,x,y\n" + "".join(f"thé{i},{i},{i % 2}\n" for i in range(30))
     path.write_bytes(text.encode("cp1252"))
     argv = ["compare", "--dataset", str(path), "--target", "y"]
     argv += ["--activations", "relu", "--out", str(tmp_path / "o"), *FAST]
-    err = _error(capsys, argv)
-    assert "--encoding cp1252" in err
+    assert "--encoding cp1252" in _error(capsys, argv)
     assert main([*argv, "--encoding", "cp1252"]) == 0
-    report = (tmp_path / "o" / "report.md").read_text()
-    assert "excel.csv (30 rows; separator ';'; decimal commas read in: x)" in report
+
+
+def test_semicolon_files_with_decimal_commas_are_read(tmp_path):
+    path = tmp_path / "eu.csv"
+    text = "x;k;y\n" + "".join(f"{i},5;{i % 3};{i % 2}\n" for i in range(30))
+    path.write_text(text)
+    argv = ["compare", "--dataset", str(path), "--target", "y"]
+    assert main([*argv, "--activations", "relu", "--out", str(tmp_path), *FAST]) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "eu.csv (30 rows; separator ';'; decimal commas read in: x)" in report
+    assert "target: y (classification)" in report
 
 
 @pytest.mark.parametrize(
