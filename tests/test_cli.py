@@ -147,7 +147,11 @@ def test_clear_errors(capsys, csv, tmp_path, argv, message):
         ("--n-samples", "0", "argument --n-samples: must be an integer >= 1"),
         ("--lr", "0", "argument --lr: must be a number > 0, got '0'"),
         ("--lr", "nan", "argument --lr: must be a number > 0, got 'nan'"),
-        ("--corruption", "1", "argument --corruption: must be in (0, 1), got '1'"),
+        (
+            "--corruption",
+            "1",
+            "argument --corruption: must be a number in (0, 1), got '1'",
+        ),
         ("--scoring", "r3", "argument --scoring: unknown scorer 'r3': give any"),
     ],
 )

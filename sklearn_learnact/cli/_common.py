@@ -73,26 +73,20 @@ def integer(low: int | None = None, high: int | None = None, *, nonzero=False):
     return parse
 
 
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
+def between(low: float, high: float = math.inf):
+    """An argparse type: a number strictly between ``low`` and ``high``."""
+    wanted = f"> {low:g}" if high == math.inf else f"in ({low:g}, {high:g})"
 
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low < value < high:  # False for NaN too
+            raise argparse.ArgumentTypeError(f"must be a number {wanted}, got {text!r}")
+        return value
 
-def fraction(text: str) -> float:
-    """An argparse type: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 1:  # False for NaN too
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text!r}")
-    return value
+    return parse
 
 
 def activations(text: str) -> tuple[str, ...]:
@@ -114,6 +108,18 @@ def hidden(text: str) -> tuple[int, ...]:
             f"expected widths like 32 or 64,32, got {text!r}"
         )
     return sizes
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--out`` and ``--no-progress``, as every subcommand has them."""
+    parser.add_argument(
+        "--out", default="learnact-out", help="output folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bars (default: shown)",
+    )
 
 
 def scoring(text: str) -> str:

@@ -10,16 +10,16 @@ from ..search import DEFAULT_ACTIVATIONS
 from ._common import (
     UsageError,
     activations,
+    add_output_options,
+    between,
     check_folds,
     check_scoring,
     compress_best,
     compression_heading,
-    fraction,
     hidden,
     integer,
     load_data,
     make_estimator,
-    positive_float,
     results_text,
     run_section,
     scoring,
@@ -104,7 +104,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     study.add_argument(
         "--corruption",
-        type=fraction,
+        type=between(0, 1),
         help="robustness mode: also train on this fraction of corrupted training "
         "rows, in (0, 1) (default: off)",
     )
@@ -141,7 +141,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     net.add_argument(
         "--lr",
-        type=positive_float,
+        type=between(0),
         help=f"learning rate (default: {DEFAULT_LR:g}); with --search optuna the "
         "learning rate is tuned, unless --lr is given: then it is fixed and "
         "Optuna tunes only the width and the weight decay",
@@ -170,15 +170,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="prefix of the Optuna study names, with --search optuna (default: "
         f"{_OPTUNA_ONLY['study_name']})",
     )
-    output = compare.add_argument_group("output")
-    output.add_argument(
-        "--out", default="learnact-out", help="output folder (default: %(default)s)"
-    )
-    output.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="hide the progress bars (default: shown)",
-    )
+    add_output_options(compare.add_argument_group("output"))
     compare.set_defaults(run=run)
     return compare
 

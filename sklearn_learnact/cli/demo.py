@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..reports import check_output_dir, write_report
 from ._common import (
+    add_output_options,
     compress_best,
     compression_heading,
     load_data,
@@ -21,14 +22,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="the main job: Titanic and the synthetic regression, fixed "
         "vs learned, compression of the best learned model",
     )
-    demo.add_argument(
-        "--out", default="learnact-out", help="output folder (default: %(default)s)"
-    )
-    demo.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="hide the progress bars (default: shown)",
-    )
+    add_output_options(demo)
     demo.set_defaults(run=run)
     return demo
 
