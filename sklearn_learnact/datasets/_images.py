@@ -660,72 +660,31 @@ def _loader_doc(spec: _ImageDataset) -> str:
     )
 
 
-def load_mnist(
-    data_home: str | os.PathLike | None = None,
-    *,
-    split: str = "train",
-    n_samples: int | None = None,
-    random_state: int | np.random.RandomState | None = None,
-    download: bool = False,
-    return_X_y: bool = False,
-) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return load_images(
-        _MNIST, data_home, split, n_samples, random_state, download, return_X_y
-    )
+def _image_loader(spec: _ImageDataset):
+    """The public loader of ``spec`` (``load_mnist``...), documented from it."""
+
+    def loader(
+        data_home: str | os.PathLike | None = None,
+        *,
+        split: str = "train",
+        n_samples: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        download: bool = False,
+        return_X_y: bool = False,
+    ) -> Bunch | tuple[np.ndarray, np.ndarray]:
+        return load_images(
+            spec, data_home, split, n_samples, random_state, download, return_X_y
+        )
+
+    loader.__name__ = loader.__qualname__ = spec.loader
+    loader.__doc__ = _loader_doc(spec)
+    return loader
 
 
-load_mnist.__doc__ = _loader_doc(_MNIST)
-
-
-def load_fashion_mnist(
-    data_home: str | os.PathLike | None = None,
-    *,
-    split: str = "train",
-    n_samples: int | None = None,
-    random_state: int | np.random.RandomState | None = None,
-    download: bool = False,
-    return_X_y: bool = False,
-) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return load_images(
-        _FASHION_MNIST, data_home, split, n_samples, random_state, download, return_X_y
-    )
-
-
-load_fashion_mnist.__doc__ = _loader_doc(_FASHION_MNIST)
-
-
-def load_kmnist(
-    data_home: str | os.PathLike | None = None,
-    *,
-    split: str = "train",
-    n_samples: int | None = None,
-    random_state: int | np.random.RandomState | None = None,
-    download: bool = False,
-    return_X_y: bool = False,
-) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return load_images(
-        _KMNIST, data_home, split, n_samples, random_state, download, return_X_y
-    )
-
-
-load_kmnist.__doc__ = _loader_doc(_KMNIST)
-
-
-def load_cifar10(
-    data_home: str | os.PathLike | None = None,
-    *,
-    split: str = "train",
-    n_samples: int | None = None,
-    random_state: int | np.random.RandomState | None = None,
-    download: bool = False,
-    return_X_y: bool = False,
-) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    return load_images(
-        _CIFAR10, data_home, split, n_samples, random_state, download, return_X_y
-    )
-
-
-load_cifar10.__doc__ = _loader_doc(_CIFAR10)
+load_mnist = _image_loader(_MNIST)
+load_fashion_mnist = _image_loader(_FASHION_MNIST)
+load_kmnist = _image_loader(_KMNIST)
+load_cifar10 = _image_loader(_CIFAR10)
 
 
 #: The image datasets by their ``load_dataset`` name.
