@@ -252,6 +252,8 @@ def test_load_dataset_by_name(tmp_path):
     assert images.data.shape == (50, 784) and images.preprocessor is None
     path = _write(tmp_path / "d.csv", "x,y\n1,a\n2,b\n")
     assert load_dataset(str(path), target="y").task == "classification"
+    tsv = _write(tmp_path / "d.txt", "x\ty\n1\ta\n2\tb\n")  # any existing file
+    assert load_dataset(str(tsv), target="y").feature_names == ["x"]
     with pytest.raises(ValueError, match="Unknown dataset 'iris': choose one of"):
         load_dataset("iris")
 

@@ -44,7 +44,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     data.add_argument(
         "--dataset",
         required=True,
-        help=f"one of {', '.join(DATASET_NAMES)}, or a FILE.csv (required)",
+        help=f"one of {', '.join(DATASET_NAMES)}, or a CSV file (required)",
     )
     data.add_argument(
         "--target", help="target column of a CSV file (required with a CSV file)"

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 from sklearn.preprocessing import StandardScaler
@@ -13,7 +14,7 @@ from ._tabular import read_csv_dataset
 from ._titanic import load_titanic, make_titanic_preprocessor
 from ._validation import OptionNames
 
-#: Names :func:`load_dataset` knows (a path ending in ``.csv`` also works).
+#: Names :func:`load_dataset` knows (the path of a CSV file also works).
 DATASET_NAMES = ("titanic", "synthetic", *IMAGE_DATASETS)
 
 
@@ -35,8 +36,8 @@ def load_dataset(
     Parameters
     ----------
     name : str
-        One of :data:`DATASET_NAMES`, or the path of a ``.csv`` file (see
-        :func:`load_csv`):
+        One of :data:`DATASET_NAMES`, or the path of a CSV file (an existing
+        file, or a name ending in ``.csv`` or ``.tsv``; see :func:`load_csv`):
 
         - ``"titanic"``: :func:`load_titanic`'s features with
           :func:`make_titanic_preprocessor`;
@@ -89,11 +90,13 @@ def load_dataset(
     Traceback (most recent call last):
     ...
     ValueError: Unknown dataset 'iris': choose one of titanic, synthetic, mnist, \
-fashion_mnist, kmnist, cifar10 or give a path ending in .csv.
+fashion_mnist, kmnist, cifar10 or give the path of a CSV file.
     """
     names = OptionNames(option_flags)
-    csv = str(name).lower().endswith(".csv")
-    if not csv and name in DATASET_NAMES:
+    csv = name not in DATASET_NAMES and (
+        str(name).lower().endswith((".csv", ".tsv")) or Path(name).is_file()
+    )
+    if name in DATASET_NAMES:
         auto = None if task == "auto" else task
         csv_only = {"target": target, "task": auto, "encoding": encoding, "sep": sep}
         for option, value in csv_only.items():
@@ -150,7 +153,7 @@ fashion_mnist, kmnist, cifar10 or give a path ending in .csv.
     if not csv:
         raise ValueError(
             f"Unknown dataset {name!r}: choose one of {', '.join(DATASET_NAMES)} "
-            "or give a path ending in .csv."
+            "or give the path of a CSV file."
         )
     return read_csv_dataset(
         name, target, task=task, encoding=encoding, sep=sep, names=names
