@@ -444,3 +444,21 @@ def test_disk_full_names_the_file(csv, tmp_path):
         r"data_scores\.png: No space left on device\.\n",
         run.stderr,
     )
+
+
+@pytest.mark.slow
+def test_demo_the_main_job_writes_its_report(capsys, tmp_path):
+    # README's main job, end to end (about 20 s on a quiet 2-core machine)
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--no-progress"]) == 0
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## titanic" in report and "## synthetic" in report
+    assert "Compression of the best learned model" in report
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["dataset"]) == {"titanic", "synthetic"}
+    assert {"relu", "mixture", "mlp"} <= set(results["activation"])
+    assert results["mean_score"].notna().all()
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert "titanic_scores.png" in figures and "synthetic_robustness.png" in figures
+    assert all((out / "figures" / f).stat().st_size > 5000 for f in figures)
+    assert "Wrote" in capsys.readouterr().out
