@@ -86,18 +86,27 @@ _UMASK = _umask()
 
 
 def _atomic(path: Path, write: Callable[[str], None]) -> Path:
-    """Call ``write(temporary_path)``, then move the result to ``path``."""
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix
-    )
-    os.close(fd)
+    """Call ``write(temporary_path)``, then move the result to ``path``.
+
+    An OS error (a full disk, a quota, a vanished folder) is raised again as
+    an ``OSError`` (same ``errno``) whose message names ``path``.
+    """
     try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 is for the temporary only
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix
+        )
+        os.close(fd)
+        try:
+            write(tmp)
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 is for the temporary
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        error = OSError(f"Cannot write {path}: {exc.strerror or exc}.")
+        error.errno = exc.errno
+        raise error from exc
     return path
 
 
