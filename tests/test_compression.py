@@ -741,9 +741,9 @@ def test_evaluate_scores_held_out_data_only(tiny_classification):
     with pytest.raises(ValueError, match="About 100% of the rows given to evaluate"):
         comp.evaluate(X_train, y_train)
     # the same rows in float64, or as a DataFrame, are still the same rows
-    with pytest.raises(ValueError, match="were given to fit"):
+    with pytest.raises(ValueError, match="are rows given to fit"):
         comp.evaluate(X_train.astype(np.float64)[:20], y_train[:20])
-    with pytest.raises(ValueError, match="were given to fit"):
+    with pytest.raises(ValueError, match="are rows given to fit"):
         comp.evaluate(pd.DataFrame(X_train), y_train)
     # a test set with some training rows mixed in: a warning
     mixed = np.r_[X_test, X_train[:5]], np.r_[y_test, y_train[:5]]
@@ -760,6 +760,30 @@ def test_evaluate_scores_held_out_data_only(tiny_classification):
     assert comp.evaluation_ is result
     with pytest.raises(ValueError, match="n_repeats == 0"):
         comp.evaluate(X_test, y_test, n_repeats=0)
+
+
+def test_evaluate_allows_duplicate_rows_of_the_data():
+    # few distinct rows: a held-out split repeats training rows by chance, as
+    # the training rows repeat each other; only rows given to fit beyond that
+    # share count
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, (600, 3)).astype(np.float32)  # 27 distinct rows
+    y = (X.sum(axis=1) > 3).astype(int)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    clf = _fit(_clf("prelu"), X_train, y_train)
+    comp = SplineActivationCompressor(clf).fit(X_train)
+    assert comp._fit_rows.expected > 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert comp.evaluate(X_test, y_test)["agreement"] == 1.0
+    # many rows (only 2,048 hashed): the same estimate for held-out and fit rows
+    X = rng.normal(size=(10_000, 3)).astype(np.float32)
+    comp = SplineActivationCompressor(clf).fit(X[:8000])
+    assert comp._fit_rows.expected == 0.0
+    assert comp._fit_rows.share(X[8000:]) == 0.0
+    assert 0.8 < comp._fit_rows.share(X[:8000]) < 1.2
+    with pytest.raises(ValueError, match="are rows given to fit"):
+        comp.evaluate(X[:2000], np.zeros(2000, dtype=int))
 
 
 def test_pipeline_last_step_compressed_on_raw_inputs(tiny_classification):

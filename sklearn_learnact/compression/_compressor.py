@@ -36,9 +36,11 @@ _MAX_RECORDED = 2_000_000
 _HIST_BINS, _HIST_SIDE_BINS = 50, 10
 #: Elements each activation is timed on, and the side-by-side rounds.
 _TIMED_ELEMENTS, _TIMING_ROUNDS = 65_536, 15
-#: Rows of ``fit``'s X remembered (as 64-bit hashes) to recognise them in evaluate.
-_HASHED_ROWS = 2048
-#: Share of rows seen by ``fit`` above which ``evaluate`` raises, and warns.
+#: Rows of ``fit``'s X remembered (as 64-bit hashes) to recognise them in
+#: evaluate, and rows of it checked for duplicates; rows of X checked there.
+_HASHED_ROWS, _CHECKED_ROWS = 2048, 20_000
+#: Share of evaluate's rows given to fit, beyond what held-out rows of the same
+#: data match by chance, at which ``evaluate`` raises, and above which it warns.
 _SEEN_ERROR, _SEEN_WARNING = 0.5, 0.05
 #: Values per chunk when evaluating an activation on its recorded inputs.
 _CHUNK = 1 << 18
@@ -394,7 +396,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             _, row, low, high = fitted[i]
             last = {k: row.pop(k) for k in ("symbolic", "symbolic_r2", "replaced_by")}
             x = _timing_batch(recorded[i], widths[i], inner.device_)
-            before, after = _time_side_by_side([acts[i], new_acts[i]], x)
+            before, after = _time_activations([acts[i], new_acts[i]], x)
             rows.append(
                 {
                     "layer": i + 1,
@@ -412,7 +414,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
                     i + 1, acts[i], new_acts[i], low, high, counts, below, above
                 )
             )
-        self._fit_rows = _remember_rows(X)
+        self._fit_rows = _FitRows(X)
         self.estimator_ = estimator
         self.compressed_estimator_ = compressed
         self.report_ = pd.DataFrame(rows)
@@ -428,9 +430,9 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         its recorded range ``(low, high)``."""
         lo, hi = np.quantile(values, self.quantiles, axis=0)  # (C,) each
         lo, hi = np.atleast_1d(lo), np.atleast_1d(hi)
-        pad = np.maximum(1e-3, 1e-3 * np.abs(lo))
-        hi = np.where(hi - lo < 1e-6, hi + pad, hi)
-        lo = np.where(hi - lo < 1e-6, lo - pad, lo)
+        # a range of (nearly) one value is widened on both sides
+        pad, narrow = np.maximum(1e-3, 1e-3 * np.abs(lo)), hi - lo < 1e-6
+        lo, hi = np.where(narrow, lo - pad, lo), np.where(narrow, hi + pad, hi)
         spline, info = fit_spline(
             original,
             lo,
@@ -596,11 +598,12 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         """Model-level effect of the compression, on held-out data.
 
         ``X`` must be held out: rows the model was not fitted on. Rows given
-        to :meth:`fit` are recognised (from hashes of up to 2,048 of them): if
-        about half or more of ``X`` are such rows this raises, above 5% it
-        warns. Data the estimator was trained on but the compressor never saw
-        cannot be recognised: pass a test split. The result is also stored in
-        ``evaluation_``.
+        to :meth:`fit` are recognised (from hashes of up to 2,048 of them):
+        if about half of ``X`` or more are such rows, beyond the share that
+        held-out rows of the same data match by chance (duplicate rows), this
+        raises; above 5% it warns. Data the estimator was trained on but the
+        compressor never saw cannot be recognised: pass a test split. The
+        result is also stored in ``evaluation_``.
 
         Parameters
         ----------
@@ -651,20 +654,26 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         return self.evaluation_
 
     def _check_held_out(self, X) -> None:
-        n_fit, hashes = self._fit_rows
-        n = _n_rows(X)
-        rows = np.arange(n) if n <= 20_000 else _sample(n, 20_000)
-        hits = np.isin(_row_hashes(X, rows), hashes).sum()
-        seen = min(1.0, hits * n_fit / len(hashes) / len(rows))
+        seen, expected = self._fit_rows.share(X), self._fit_rows.expected
+        excess = seen - expected
+        if excess <= _SEEN_WARNING:
+            return
         message = (
-            f"About {seen:.0%} of the rows given to evaluate were given to fit: "
-            "evaluate scores the compression on held-out data (e.g. a test "
+            f"About {min(seen, 1.0):.0%} of the rows given to evaluate are rows "
+            "given to fit"
+        )
+        if expected > 0.01:
+            message += (
+                f" ({expected:.0%} would be expected of held-out rows: this data "
+                "has duplicate rows)"
+            )
+        message += (
+            ": evaluate scores the compression on held-out data (e.g. a test "
             "split the model was not trained on)"
         )
-        if seen >= _SEEN_ERROR:
+        if excess >= _SEEN_ERROR:
             raise ValueError(f"{message}. Use score(X, y) for an in-sample score.")
-        if seen > _SEEN_WARNING:
-            warnings.warn(f"{message}; the scores are optimistic.", UserWarning)
+        warnings.warn(f"{message}; the scores are optimistic.", UserWarning)
 
 
 # ----------------------------------------------------------------- helpers
@@ -673,7 +682,8 @@ def _n_rows(X) -> int:
 
 
 def _sample(n: int, k: int) -> np.ndarray:
-    return np.sort(np.random.default_rng(0).choice(n, k, replace=False))
+    """``k`` distinct row indices out of ``n``, in random order."""
+    return np.random.default_rng(0).choice(n, k, replace=False)
 
 
 def _row_hashes(X, rows: np.ndarray) -> np.ndarray:
@@ -688,11 +698,43 @@ def _row_hashes(X, rows: np.ndarray) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def _remember_rows(X) -> tuple[int, np.ndarray]:
-    """``(n_rows, hashes of up to _HASHED_ROWS of them)`` of fit's ``X``."""
-    n = _n_rows(X)
-    rows = np.arange(n) if n <= _HASHED_ROWS else _sample(n, _HASHED_ROWS)
-    return n, np.unique(_row_hashes(X, rows))
+class _FitRows:
+    """The rows given to ``fit`` (64-bit hashes of up to ``_HASHED_ROWS``), to
+    recognise them in ``evaluate``.
+
+    :meth:`share` estimates the share of rows of an ``X`` that were given to
+    fit; ``expected`` is what rows of the same data that fit did not see
+    score: the same estimate on other rows of fit's ``X`` (or, when every row
+    is hashed, the share of rows equal to another one), not 0 when the data
+    has duplicate rows.
+    """
+
+    def __init__(self, X) -> None:
+        n = _n_rows(X)
+        rows = _sample(n, min(n, 2 * _HASHED_ROWS))
+        hashed, other = np.sort(rows[:_HASHED_ROWS]), np.sort(rows[_HASHED_ROWS:])
+        hashes = _row_hashes(X, hashed)
+        self.n_rows, self.n_hashed = n, len(hashed)
+        self.hashes = np.unique(hashes)
+        if len(other):
+            self.expected = self._estimate(_row_hashes(X, other))
+        else:
+            _, inverse, counts = np.unique(
+                hashes, return_inverse=True, return_counts=True
+            )
+            self.expected = float(np.mean(counts[inverse] > 1))
+
+    def _estimate(self, hashes: np.ndarray) -> float:
+        # each row given to fit is among the hashed ones with probability
+        # n_hashed / n_rows
+        hits = np.isin(hashes, self.hashes).sum()
+        return float(hits * self.n_rows / self.n_hashed / len(hashes))
+
+    def share(self, X) -> float:
+        n = _n_rows(X)
+        return self._estimate(
+            _row_hashes(X, np.sort(_sample(n, min(n, _CHECKED_ROWS))))
+        )
 
 
 def _preprocess(estimator, X):
@@ -823,3 +865,17 @@ def _time_side_by_side(
                 sync()
                 times[k].append(time.perf_counter() - start)
     return [statistics.median(t) for t in times]
+
+
+def _time_activations(modules: Sequence[nn.Module], x: torch.Tensor) -> list[float]:
+    """:func:`_time_side_by_side` of activation modules on ``x``; on the CPU on
+    one thread, so that a busy machine's thread-pool stalls (up to 1000x the
+    time of a small elementwise op) do not decide the figure."""
+    if x.device.type != "cpu":
+        return _time_side_by_side(modules, x)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _time_side_by_side(modules, x)
+    finally:
+        torch.set_num_threads(threads)
