@@ -640,6 +640,7 @@ def test_compressor_uses_only_public_seams():
     # no private attribute of another object (e.g. estimator._forward) and no
     # mutation of the net's modules: the compressor goes through the
     # estimators' public surface (activations_, replace_activations, ...)
+    import ast
     import inspect
     import re
 
@@ -648,6 +649,14 @@ def test_compressor_uses_only_public_seams():
     source = inspect.getsource(compressor)
     private = set(re.findall(r"\b(?!self\b)([a-z]\w*)\.(_[a-z]\w*)", source))
     assert private == set()
+    # nor private helpers of other libraries (e.g. sklearn's _safe_indexing)
+    imported = [
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.level == 0
+        for alias in node.names
+    ]
+    assert [name for name in imported if name.startswith("_")] == []
     assert "net_" not in source and "module_" not in source
 
 
