@@ -29,6 +29,8 @@ def check_numeric(name: str, value, spec: NumericSpec) -> None:
         )
     except TypeError as exc:  # one exception type for every bad parameter
         raise ValueError(str(exc)) from exc
+    if value != value:  # NaN: check_scalar's bound comparisons all pass
+        raise ValueError(f"{name} must be a number, got nan.")
 
 
 def check_choice(name: str, value, choices: Collection) -> None:

@@ -288,6 +288,7 @@ def test_unfitted_estimator_without_y_is_a_clear_error(tiny_classification):
         ({"degree": True}, "degree must be one of 1, 3, got True"),
         ({"tol": 0}, "tol == 0, must be > 0"),
         ({"tol": "small"}, "tol must be an instance of"),
+        ({"tol": float("nan")}, "tol must be a number, got nan"),
         ({"n_knots": 1}, "n_knots == 1, must be >= 2"),
         ({"n_knots": "many"}, "n_knots must be 'auto' or an int"),
         ({"degree": 3, "n_knots": 3}, "n_knots == 3, must be >= 4"),
