@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch
 
 from ..datasets import load_dataset
@@ -244,12 +244,7 @@ def compress_best(section: ReportSection, data: Bunch, random_state=0) -> pd.Dat
         stratify=data.target if data.task == "classification" else None,
     )
     model.fit(X_train, y_train)
-    if isinstance(model, Pipeline):
-        preprocess, net = model[:-1], model[-1]
-        X_train, X_test = preprocess.transform(X_train), preprocess.transform(X_test)
-    else:
-        net = model
-    comp = SplineActivationCompressor(net).fit(X_train, y_train)
+    comp = SplineActivationCompressor(model).fit(X_train)  # a pipeline: raw rows
     report = comp.report_.assign(activation=best)
     for key, value in comp.evaluate(X_test, y_test).items():
         report[key] = value
