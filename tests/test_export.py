@@ -4,6 +4,7 @@ activation kind, both architectures, compressed models and whole Pipelines."""
 import importlib
 import sys
 
+import joblib
 import numpy as np
 import onnx
 import onnxruntime
@@ -25,6 +26,7 @@ from sklearn_learnact import (
     SplineActivationCompressor,
 )
 from sklearn_learnact.activations import ACTIVATIONS, available_activations
+from sklearn_learnact.cli import main
 from sklearn_learnact.compression import SplineActivation, SymbolicActivation
 from sklearn_learnact.datasets import load_titanic
 from sklearn_learnact.export import (
@@ -461,3 +463,70 @@ def test_onnx_inputs_errors(titanic):
         onnx_inputs(model, X.replace({"embarked": {"": None}}))
     with pytest.raises(ValueError, match="pass a pandas DataFrame"):
         onnx_inputs(model, X.to_numpy())
+
+
+# ------------------------------------------------------------ learnact export
+def test_cli_export_titanic_pipeline(titanic, tmp_path, capsys):
+    X, y, pipe = titanic
+    joblib.dump(pipe, tmp_path / "model.joblib")
+    sample = X.assign(pclass=X["pclass"].map("class {}".format), survived=y)
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+    # the CSV's classes are text; retrain on what the CSV gives back
+    X_csv = pd.read_csv(tmp_path / "sample.csv").drop(columns="survived")
+    X_csv = X_csv.astype(dict.fromkeys(NUMERIC, "float32")).fillna({"embarked": ""})
+    pipe = pipe.fit(X_csv, y)
+    joblib.dump(pipe, tmp_path / "model.joblib")
+    argv = [
+        "export",
+        str(tmp_path / "model.joblib"),
+        "--out",
+        str(tmp_path / "model.onnx"),
+        "--sample",
+        str(tmp_path / "sample.csv"),
+        "--no-zipmap",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "labels identical on 100.00% of the rows (1309/1309)" in out
+    assert "outputs: label, probabilities" in out
+    agreement = verify_onnx(pipe, tmp_path / "model.onnx", X_csv)
+    assert agreement["proba_max_rel_error"] <= RTOL
+
+
+def test_cli_export_array_model_with_target_column(data, tmp_path, capsys):
+    X, _ = data
+    reg = LearnedActivationRegressor((8,), "mlp", max_iter=5, random_state=0)
+    comp = SplineActivationCompressor(reg).fit(X, X[:, 0] - X[:, 1])
+    joblib.dump(comp, tmp_path / "comp.joblib")
+    frame = pd.DataFrame(X, columns=list("abcdef")).assign(y=X[:, 0] - X[:, 1])
+    frame.to_csv(tmp_path / "sample.csv", index=False)
+    argv = ["export", str(tmp_path / "comp.joblib"), "--out"]
+    argv += [str(tmp_path / "m.onnx"), "--sample", str(tmp_path / "sample.csv")]
+    assert main([*argv, "--target", "y", "--spline-form", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "Verified with onnxruntime on the 96 rows of sample.csv" in out
+    rel = float(out.split("max relative difference ")[1].split()[0])
+    assert rel <= RTOL
+
+
+def test_cli_export_errors(data, tmp_path, capsys):
+    X, y = data
+    joblib.dump(_classifier("relu").fit(X, y), tmp_path / "m.joblib")
+    pd.DataFrame(X).to_csv(tmp_path / "ok.csv", index=False)
+    pd.DataFrame(X[:, :3]).to_csv(tmp_path / "narrow.csv", index=False)
+    (tmp_path / "junk.joblib").write_text("not a pickle")
+    joblib.dump({"a": 1}, tmp_path / "dict.joblib")
+
+    def error(model, sample, *extra) -> str:
+        argv = ["export", str(tmp_path / model), "--out", str(tmp_path / "o.onnx")]
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "--sample", str(tmp_path / sample), *extra])
+        assert exc.value.code == 2
+        return capsys.readouterr().err
+
+    assert "Model file" in error("missing.joblib", "ok.csv")
+    assert "Cannot load" in error("junk.joblib", "ok.csv")
+    assert "not a fitted estimator" in error("dict.joblib", "ok.csv")
+    assert "CSV file" in error("m.joblib", "missing.csv")
+    assert "takes 6 features, narrow.csv has 3" in error("m.joblib", "narrow.csv")
+    assert "--target column 'z'" in error("m.joblib", "ok.csv", "--target", "z")
