@@ -90,15 +90,27 @@ __all__ = [
 #: written as the formulas they stand for.
 MIN_OPSET = 11
 #: Forms of a compressed :class:`SplineActivation` in ONNX (option
-#: ``spline_form``): ``"power"`` is ``c0 + c1*x + sum_k d_k*max(x, t_k)`` (about
-#: three elementwise passes per kink), ``"table"`` the cell table (a fixed dozen
-#: passes, four of them look-ups), ``"auto"`` the faster of the two per spline.
-SPLINE_FORMS = ("auto", "power", "table")
-#: With ``spline_form="auto"``, splines with at most this many slope changes (per
-#: channel) use the truncated-power form, the others the table: in onnxruntime
-#: a look-up (``Gather``) costs about 15 elementwise passes, so the table (four
-#: of them) wins from about 30 kinks (``benchmarks/bench_onnx.py``).
-AUTO_POWER_MAX_KINKS = 24
+#: ``spline_form``). onnxruntime runs every node as one pass over the tensor (no
+#: elementwise fusion on the CPU), so the cost is the number of nodes:
+#:
+#: - ``"power"``: the truncated-power form ``c0 + c1*x + sum_k d_k*max(x, t_k)``,
+#:   three nodes per slope change (Max, Mul, Add);
+#: - ``"nested"``: the same piecewise-linear function as a chain of leaky ReLUs,
+#:   ``S * phi_K(... phi_1(x)) + B - M*x`` with ``phi_k(z) = leaky_relu(z - c_k,
+#:   a_k)``, two single-input nodes per slope change (layer-wide splines only:
+#:   the slopes ``a_k`` are node attributes);
+#: - ``"table"``: the cell table, about a dozen nodes whatever the number of
+#:   cells, but two to four of them look-ups (``Gather``, each about as slow as
+#:   15 elementwise nodes);
+#: - ``"auto"``: per spline, the fastest of those it has (the table for a spline
+#:   without power form: degree 3, discontinuous or more than 64 kinks).
+SPLINE_FORMS = ("auto", "power", "nested", "table")
+#: With ``spline_form="auto"``, layer-wide splines with at most this many slope
+#: changes use the nested form, per-channel ones with at most
+#: ``AUTO_POWER_MAX_KINKS`` the power form; the others the table
+#: (``benchmarks/bench_onnx.py`` measures where the table overtakes them).
+AUTO_NESTED_MAX_KINKS = 32
+AUTO_POWER_MAX_KINKS = 16
 
 #: ``spline_form`` of :func:`to_onnx`, the default of the skl2onnx option.
 _SPLINE_FORM = contextvars.ContextVar("spline_form", default="auto")
@@ -459,20 +471,28 @@ def _symbolic(b: GraphBuilder, x: str, module: SymbolicActivation) -> str:
 @register_activation_converter(SplineActivation)
 def _spline_activation(b: GraphBuilder, x: str, module: SplineActivation) -> str:
     power = None if module.power_d is None else _power_terms(module)
+    nested = None if power is None or module.num_channels > 1 else _nested_terms(*power)
     form = b.spline_form
-    if form == "power" and power is None:
-        raise ValueError(
-            f"spline_form='power', but the SplineActivation of hidden layer "
-            f"{b.layer + 1} has no truncated-power form (only continuous degree-1 "
-            "splines with at most 64 slope changes have one); use "
-            "spline_form='auto' or 'table'."
-        )
     if form == "auto":
-        use_power = power is not None and len(power[1]) <= AUTO_POWER_MAX_KINKS
-        form = "power" if use_power else "table"
-    if form == "power":
+        n_kinks = 0 if power is None else len(power[1])
+        if nested is not None and n_kinks <= AUTO_NESTED_MAX_KINKS:
+            form = "nested"
+        elif power is not None and n_kinks <= AUTO_POWER_MAX_KINKS:
+            form = "power"
+        else:
+            form = "table"
+    if form == "power" and power is not None:
         return _spline_power(b, x, *power)
-    return _spline_table(b, x, module)
+    if form == "nested" and nested is not None:
+        return _spline_nested(b, x, *nested)
+    if form == "table":
+        return _spline_table(b, x, module)
+    raise ValueError(
+        f"spline_form={form!r}, but the SplineActivation of hidden layer "
+        f"{b.layer + 1} has no such form: only continuous degree-1 splines with at "
+        "most 64 slope changes have a truncated-power form, and only layer-wide "
+        "ones a nested form; use spline_form='auto' or 'table'."
+    )
 
 
 def _power_terms(module: SplineActivation):
@@ -489,6 +509,45 @@ def _spline_power(b: GraphBuilder, x: str, c, d, t) -> str:
         kink = b.op("Max", x, b.per_channel(t_k))
         y = b.op("Add", y, b.op("Mul", kink, b.per_channel(d_k)))
     return y
+
+
+def _nested_terms(c, d, t):
+    """The nested form of a layer-wide ``c0 + c1 x + sum_k d_k max(x, t_k)``:
+    shifts ``c_k``, leaky slopes ``a_k``, scale ``S``, offset ``B`` and ``M``.
+
+    With the kinks sorted, ``f`` has slope ``s_j`` between kinks j and j + 1;
+    ``g = f + M x`` is strictly monotone (``M = 0`` if ``f`` already is), its
+    slopes ``g_j = s_j + M`` of one sign. The chain ``z_0 = x``, ``z_k =
+    leaky_relu(z_(k-1) - c_k, a_k)`` with ``a_k = g_(k-1) / g_k > 0`` and ``c_k =
+    z_(k-1)(t_k)`` stays increasing, bends at ``t_k`` only, and has slope
+    ``a_(j+1) ... a_K`` on interval j: so ``g = g_K z_K + g(t_K)``. Computed in
+    float64.
+    """
+    t, merged = np.unique(t, return_inverse=True)
+    d = np.bincount(merged, weights=d, minlength=len(t))  # equal kinks merged
+    t, d = t[d != 0], d[d != 0]
+    if len(t) == 0:
+        return np.zeros(0), np.zeros(0), c[1], c[0], 0.0
+    slopes = c[1] + np.concatenate([[0.0], np.cumsum(d)])
+    monotone = np.all(slopes > 0) or np.all(slopes < 0)
+    m = 0.0 if monotone else np.abs(slopes).max() - slopes.min()  # g_j >= max|s_j|
+    g = slopes + m
+    a = g[:-1] / g[1:]
+    shifts, z = np.empty(len(t)), t.copy()  # z: z_(k-1) at every kink
+    for k in range(len(t)):
+        shifts[k] = z[k]
+        z = z - shifts[k]
+        z = np.where(z > 0, z, a[k] * z)
+    f_last = c[0] + c[1] * t[-1] + np.sum(d * np.maximum(t[-1], t))
+    return shifts, a, g[-1], f_last + m * t[-1], m
+
+
+def _spline_nested(b: GraphBuilder, x: str, shifts, a, scale, offset, m) -> str:
+    z = x
+    for c_k, a_k in zip(shifts, a):
+        z = b.op("LeakyRelu", b.op("Sub", z, b.const(c_k)), alpha=float(a_k))
+    y = b.op("Add", b.op("Mul", z, b.const(scale)), b.const(offset))
+    return y if m == 0 else b.op("Sub", y, b.op("Mul", x, b.const(m)))
 
 
 def _spline_table(b: GraphBuilder, x: str, module: SplineActivation) -> str:

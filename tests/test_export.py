@@ -211,13 +211,56 @@ def mlp_model(data):
     return _classifier("mlp", hidden_layer_sizes=(16, 8), max_iter=20).fit(X, y)
 
 
-@pytest.mark.parametrize("form", ["auto", "power", "table"])
-def test_compressed_mlp_exact_both_spline_forms(data, mlp_model, form):
+@pytest.mark.parametrize("form", ["auto", "power", "nested", "table"])
+def test_compressed_mlp_exact_every_spline_form(data, mlp_model, form):
     X, _ = data
     comp = SplineActivationCompressor(mlp_model).fit(X)
     splines = comp.compressed_estimator_.activations_
     assert all(s.kinks is not None and s.power_d is not None for s in splines)
     _check(comp, X, spline_form=form)
+
+
+def _random_spline(channels: int, monotone: bool, seed: int) -> SplineActivation:
+    """A continuous piecewise-linear SplineActivation through random values on
+    [-3, 3] (14 cells, linear tails): its power form has up to 13 kinks."""
+    rng = np.random.default_rng(seed)
+    steps = (
+        rng.uniform(0.1, 1.0, (channels, 14))
+        if monotone
+        else rng.normal(0, 1, (channels, 14))
+    )
+    knots = np.linspace(-3.5, 3.5, 15)
+    values = np.cumsum(steps, axis=1) - 3.0
+    values = np.concatenate([values[:, :1] - steps[:, :1], values], axis=1)[:, :15]
+    slope = np.diff(values, axis=1) / 0.5
+    intercept = values[:, :-1] - slope * knots[:-1]
+    table = torch.tensor(np.stack([intercept, slope]), dtype=torch.float32)
+    lo, step = torch.full((channels,), -3.5), torch.full((channels,), 0.5)
+    if channels == 1:
+        table, lo, step = table[:, 0], lo[0], step[0]
+    return SplineActivation(lo, step, table)
+
+
+@pytest.mark.parametrize("form", ["auto", "power", "nested", "table"])
+@pytest.mark.parametrize("monotone", [True, False], ids=["monotone", "any"])
+def test_spline_forms_on_random_piecewise_linear(data, form, monotone):
+    X, y = data
+    clf = _classifier("relu").fit(X, y)
+    for layer, seed in ((0, 1), (1, 2)):
+        spline = _random_spline(1, monotone, seed)
+        assert spline.power_d is not None
+        clf.net_.module_.activations[layer] = spline
+    _check(clf, 3 * X, spline_form=form)
+
+
+@pytest.mark.parametrize("form", ["auto", "power", "table"])
+def test_spline_forms_per_channel(data, form):
+    X, y = data
+    clf = _classifier("relu").fit(X, y)
+    clf.net_.module_.activations[0] = _random_spline(8, False, 3)
+    _check(clf, 3 * X, spline_form=form)
+    with pytest.raises(ValueError, match="only layer-wide ones a nested form"):
+        to_onnx(clf, X[:1], spline_form="nested")
 
 
 @pytest.mark.parametrize(
@@ -233,8 +276,9 @@ def test_compressed_table_only_splines(data, mlp_model, params):
 def test_spline_form_power_without_power_form_names_the_layer(data, mlp_model):
     X, _ = data
     comp = SplineActivationCompressor(mlp_model, n_knots=8, degree=3).fit(X)
-    with pytest.raises(ValueError, match="hidden layer 1 has no truncated-power"):
-        to_onnx(comp, X[:1], spline_form="power")
+    for form in ("power", "nested"):
+        with pytest.raises(ValueError, match="hidden layer 1 has no such form"):
+            to_onnx(comp, X[:1], spline_form=form)
     with pytest.raises(ValueError, match="spline_form must be one of"):
         to_onnx(comp, X[:1], spline_form="fast")
 
@@ -530,3 +574,6 @@ def test_cli_export_errors(data, tmp_path, capsys):
     assert "CSV file" in error("m.joblib", "missing.csv")
     assert "takes 6 features, narrow.csv has 3" in error("m.joblib", "narrow.csv")
     assert "--target column 'z'" in error("m.joblib", "ok.csv", "--target", "z")
+    assert "spline_form must be one of" in error(
+        "m.joblib", "ok.csv", "--spline-form", "fast"
+    )

@@ -32,9 +32,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     export.add_argument("--target", help="a column of the sample to leave out")
     export.add_argument(
         "--spline-form",
-        choices=("auto", "power", "table"),
         default="auto",
-        help="how compressed splines are written (default: the faster per spline)",
+        metavar="FORM",
+        help="how compressed splines are written, one of "
+        "sklearn_learnact.export.SPLINE_FORMS (default: auto, the fastest per spline)",
     )
     export.add_argument(
         "--no-zipmap",
