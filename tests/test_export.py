@@ -28,7 +28,7 @@ from sklearn_learnact import (
 from sklearn_learnact.activations import ACTIVATIONS, available_activations
 from sklearn_learnact.cli import main
 from sklearn_learnact.compression import SplineActivation, SymbolicActivation
-from sklearn_learnact.datasets import load_titanic
+from sklearn_learnact.datasets import load_titanic, make_titanic_preprocessor
 from sklearn_learnact.export import (
     ACTIVATION_CONVERTERS,
     onnx_inputs,
@@ -496,6 +496,23 @@ def test_titanic_pipeline_compressed_mlp(titanic):
     compressed.fit(X, y)
     agreement = _check(compressed, X)
     assert agreement["n_samples"] == 1309
+
+
+def test_make_titanic_preprocessor_gets_clear_errors_about_what_skl2onnx_lacks():
+    X, y = load_titanic(return_X_y=True)
+    clf = LearnedActivationClassifier((4,), "relu", max_iter=1, random_state=0)
+    steps = [
+        (X, r"branch 'num' takes columns of several ONNX types .*'sibsp': 'int64'"),
+        (X.astype(dict.fromkeys(NUMERIC, "float32")), r"branch 'cat' .*'pclass'"),
+        (
+            X.astype({**dict.fromkeys(NUMERIC, "float32"), "pclass": "str"}),
+            r"branch 'cat' imputes NaN in text columns",
+        ),
+    ]
+    for frame, message in steps:
+        pipe = make_pipeline(make_titanic_preprocessor(), clf).fit(frame, y)
+        with pytest.raises(ValueError, match=message):
+            to_onnx(pipe, frame[:1])
 
 
 def test_onnx_inputs_errors(titanic):
