@@ -284,9 +284,11 @@ def register_activation_converter(*module_types: type):
     return decorator
 
 
-def _unary(op_type: str, **attrs):
+def _unary(op_type: str):
+    """Converter of a module that is one ONNX operator without attributes."""
+
     def convert(b: GraphBuilder, x: str, module: nn.Module) -> str:
-        return b.op(op_type, x, **attrs)
+        return b.op(op_type, x)
 
     return convert
 
