@@ -25,7 +25,11 @@ from sklearn_learnact import (
     LearnedActivationRegressor,
     SplineActivationCompressor,
 )
-from sklearn_learnact.activations import ACTIVATIONS, available_activations
+from sklearn_learnact.activations import (
+    ACTIVATIONS,
+    available_activations,
+    get_activation,
+)
 from sklearn_learnact.cli import main
 from sklearn_learnact.compression import SplineActivation, SymbolicActivation
 from sklearn_learnact.datasets import load_titanic, make_titanic_preprocessor
@@ -103,7 +107,7 @@ def _classifier(name, per_neuron=False, **kwargs):
 # ------------------------------------------------------------- activations
 def test_every_registered_activation_has_a_converter():
     for name in available_activations():
-        module = ACTIVATIONS[name].factory()
+        module = get_activation(name)
         assert type(module) in ACTIVATION_CONVERTERS, name
 
 
