@@ -534,13 +534,7 @@ def test_onnx_inputs_errors(titanic):
 def test_cli_export_titanic_pipeline(titanic, tmp_path, capsys):
     X, y, pipe = titanic
     joblib.dump(pipe, tmp_path / "model.joblib")
-    sample = X.assign(pclass=X["pclass"].map("class {}".format), survived=y)
-    sample.to_csv(tmp_path / "sample.csv", index=False)
-    # the CSV's classes are text; retrain on what the CSV gives back
-    X_csv = pd.read_csv(tmp_path / "sample.csv").drop(columns="survived")
-    X_csv = X_csv.astype(dict.fromkeys(NUMERIC, "float32")).fillna({"embarked": ""})
-    pipe = pipe.fit(X_csv, y)
-    joblib.dump(pipe, tmp_path / "model.joblib")
+    X.assign(survived=y).to_csv(tmp_path / "sample.csv", index=False)
     argv = [
         "export",
         str(tmp_path / "model.joblib"),
@@ -548,13 +542,21 @@ def test_cli_export_titanic_pipeline(titanic, tmp_path, capsys):
         str(tmp_path / "model.onnx"),
         "--sample",
         str(tmp_path / "sample.csv"),
+        "--target",
+        "survived",
         "--no-zipmap",
     ]
-    assert main(argv) == 0
+    # pclass is fitted as text; the CSV holds its numbers
+    with pytest.raises(SystemExit):
+        main(argv)
+    err = capsys.readouterr().err
+    assert "branch 'cat' takes columns of several ONNX types" in err
+    assert "--text COLUMNS reads columns as text" in err
+    assert main([*argv, "--text", "pclass"]) == 0
     out = capsys.readouterr().out
     assert "labels identical on 100.00% of the rows (1309/1309)" in out
     assert "outputs: label, probabilities" in out
-    agreement = verify_onnx(pipe, tmp_path / "model.onnx", X_csv)
+    agreement = verify_onnx(pipe, tmp_path / "model.onnx", X)
     assert agreement["proba_max_rel_error"] <= RTOL
 
 
@@ -595,6 +597,7 @@ def test_cli_export_errors(data, tmp_path, capsys):
     assert "CSV file" in error("m.joblib", "missing.csv")
     assert "takes 6 features, narrow.csv has 3" in error("m.joblib", "narrow.csv")
     assert "--target column 'z'" in error("m.joblib", "ok.csv", "--target", "z")
+    assert "--text column(s) ['z']" in error("m.joblib", "ok.csv", "--text", "z")
     assert "spline_form must be one of" in error(
         "m.joblib", "ok.csv", "--spline-form", "fast"
     )

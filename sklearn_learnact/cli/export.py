@@ -23,13 +23,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "to ONNX, run it in onnxruntime on every row of the sample and print how "
         "well it agrees with the model. The sample's columns define the ONNX "
         "inputs: the model's feature_names_in_ when it has them (one input per "
-        "column: numbers as float32, text as strings, empty text cells as empty "
-        "strings), else every column but --target as one float32 matrix.",
+        "column: numbers as float32, text and the --text columns as strings, "
+        "empty text cells as empty strings), else every column but --target as "
+        "one float32 matrix.",
     )
     export.add_argument("model", help="the model file (joblib.dump of a fitted model)")
     export.add_argument("--out", required=True, help="the ONNX file to write")
     export.add_argument("--sample", required=True, help="CSV file of input rows")
     export.add_argument("--target", help="a column of the sample to leave out")
+    export.add_argument(
+        "--text",
+        default="",
+        metavar="COLUMNS",
+        help="comma-separated columns to read as text even when they hold numbers "
+        "(categories coded as integers that the model was fitted on as strings)",
+    )
     export.add_argument(
         "--spline-form",
         default="auto",
@@ -65,11 +73,14 @@ def _load_model(path: Path):
     return model
 
 
-def _sample(path: Path, model, target: str | None):
+def _sample(path: Path, model, target: str | None, text: list[str]):
     """The rows of the CSV ``path`` as the model's input (DataFrame or float32)."""
     if not path.is_file():
         raise UsageError(f"CSV file {str(path)!r} not found.")
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(path, dtype=dict.fromkeys(text, str))
+    unknown = [c for c in text if c not in frame.columns]
+    if unknown:
+        raise UsageError(f"--text column(s) {unknown} are not in {path.name}.")
     if target is not None:
         if target not in frame.columns:
             raise UsageError(f"--target column {target!r} is not in {path.name}.")
@@ -114,7 +125,8 @@ def run(args) -> list[Path]:
     except ImportError as exc:
         raise UsageError(str(exc)) from exc
     model = _load_model(Path(args.model))
-    sample = _sample(Path(args.sample), model, args.target)
+    text = [c.strip() for c in args.text.split(",") if c.strip()]
+    sample = _sample(Path(args.sample), model, args.target, text)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"Output folder {str(out.parent)!r} does not exist.")
@@ -124,8 +136,14 @@ def run(args) -> list[Path]:
         onnx_model = to_onnx(
             model, sample[:1], out, spline_form=args.spline_form, options=options
         )
-    except (NotImplementedError, ValueError, TypeError) as exc:
+    except NotImplementedError as exc:
         raise UsageError(f"Cannot export {args.model}: {exc}") from exc
+    except (ValueError, TypeError) as exc:
+        raise UsageError(
+            f"Cannot export {args.model}: {exc} (learnact export reads the "
+            "sample's numbers as float32 and its text as strings; --text COLUMNS "
+            "reads columns as text)"
+        ) from exc
     agreement = verify_onnx(model, onnx_model, sample)
     inputs = [i.name for i in onnx_model.graph.input]
     outputs = [o.name for o in onnx_model.graph.output]
