@@ -45,7 +45,11 @@ from .compression import (
     SplineActivationCompressor,
     SymbolicActivation,
 )
-from .estimators import LearnedActivationClassifier, LearnedActivationRegressor
+from .estimators import (
+    LearnedActivationClassifier,
+    LearnedActivationRegressor,
+    learnact_step,
+)
 from .nets import CNN, MLP
 
 _EXTRA_HINT = (
@@ -761,14 +765,15 @@ def _gather_labels(b: GraphBuilder, classes, index: str, output: str) -> None:
 
 
 def _parse_compressor(scope, model, inputs, custom_parsers=None):
-    """Parse a fitted compressor as its compressed estimator (options passed on),
-    as skl2onnx parses a GridSearchCV as its best estimator."""
+    """Parse a fitted compressor as its compressed estimator or pipeline, its
+    options passed on to the learned-activation estimator at the end, as
+    skl2onnx parses a GridSearchCV as its best estimator."""
     check_is_fitted(model, "compressed_estimator_")
-    inner = model.compressed_estimator_
+    compressed = model.compressed_estimator_
     options = scope.get_options(model)
     if options:
-        scope.add_options(id(inner), options)
-    return parse_sklearn(scope, inner, inputs, custom_parsers=custom_parsers)
+        scope.add_options(id(learnact_step(compressed)[1]), options)
+    return parse_sklearn(scope, compressed, inputs, custom_parsers=custom_parsers)
 
 
 _CLASSIFIER_OPTIONS = {

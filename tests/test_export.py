@@ -496,10 +496,11 @@ def test_titanic_pipeline_with_skl2onnx_directly(titanic):
 
 def test_titanic_pipeline_compressed_mlp(titanic):
     X, y, pipe = titanic
+    # the compressor at the end of a pipeline, and a compressed pipeline
     compressed = make_pipeline(pipe[0], SplineActivationCompressor(pipe[-1]))
-    compressed.fit(X, y)
-    agreement = _check(compressed, X)
-    assert agreement["n_samples"] == 1309
+    for model in (compressed.fit(X, y), SplineActivationCompressor(pipe).fit(X)):
+        agreement = _check(model, X)
+        assert agreement["n_samples"] == 1309
 
 
 def test_make_titanic_preprocessor_gets_clear_errors_about_what_skl2onnx_lacks():
