@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from ..reports import check_output_dir, write_report
+from ..reports import check_output_dir, console_summary, write_report
 from ..search import DEFAULT_ACTIVATIONS
 from ._common import UsageError, _activations, _fraction, _hidden, run_section
 from ._data import DATASETS, load_dataset, make_estimator
@@ -40,6 +40,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     compare.add_argument("--cv", type=int, default=5, help="folds (default: 5)")
     compare.add_argument(
+        "--inner-cv",
+        type=int,
+        help="nested cross-validation of the tuning (--search optuna): inner "
+        "folds of each outer training fold choose the configuration, the outer "
+        "test fold scores it (default: off; then the same folds choose and "
+        "score, which biases the scores upwards)",
+    )
+    compare.add_argument(
         "--corruption",
         type=_fraction,
         help="robustness mode: fraction of corrupted training data",
@@ -75,6 +83,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> list[Path]:
     """Run ``learnact compare``; return the files written."""
+    if args.inner_cv is not None:
+        if args.search != "optuna":
+            raise UsageError(
+                "--inner-cv only applies with --search optuna: the grid search "
+                "trains one configuration per activation, there is nothing to tune."
+            )
+        if args.inner_cv < 2:
+            raise UsageError(f"--inner-cv must be at least 2, got {args.inner_cv}.")
     out = check_output_dir(args.out)
     storage = None
     if args.search == "optuna":
@@ -108,6 +124,7 @@ def run(args) -> list[Path]:
         estimator,
         activations=args.activations,
         cv=args.cv,
+        inner_cv=args.inner_cv,
         search=args.search,
         n_trials=args.trials,
         storage=storage,
@@ -117,11 +134,22 @@ def run(args) -> list[Path]:
         corruption=args.corruption,
         verbose=int(not args.no_progress),
     )
+    tuned = args.search == "optuna"
     settings = {
         "command": "learnact " + " ".join(args.argv),
-        "search": args.search,
-        "cv folds": args.cv,
-        "hidden layers": args.hidden,
+        "search": args.search
+        + (f" ({args.trials} trials per activation)" if tuned else ""),
+        "cv folds": args.cv
+        if args.inner_cv is None
+        else f"{args.cv} outer x {args.inner_cv} inner (nested)",
+        "hidden layers": (
+            f"{len(args.hidden)}, width, learning rate and weight decay tuned per "
+            "activation (see Tuned hyperparameters)"
+            if tuned
+            else f"{args.hidden}, learning rate {args.lr:g}"
+        ),
         "max epochs": args.max_iter,
     }
-    return write_report(out, [section], settings=settings)
+    paths = write_report(out, [section], settings=settings)
+    print(console_summary(section))
+    return paths
