@@ -291,7 +291,20 @@ class ActivationDisplay:
         return self
 
 
-class ScoreDisplay:
+class _TableDisplay:
+    """A figure of a :func:`~sklearn_learnact.search.compare_activations` table,
+    its axes labelled with the score's name."""
+
+    def __init__(self, table: pd.DataFrame, *, score_name: str = "score"):
+        self.table, self.score_name = table, score_name
+
+    @classmethod
+    def _from(cls, comparison, score_name, title, ax):
+        name = score_name or _label(comparison.scoring)
+        return cls(comparison.table, score_name=name).plot(title=title, ax=ax)
+
+
+class ScoreDisplay(_TableDisplay):
     """Mean cross-validated score per activation with the table's 95% interval.
 
     Each activation is a point at its mean score with its 95% confidence
@@ -324,9 +337,6 @@ class ScoreDisplay:
     'mean CV accuracy, 95% CI (as in the table)'
     """
 
-    def __init__(self, table: pd.DataFrame, *, score_name: str = "score"):
-        self.table, self.score_name = table, score_name
-
     @classmethod
     def from_comparison(
         cls, comparison, *, score_name: str | None = None, title=None, ax=None
@@ -345,8 +355,7 @@ class ScoreDisplay:
         -------
         display : ScoreDisplay
         """
-        name = score_name or _label(comparison.scoring)
-        return cls(comparison.table, score_name=name).plot(title=title, ax=ax)
+        return cls._from(comparison, score_name, title, ax)
 
     def plot(self, *, title: str | None = None, ax=None) -> "ScoreDisplay":
         """Draw the scores.
@@ -540,7 +549,7 @@ class TrainingCurveDisplay:
         return self
 
 
-class RobustnessDisplay:
+class RobustnessDisplay(_TableDisplay):
     """Clean vs dirty training data (seed 004): scores and their difference.
 
     Left: the clean and the dirty model's mean score on the same clean test
@@ -571,9 +580,6 @@ class RobustnessDisplay:
     2
     """
 
-    def __init__(self, table: pd.DataFrame, *, score_name: str = "score"):
-        self.table, self.score_name = table, score_name
-
     @classmethod
     def from_comparison(
         cls, comparison, *, score_name: str | None = None, title=None, ax=None
@@ -597,8 +603,7 @@ class RobustnessDisplay:
                 "Not a robustness comparison: call compare_activations with "
                 "corruption=... ."
             )
-        name = score_name or _label(comparison.scoring)
-        return cls(comparison.table, score_name=name).plot(title=title, ax=ax)
+        return cls._from(comparison, score_name, title, ax)
 
     def plot(self, *, title: str | None = None, ax=None) -> "RobustnessDisplay":
         """Draw the two panels.

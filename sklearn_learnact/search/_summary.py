@@ -97,12 +97,12 @@ def verdict(comparison) -> str:
         down = fixed[fixed["diff_vs_baseline"] < 0]
         if len(up):
             tail.append(
-                f"Among the fixed activations, significantly better than {base}: "
+                f"Among the other activations, significantly better than {base}: "
                 f"{_listing(up, comparison)}."
             )
         if len(down):
             tail.append(
-                f"Among the fixed activations, significantly worse than {base}: "
+                f"Among the other activations, significantly worse than {base}: "
                 f"{_listing(down, comparison)}."
             )
     return " ".join([head, *tail])

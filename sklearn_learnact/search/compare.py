@@ -398,13 +398,12 @@ def _choose(configured, X, y, names, split_sets, scorer, candidates, run, diagno
     return chosen
 
 
-def _tune(estimator, problems, names, scorer, run_parallel, optuna_kwargs):
+def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwargs):
     """One Optuna study per activation and problem ``(X, y, splits)``: one
-    problem, or one per outer training fold when nested (studies then named
+    problem, or one per outer training fold when ``nested`` (studies then named
     ``"{study_name}.outer{k}.{activation}"``)."""
     from .optuna import tune_activation
 
-    nested = len(problems) > 1
     jobs = [(name, k) for name in names for k in range(len(problems))]
     base = optuna_kwargs.pop("study_name")
     summaries = run_parallel(
@@ -698,6 +697,7 @@ def compare_activations(
             names,
             scorer,
             Parallel(n_jobs=n_jobs),
+            nested,
             {
                 "n_trials": n_trials,
                 "storage": storage,
