@@ -644,7 +644,7 @@ class RobustnessDisplay(_TableDisplay):
         left.set_xlabel(f"mean {self.score_name} on clean test folds")
         left.set_ylabel("activation")
         left.set_title("Clean vs dirty training data")
-        left.legend(fontsize="small", loc="lower right")
+        left.legend(fontsize="small", loc="best")
         diff = table["dirty_minus_clean"]
         err = np.vstack(
             [
@@ -665,7 +665,7 @@ class RobustnessDisplay(_TableDisplay):
         right.axvline(0, color="k", lw=1)
         right.set_xlabel(f"dirty − clean {self.score_name} (0 = robust)")
         right.set_title("Cost of the corruption")
-        right.legend(fontsize="small", loc="lower right")
+        right.legend(fontsize="small", loc="best")
         if ax is None:
             fig.suptitle(title or "Robustness to corrupted training data")
         self.figure_, self.ax_ = fig, np.array([left, right], dtype=object)

@@ -1,5 +1,7 @@
 """The learnact command: compare, demo wiring, and its clear errors."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -219,3 +221,27 @@ def test_inner_cv_errors(capsys, csv, tmp_path, extra, message):
     argv = ["compare", "--dataset", str(csv), "--target", "value", *extra]
     err = _error(capsys, [*argv, "--out", str(tmp_path / "o"), *FAST])
     assert message in err
+
+
+@pytest.mark.slow
+def test_demo_report_starts_with_the_verdict_and_shows_the_compression(
+    tmp_path, capsys
+):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--no-progress"]) == 0
+    lines = (out / "report.md").read_text().splitlines()
+    assert lines[2] == "## Verdict"
+    assert lines[4].startswith("**titanic**: ")
+    assert "beat relu" in lines[4]
+    report = "\n".join(lines)
+    for name in ("titanic", "synthetic"):
+        figure = re.search(rf"figures/{name}_compressed_\w+_activations\.png", report)
+        assert figure and (out / figure.group(0)).stat().st_size > 0
+        speed = re.search(
+            r"### Measured speed-up of the compressed \w+ model\n\n.*\n.*\n"
+            r"\| \d+ \| [\d.]+ \| [\d.]+ \| ([\d.]+)x \|",
+            report.split(f"## {name}")[1],
+        )
+        assert speed and float(speed.group(1)) > 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("titanic: ") and "\nsynthetic: " in printed

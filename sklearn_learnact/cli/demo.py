@@ -43,11 +43,13 @@ def _speed_up(before, after, X) -> pd.DataFrame:
     before_ms, after_ms = (1e3 * float(np.median(times[k])) for k in times)
     return pd.DataFrame(
         {
-            "rows": [len(X)],
+            "rows (preprocessed)": [len(X)],
             "predict before (ms)": [before_ms],
             "predict after (ms)": [after_ms],
             "speed-up": [f"{before_ms / after_ms:.2f}x"],
-            "measured": [f"median of {_REPEATS} interleaved calls each"],
+            "measured": [
+                f"network predict only, median of {_REPEATS} interleaved calls each"
+            ],
         }
     )
 
