@@ -104,18 +104,27 @@ _UMASK = _umask()
 
 
 def _atomic(path: Path, write: Callable[[str], None]) -> Path:
-    """Call ``write(temporary_path)``, then move the result to ``path``."""
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix
-    )
-    os.close(fd)
+    """Call ``write(temporary_path)``, then move the result to ``path``.
+
+    An OS error (a full disk, a quota, a vanished folder) is raised again as
+    an ``OSError`` (same ``errno``) whose message names ``path``.
+    """
     try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 is for the temporary only
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix
+        )
+        os.close(fd)
+        try:
+            write(tmp)
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 is for the temporary
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        error = OSError(f"Cannot write {path}: {exc.strerror or exc}.")
+        error.errno = exc.errno
+        raise error from exc
     return path
 
 
@@ -213,8 +222,6 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _test_note(comparison: Comparison) -> str:
-    from .search._summary import bounds_text
-
     table = comparison.table
     return (
         "Every activation was trained and scored on the same "
@@ -223,7 +230,7 @@ def _test_note(comparison: Comparison) -> str:
         f"**{table['baseline'].iloc[0]}** by the Nadeau–Bengio corrected "
         "resampled t-test over the folds, Holm-adjusted for the number of "
         f"comparisons (significant: p < {comparison.alpha:g}). The 95% CIs use "
-        f"the same corrected variance. {bounds_text(comparison)} The intervals "
+        f"the same corrected variance. {comparison.interval_note()} The intervals "
         "are per comparison, not adjusted for the number of comparisons as the "
         "p-values are: an interval of a difference that excludes 0 can still be "
         "not significant after Holm's adjustment. "
@@ -298,6 +305,7 @@ def console_summary(section: ReportSection) -> str:
     """
     verdict, *caveats = _verdict_lines(section)
     table = section.comparison.table
+    baseline = table["baseline"].iloc[0]
     shown = _summary(table)[
         [
             "rank",
@@ -310,7 +318,12 @@ def console_summary(section: ReportSection) -> str:
             "under-trained",
             "moved",
         ]
-    ].rename(columns={"mean ± std": f"{section.score_name} mean ± std"})
+    ].rename(
+        columns={
+            "mean ± std": f"{section.score_name} mean ± std",
+            "diff vs baseline [95% CI]": f"diff vs {baseline} [95% CI]",
+        }
+    )
     shown["significant"] = ["yes" if s else "no" for s in table["significant"]]
     lines = [f"{section.name}: {verdict}"]
     lines += [f"  ! {c}" for c in caveats]
@@ -325,7 +338,6 @@ def _section(section: ReportSection, figures: Path, out: Path) -> tuple[str, lis
         ScoreDisplay,
         TrainingCurveDisplay,
     )
-    from .search._summary import selection_text
 
     comparison = section.comparison
     table, name = comparison.table, section.name
@@ -339,7 +351,7 @@ def _section(section: ReportSection, figures: Path, out: Path) -> tuple[str, lis
     md = [f"## {name}", ""]
     if section.description:
         md += [section.description, ""]
-    md += [f"**Tuning**: {selection_text(comparison)}", ""]
+    md += [f"**Tuning**: {comparison.selection_note()}", ""]
     md += [markdown_table(_summary(table)), "", _test_note(comparison), ""]
     scores = figure(
         ScoreDisplay(table, score_name=section.score_name)

@@ -575,13 +575,7 @@ def test_nested_cv_chooses_on_inner_folds_and_scores_on_unseen_outer_folds(
     )
     folds = details.fold_scores
     assert len(folds) == 3 and folds["score"].notna().all()
-    assert "Nested cross-validation" in _selection_text(details)
-
-
-def _selection_text(details) -> str:
-    from sklearn_learnact.search._summary import selection_text
-
-    return selection_text(details)
+    assert details.selection_note().startswith("Nested cross-validation")
 
 
 def test_inner_cv_is_checked(tiny_classification):

@@ -195,6 +195,18 @@ class Comparison:
 
         return caveats(self)
 
+    def selection_note(self) -> str:
+        """How each activation's configuration was chosen, in one sentence."""
+        from ._summary import selection_text
+
+        return selection_text(self)
+
+    def interval_note(self) -> str:
+        """How the confidence intervals were bounded, in one sentence."""
+        from ._summary import bounds_text
+
+        return bounds_text(self)
+
 
 #: Ranges of scikit-learn's scorers, by name prefix (first match wins).
 _BOUNDS = (
