@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.base import is_classifier
 
 from .estimators import learnact_step
@@ -27,6 +28,7 @@ from .search import activation_input_ranges, activation_outputs
 
 __all__ = [
     "ActivationDisplay",
+    "CompressionDisplay",
     "RobustnessDisplay",
     "ScoreDisplay",
     "TrainingCurveDisplay",
@@ -670,3 +672,239 @@ class RobustnessDisplay(_TableDisplay):
             fig.suptitle(title or "Robustness to corrupted training data")
         self.figure_, self.ax_ = fig, np.array([left, right], dtype=object)
         return self
+
+
+class CompressionDisplay:
+    """Each learned activation beside its compressed replacement.
+
+    One panel per compressed activation: the learned function and its
+    replacement over the recorded range (widened by a margin), the recorded
+    range marked, and a histogram of the recorded inputs on a twin axis.
+    Create it with :meth:`from_compressor` (or :meth:`from_estimator`, which
+    fits the compressor first).
+
+    Parameters
+    ----------
+    inputs : list of ndarray of shape (n_points,)
+        The x values, one array per panel.
+    learned, compressed : list of ndarray of shape (n_points,)
+        The learned activation and its replacement at ``inputs``.
+    ranges : list of (float, float)
+        The recorded range of each panel.
+    histograms : list of (ndarray, ndarray)
+        Per panel, ``(counts, edges)`` of the recorded inputs.
+    titles : list of str
+        Panel titles.
+    replaced_by : list of str
+        Legend label of each replacement, e.g. ``"spline"``.
+
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+        After :meth:`plot`.
+    axes_ : ndarray of matplotlib.axes.Axes
+        One per panel.
+    hist_axes_ : ndarray of matplotlib.axes.Axes
+        The twin axes of the histograms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_learnact import (LearnedActivationRegressor,
+    ...                               SplineActivationCompressor)
+    >>> from sklearn_learnact.plotting import CompressionDisplay
+    >>> X = np.linspace(-2, 2, 64)[:, None]
+    >>> reg = LearnedActivationRegressor((8,), "swish", max_iter=5, random_state=0)
+    >>> comp = SplineActivationCompressor(reg).fit(X, X[:, 0] ** 2)
+    >>> disp = CompressionDisplay.from_compressor(comp)
+    >>> len(disp.axes_), disp.axes_[0].get_xlabel()
+    (1, 'pre-activation x')
+    """
+
+    def __init__(
+        self, inputs, learned, compressed, ranges, histograms, titles, replaced_by
+    ):
+        self.inputs, self.learned, self.compressed = inputs, learned, compressed
+        self.ranges, self.histograms = ranges, histograms
+        self.titles, self.replaced_by = titles, replaced_by
+
+    @classmethod
+    def from_compressor(
+        cls,
+        compressor,
+        *,
+        channel: int = 0,
+        margin: float = 0.1,
+        n_points: int = 1001,
+        ax=None,
+    ) -> "CompressionDisplay":
+        """Plot the activations of a fitted compressor.
+
+        Parameters
+        ----------
+        compressor : SplineActivationCompressor
+            A fitted compressor.
+        channel : int, default=0
+            Channel drawn for per-neuron activations.
+        margin : float, default=0.1
+            Share of the recorded range added on each side.
+        n_points : int, default=1001
+            Points per curve.
+        ax : matplotlib Axes or sequence of Axes, optional
+            One per compressed activation; default: a new figure.
+
+        Returns
+        -------
+        display : CompressionDisplay
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(compressor, "layers_")
+        rows = {row["layer"]: row for row in compressor.report_.to_dict("records")}
+        panels = []
+        for layer in compressor.layers_:
+            n_channels = layer.low.size
+            if n_channels > 1 and not 0 <= channel < n_channels:
+                raise ValueError(
+                    f"channel={channel} but layer {layer.layer} has {n_channels} "
+                    f"channels (0 to {n_channels - 1})."
+                )
+            ch = channel if n_channels > 1 else 0
+            low, high = float(layer.low[ch]), float(layer.high[ch])
+            width = high - low
+            x = np.linspace(low - margin * width, high + margin * width, n_points)
+            xs = np.repeat(x[:, None], n_channels, axis=1)
+            row = rows[layer.layer]
+            suffix = f", channel {ch}" if n_channels > 1 else ""
+            form = "exact" if row["exact"] else f"{row['n_knots']} knots"
+            title = (
+                f"layer {layer.layer} ({row['kind']}{suffix}): {form}, "
+                f"{row['n_cells']} cells, max err {row['max_error']:.1e}"
+            )
+            panels.append(
+                (
+                    x,
+                    _evaluate(layer.original, xs)[:, ch],
+                    _evaluate(layer.compressed, xs)[:, ch],
+                    (low, high),
+                    (layer.counts[ch], layer.edges[ch]),
+                    title,
+                    row["replaced_by"],
+                )
+            )
+        display = cls(*(list(column) for column in zip(*panels)))
+        return display.plot(ax=ax)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y=None,
+        *,
+        channel: int = 0,
+        margin: float = 0.1,
+        n_points: int = 1001,
+        ax=None,
+        **compressor_params,
+    ) -> "CompressionDisplay":
+        """Compress ``estimator`` on ``X`` and plot its activations.
+
+        Parameters
+        ----------
+        estimator : estimator
+            A learned-activation classifier or regressor, or a pipeline ending
+            in one (fitted, or fitted on ``X, y`` first).
+        X : array-like of shape (n_samples, n_features)
+            Data whose activation inputs define the recorded ranges.
+        y : array-like of shape (n_samples,), optional
+            Targets, for an unfitted ``estimator``.
+        channel, margin, n_points, ax
+            As in :meth:`from_compressor`.
+        **compressor_params
+            Parameters of
+            :class:`~sklearn_learnact.SplineActivationCompressor`, e.g.
+            ``tol``.
+
+        Returns
+        -------
+        display : CompressionDisplay
+        """
+        from .compression import SplineActivationCompressor
+
+        compressor = SplineActivationCompressor(estimator, **compressor_params)
+        return cls.from_compressor(
+            compressor.fit(X, y),
+            channel=channel,
+            margin=margin,
+            n_points=n_points,
+            ax=ax,
+        )
+
+    def plot(self, *, ax=None) -> "CompressionDisplay":
+        """Draw one panel per compressed activation.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of Axes, optional
+            One per panel; default: a new figure.
+
+        Returns
+        -------
+        self : CompressionDisplay
+        """
+        n = len(self.inputs)
+        if ax is None:
+            fig = _new_figure(figsize=(4.5 * n, 3.6))
+            axes = np.atleast_1d(fig.subplots(1, n, squeeze=False)[0])
+        else:
+            axes = np.ravel(np.asarray(ax, dtype=object))
+            if len(axes) != n:
+                raise ValueError(
+                    f"ax has {len(axes)} axes but there are {n} compressed "
+                    "activations: pass one Axes per activation."
+                )
+            fig = axes[0].figure
+        hist_axes = []
+        panels = zip(
+            axes,
+            self.inputs,
+            self.learned,
+            self.compressed,
+            self.ranges,
+            self.histograms,
+            self.titles,
+            self.replaced_by,
+        )
+        for ax_, x, learned, compressed, (low, high), hist, title, label in panels:
+            counts, edges = hist
+            shown = (edges[1:] > x[0]) & (edges[:-1] < x[-1])
+            edges = edges[np.r_[shown, False] | np.r_[False, shown]]
+            twin = ax_.twinx()
+            twin.stairs(counts[shown], edges, fill=True, color="0.85")
+            twin.set_ylabel("recorded inputs")
+            hist_axes.append(twin)
+            ax_.set_zorder(twin.get_zorder() + 1)
+            ax_.patch.set_visible(False)
+            ax_.plot(x, learned, color="C0", lw=2.5, label="learned")
+            ax_.plot(x, compressed, "--", color="C3", lw=1.5, label=label)
+            ax_.axvspan(low, high, color="C2", alpha=0.06, label="recorded range")
+            for edge in (low, high):
+                ax_.axvline(edge, color="C2", lw=0.8, ls=":")
+            ax_.set_xlim(x[0], x[-1])
+            ax_.set_title(title, fontsize=9)
+            ax_.set_xlabel("pre-activation x")
+            ax_.set_ylabel("activation(x)")
+            ax_.legend(fontsize=8, loc="upper left")
+        self.figure_, self.axes_ = fig, axes
+        self.hist_axes_ = np.asarray(hist_axes, dtype=object)
+        return self
+
+
+def _evaluate(module: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    """``module`` at the (n, C) points ``x``, in float32 on its own device."""
+    tensors = [*module.parameters(), *module.buffers()]
+    device = tensors[0].device if tensors else torch.device("cpu")
+    with torch.inference_mode():
+        y = module(torch.as_tensor(x, dtype=torch.float32, device=device))
+    return y.cpu().double().numpy()

@@ -3,7 +3,6 @@ the compression of the best model with its measured speed-up."""
 
 import argparse
 import math
-import time
 import warnings
 
 import numpy as np
@@ -12,7 +11,7 @@ from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch
 
 from ..datasets import load_dataset
@@ -219,7 +218,7 @@ def run_section(
 # %% After the comparison
 
 
-#: Interleaved timed calls of each model's ``predict`` for the speed-up.
+#: Side-by-side timed ``predict`` calls of each model for the speed-up.
 _REPEATS = 15
 
 
@@ -230,11 +229,11 @@ def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None
     The best learned activation's configuration is refitted on a split of
     ``1 - HOLDOUT`` of the rows (stratified for classification), compressed by
     :class:`~sklearn_learnact.SplineActivationCompressor` from those rows, and
-    both models are scored on the ``HOLDOUT`` rows held out; their ``predict``
-    is timed on all the rows (timing needs no held-out data, and more rows
-    time more than the call overhead).
+    both models are scored and their ``predict`` timed side by side on the
+    ``HOLDOUT`` rows held out (:meth:`SplineActivationCompressor.evaluate`).
     """
-    from ..compression import SplineActivationCompressor, plot_compression
+    from ..compression import SplineActivationCompressor
+    from ..plotting import CompressionDisplay
 
     table = section.comparison.table
     learned = table[(table["kind"] == "learned") & table["mean_score"].notna()]
@@ -253,16 +252,10 @@ def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None
         stratify=data.target if data.task == "classification" else None,
     )
     model.fit(X_train, y_train)
-    X_all = data.data
-    if isinstance(model, Pipeline):
-        preprocess, net = model[:-1], model[-1]
-        X_train, X_test = preprocess.transform(X_train), preprocess.transform(X_test)
-        X_all = preprocess.transform(X_all)
-    else:
-        net = model
-    comp = SplineActivationCompressor(net).fit(X_train, y_train)
+    comp = SplineActivationCompressor(model).fit(X_train)  # a pipeline: raw rows
+    evaluation = comp.evaluate(X_test, y_test, n_repeats=_REPEATS)
     report = comp.report_.assign(activation=best)
-    for key, value in comp.evaluate(X_test, y_test).items():
+    for key, value in evaluation.items():
         report[key] = value
     report["held_out_rows"] = len(y_test)
     section.extra_tables[
@@ -270,36 +263,22 @@ def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None
         f"the rows, scored on the {HOLDOUT:.0%} held out)"
     ] = report
     section.extra_tables[f"Measured speed-up of the compressed {best} model"] = (
-        _speed_up(comp.estimator_, comp.compressed_estimator_, X_all)
+        pd.DataFrame(
+            {
+                "held-out rows": [evaluation["n_samples"]],
+                "predict before (ms)": [1e3 * evaluation["predict_seconds_before"]],
+                "predict after (ms)": [1e3 * evaluation["predict_seconds_after"]],
+                "speed-up": [f"{evaluation['predict_speedup']:.2f}x"],
+                "measured": [
+                    f"predict of the whole {type(model).__name__}, median of "
+                    f"{_REPEATS} side-by-side calls each"
+                ],
+            }
+        )
     )
     section.extra_figures[f"Compressed {best} activations"] = (
-        plot_compression(comp),
+        CompressionDisplay.from_compressor(comp).figure_,
         f"Each hidden layer's learned {best} activation (solid) and the spline "
         "that replaces it (dashed) over the range of its recorded inputs "
         "(shaded; histogram in grey).",
-    )
-
-
-def _speed_up(before, after, X) -> pd.DataFrame:
-    """``predict`` time of the network before and after compression, measured
-    side by side: interleaved calls after one untimed call each, medians."""
-    times = {"before": [], "after": []}
-    for model in (before, after):
-        model.predict(X)
-    for _ in range(_REPEATS):
-        for key, model in (("before", before), ("after", after)):
-            start = time.perf_counter()
-            model.predict(X)
-            times[key].append(time.perf_counter() - start)
-    before_ms, after_ms = (1e3 * float(np.median(times[k])) for k in times)
-    return pd.DataFrame(
-        {
-            "rows timed": [len(X)],
-            "predict before (ms)": [before_ms],
-            "predict after (ms)": [after_ms],
-            "speed-up": [f"{before_ms / after_ms:.2f}x"],
-            "measured": [
-                f"network predict only, median of {_REPEATS} interleaved calls each"
-            ],
-        }
     )
