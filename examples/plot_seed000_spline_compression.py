@@ -52,13 +52,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from sklearn_learnact import LearnedActivationClassifier, SplineActivationCompressor
-from sklearn_learnact.compression import activation_madds, plot_compression
+from sklearn_learnact.compression import activation_madds
 from sklearn_learnact.datasets import (
     load_cifar10,
     load_mnist,
     load_titanic,
     make_titanic_preprocessor,
 )
+from sklearn_learnact.plotting import CompressionDisplay
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -261,8 +262,8 @@ rep.write_provenance(
 # subnetwork and its exact piecewise-linear replacement.
 if compressors:
     name = "MNIST" if "MNIST" in compressors else next(iter(compressors))
-    fig = plot_compression(compressors[name])
-    fig.savefig(args.out / "seed000_compression.png", dpi=80)
+    display = CompressionDisplay.from_compressor(compressors[name])
+    display.figure_.savefig(args.out / "seed000_compression.png", dpi=80)
     plt.show()
 
 # %%

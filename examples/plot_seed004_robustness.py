@@ -65,7 +65,7 @@ from sklearn_learnact.datasets import (
     load_mnist,
     make_infinite_regression,
 )
-from sklearn_learnact.plotting import plot_robustness
+from sklearn_learnact.plotting import RobustnessDisplay
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -307,25 +307,23 @@ def robustness_frame(
 
 
 reg = tables["regression"]
-fig = plot_robustness(
+display = RobustnessDisplay(
     robustness_frame(
         reg, "clean_mse", "dirty_mse", "dirty_minus_clean_mse", "ci_low", "ci_high"
     ),
-    title="Infinite regression: validation MSE, 10% of training rows noisy",
     score_name="validation MSE",
-)
-fig.savefig(args.out / "seed004_regression.png", dpi=90)
+).plot(title="Infinite regression: validation MSE, 10% of training rows noisy")
+display.figure_.savefig(args.out / "seed004_regression.png", dpi=90)
 mnist = tables["mnist"].assign(
     diff=lambda t: -t["acc_error_pp"] / 100,
     low=lambda t: -t["acc_error_ci_high"] / 100,
     high=lambda t: -t["acc_error_ci_low"] / 100,
 )
-fig = plot_robustness(
+display = RobustnessDisplay(
     robustness_frame(mnist, "clean_accuracy", "dirty_accuracy", "diff", "low", "high"),
-    title="MNIST: validation accuracy, 10% of training labels changed",
     score_name="validation accuracy",
-)
-fig.savefig(args.out / "seed004_mnist.png", dpi=90)
+).plot(title="MNIST: validation accuracy, 10% of training labels changed")
+display.figure_.savefig(args.out / "seed004_mnist.png", dpi=90)
 plt.show()
 
 # %%

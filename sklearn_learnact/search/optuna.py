@@ -23,16 +23,15 @@ may exceed ``n_trials`` by at most the number of workers minus one.
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from time import perf_counter
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing
 from skorch.callbacks import Callback
 
-from ..estimators import TrainingDivergedError, learnact_step
+from ..estimators import learnact_step
 from ..nets import check_hidden_layer_sizes
+from ._fit import fit_and_score
 
 __all__ = ["default_search_space", "import_optuna", "open_storage"]
 
@@ -208,16 +207,23 @@ def tune_activation(
     reports the per-epoch validation score for pruning (default
     :class:`optuna.pruners.MedianPruner`, 3 startup trials, 5 warm-up epochs).
     The study ``"{study_name}.{activation}"`` runs until it has ``n_trials``
-    finished (complete, pruned or failed) trials; a diverged training is a
-    failed trial.
+    finished (complete, pruned or failed) trials. Every fold is trained and
+    scored by :func:`~sklearn_learnact.search.fit_and_score`: a fold whose
+    fit diverges or raises fails the trial (its reason is the trial's
+    ``error`` user attribute) and the study goes on; a study without any
+    completed trial is reported as failed, not raised.
 
     Returns
     -------
     summary : dict
-        ``params`` (the best trial's estimator parameters), ``fold_scores``,
-        ``fit_time``, ``score_time`` (mean seconds per fold) and the trial
-        counts ``n_trials_complete``, ``n_trials_pruned``, ``n_trials_failed``,
-        ``n_trials_running`` (running elsewhere, or killed).
+        ``params`` (the best trial's estimator parameters, with
+        ``early_stopping=True``, which the pruning needs), ``folds`` (the best
+        trial's per-fold results, see
+        :func:`~sklearn_learnact.search.fit_and_score`; NaN scores with the
+        reason when no trial completed), ``selection_score`` (the best trial's
+        mean score) and the trial counts ``n_trials_complete``,
+        ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``
+        (running elsewhere, or killed).
     """
     optuna = import_optuna()
     prefix, inner = learnact_step(estimator)
@@ -248,34 +254,33 @@ def tune_activation(
         params = space(trial, inner)
         trial.set_user_attr("estimator_params", _json_params(params))
         est = clone(base).set_params(**{prefix + k: v for k, v in params.items()})
-        scores, fit_times, score_times = [], [], []
+        folds = []
         for fold, (train, test) in enumerate(splits):
-            fold_est = clone(est)
-            pruning = [("optuna_pruning", _OptunaPruning(trial, fold * stride))]
-            start = perf_counter()
-            fold_est.fit(
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
-                **{prefix + "callbacks": pruning},
+            pruning = ("optuna_pruning", _OptunaPruning(trial, fold * stride))
+            result = fit_and_score(
+                est,
+                X,
+                y,
+                train,
+                test,
+                scorer,
+                callbacks=[pruning],
+                reraise=(optuna.TrialPruned,),
             )
-            fit_times.append(perf_counter() - start)
-            start = perf_counter()
-            scores.append(
-                float(
-                    scorer(fold_est, _safe_indexing(X, test), _safe_indexing(y, test))
-                )
-            )
-            score_times.append(perf_counter() - start)
+            folds.append(result)
+            if result["error"]:  # the trial fails; the next folds are not fitted
+                trial.set_user_attr("error", f"fold {fold}: {result['error']}")
+                break
+        scores = [r["score"] for r in folds]
+        trial.set_user_attr("folds", folds)
         trial.set_user_attr("fold_scores", scores)
-        trial.set_user_attr("fit_time", float(np.mean(fit_times)))
-        trial.set_user_attr("score_time", float(np.mean(score_times)))
+        # NaN marks the trial FAIL (Optuna's rule); its reason is the user attr
         return float(np.mean(scores))
 
     if n_done < n_trials:
         study.optimize(
             objective,
             n_trials=n_trials - n_done,
-            catch=(TrainingDivergedError,),
             callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=states)],
             show_progress_bar=show_progress_bar,
         )
@@ -289,16 +294,41 @@ def tune_activation(
             ("running", "RUNNING"),
         )
     }
+    fixed = {"early_stopping": True}
+    summary = {f"n_trials_{key}": n for key, n in counts.items()}
     if not counts["complete"]:
-        raise RuntimeError(
-            f"Optuna study {name!r}: no trial completed ({counts['pruned']} pruned, "
-            f"{counts['failed']} failed); raise n_trials or max_iter."
+        errors = [
+            t.user_attrs["error"]
+            for t in study.get_trials(deepcopy=False, states=(state.FAIL,))
+            if "error" in t.user_attrs
+        ]
+        reason = (
+            f"Optuna study {name!r}: no trial completed ({counts['pruned']} "
+            f"pruned, {counts['failed']} failed"
+            + (f"; first failure: {errors[0]}" if errors else "")
+            + "); raise n_trials or max_iter"
         )
+        failed = {
+            "score": float("nan"),
+            "error": reason,
+            "fit_time": float("nan"),
+            "score_time": float("nan"),
+            "n_iter": None,
+            "under_trained": False,
+            "movement": None,
+            "layer_movement": None,
+        }
+        return {
+            "params": fixed,
+            "folds": [{**failed, "params": fixed} for _ in splits],
+            "selection_score": float("nan"),
+            **summary,
+        }
     best = study.best_trial
+    params = {**_estimator_params(best.user_attrs["estimator_params"]), **fixed}
     return {
-        "params": _estimator_params(best.user_attrs["estimator_params"]),
-        "fold_scores": list(best.user_attrs["fold_scores"]),
-        "fit_time": best.user_attrs["fit_time"],
-        "score_time": best.user_attrs["score_time"],
-        **{f"n_trials_{key}": n for key, n in counts.items()},
+        "params": params,
+        "folds": [{**r, "params": params} for r in best.user_attrs["folds"]],
+        "selection_score": float(best.value),
+        **summary,
     }
