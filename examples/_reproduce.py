@@ -7,7 +7,8 @@ together) is appended as one row to a CSV in the results folder, a rerun skips
 the runs already there, and the summary tables are recomputed from those rows.
 A killed job loses only the run in progress.
 
-- :func:`parse_args`: ``--full``, ``--out``, ``--seeds``, ``--threads``;
+- :func:`parse_args`: ``--full``, ``--out``, ``--seeds``, ``--threads``,
+  ``--summaries-only``;
 - :class:`RunLog`: the append-only, resumable CSV of finished runs;
 - :func:`mean_ci`, :func:`paired_test`: t-intervals and paired t-tests over seeds;
 - :func:`write_provenance`: the command, dates and machine of every invocation.
@@ -70,8 +71,10 @@ def parse_args(
     -------
     args : argparse.Namespace
         ``full``, ``out`` (a Path: ``docs/results`` for ``--full``, else a new
-        temporary folder), ``seeds`` and ``threads``; unknown arguments (as
-        sphinx-gallery may pass) are ignored.
+        temporary folder), ``seeds``, ``threads`` and ``fit`` (False with
+        ``--summaries-only``: the example fits nothing and recomputes its
+        tables from the recorded runs); unknown arguments (as sphinx-gallery
+        may pass) are ignored.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
@@ -94,6 +97,12 @@ def parse_args(
         f"{default_seeds[1]} full)",
     )
     parser.add_argument(
+        "--summaries-only",
+        action="store_true",
+        help="fit nothing: recompute the tables and figures from the runs already "
+        "recorded in the results folder",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -107,6 +116,7 @@ def parse_args(
         args.seeds = default_seeds[1] if args.full else default_seeds[0]
     if args.seeds < 1 or args.threads < 1:
         parser.error("--seeds and --threads must be at least 1")
+    args.fit = not args.summaries_only
     if args.out is None:
         args.out = RESULTS if args.full else Path(tempfile.mkdtemp(prefix="seed-"))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -201,7 +201,9 @@ def run(dataset: str, seed: int) -> tuple:
 compressors = {}
 for seed in range(args.seeds):
     for dataset in DATASETS:
-        if not runs.done(dataset=dataset, seed=seed, model="mlp, compressed"):
+        if args.fit and not runs.done(
+            dataset=dataset, seed=seed, model="mlp, compressed"
+        ):
             compressors[dataset] = run(dataset, seed)
 done = runs.frame()
 

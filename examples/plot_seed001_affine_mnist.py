@@ -176,9 +176,9 @@ def fit_net(activation: str, seed: int) -> None:
 # row of ``seed001_runs.csv``.
 for seed in range(args.seeds):
     for activation in ACTIVATIONS:
-        if not runs.done(model=activation, seed=seed):
+        if args.fit and not runs.done(model=activation, seed=seed):
             fit_net(activation, seed)
-if not runs.done(model="LogisticRegression", seed=0):
+if args.fit and not runs.done(model="LogisticRegression", seed=0):
     start = time.perf_counter()
     lr = LogisticRegression(C=1.0, max_iter=1000).fit(X_train, y_train)
     runs.add(

@@ -179,7 +179,9 @@ def run(dataset: str, seed: int, activation: str) -> None:
 for seed in range(args.seeds):
     for activation in ("mixture", "relu"):
         for dataset in args.datasets:
-            if not runs.done(dataset=dataset, seed=seed, activation=activation):
+            if args.fit and not runs.done(
+                dataset=dataset, seed=seed, activation=activation
+            ):
                 run(dataset, seed, activation)
 
 # %%

@@ -84,7 +84,9 @@ def test_mean_ci_and_paired_test(reproduce):
     assert np.isnan(reproduce.paired_test([1.0], [0.0]))
 
 
-def _run(script: str, out: Path, shared_data: Path) -> subprocess.CompletedProcess:
+def _run(
+    script: str, out: Path, shared_data: Path, *options: str
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "MPLBACKEND": "Agg",
@@ -93,7 +95,8 @@ def _run(script: str, out: Path, shared_data: Path) -> subprocess.CompletedProce
         "PYTHONWARNINGS": "ignore",
     }
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), "--seeds", "1", "--out", str(out)],
+        [sys.executable, str(EXAMPLES / script), "--seeds", "1", "--out", str(out)]
+        + list(options),
         capture_output=True,
         text=True,
         env=env,
@@ -156,6 +159,25 @@ def test_quick_mode_runs_and_resumes(script, shared_data, tmp_path):
     provenance = pd.read_csv(tmp_path / f"{runs_name[:7]}_provenance.csv")
     assert provenance["new_runs"].tolist() == [provenance["total_runs"][0], 0]
     assert "--seeds 1" in provenance["command"][0]
+    if script.startswith("plot_seed004"):
+        # a second seed is missing, but --summaries-only fits nothing
+        table = pd.read_csv(tmp_path / "seed004_regression.csv")
+        (tmp_path / "seed004_regression.csv").unlink()
+        only = _run(script, tmp_path, shared_data, "--seeds", "2", "--summaries-only")
+        assert "fitted" not in only.stdout
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / runs_name), runs)
+        pd.testing.assert_frame_equal(
+            pd.read_csv(tmp_path / "seed004_regression.csv"), table
+        )
+
+
+def test_summaries_only_option(reproduce, monkeypatch, tmp_path):
+    argv = ["example.py", "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert reproduce.parse_args("x", (1, 3)).fit
+    monkeypatch.setattr(sys, "argv", [*argv, "--summaries-only", "--full"])
+    args = reproduce.parse_args("x", (1, 3))
+    assert not args.fit and args.seeds == 3 and args.out == tmp_path
 
 
 def test_seed002_table1_has_the_issue_columns():
