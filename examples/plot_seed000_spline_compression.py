@@ -30,8 +30,9 @@ compression. The networks are timed side by side in rotation (medians), and
 the time is also given as a ratio to the ReLU net of the same seed.
 
 By default this runs a quick version (2 seeds, 5000 MNIST images, fewer
-epochs, eager splines). Measured: 24 s of CPU time on one torch thread (2.7
-minutes of wall time on our 2-core machine shared with other jobs).
+epochs, eager splines). Measured: 26 s of CPU time (user + system) on one
+torch thread, 1.7 minutes of wall time on our 2-core machine shared with other
+jobs (load average 7).
 ``python examples/plot_seed000_spline_compression.py --full`` runs the
 protocol above over 5 seeds with compiled splines and writes
 ``docs/results/seed000_*.csv``; rerun it to resume. The committed full

@@ -27,8 +27,9 @@ activation (``activation_lr=1e-3``), batch 32, 10 epochs, no weight decay
 callback passed to ``fit``.
 
 By default this runs a quick version (5000 training images, 3 epochs, 2
-seeds). Measured: 24 s of CPU time on one torch thread (2.2 minutes of wall
-time on our 2-core machine shared with other jobs).
+seeds). Measured: 25 s of CPU time (user + system) on one torch thread, 1.4
+minutes of wall time on our 2-core machine shared with other jobs (load
+average 7).
 ``python examples/plot_seed001_affine_mnist.py --full`` runs the protocol
 above over 5 seeds and writes ``docs/results/seed001_*.csv``; rerun it to
 resume. The committed full results are shown at the end and on the docs page

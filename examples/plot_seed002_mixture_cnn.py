@@ -31,9 +31,9 @@ Fashion-MNIST use their full 60,000 training images, all three the full
 10,000-image test sets.
 
 By default this runs a quick version (1000 training and 2000 test images per
-dataset, cycles of 2 epochs, one seed). Measured: 32 s of CPU time on one
-torch thread (3.6 minutes of wall time on our 2-core machine shared with
-other jobs).
+dataset, cycles of 2 epochs, one seed). Measured: 30 s of CPU time (user +
+system) on one torch thread, 2.0 minutes of wall time on our 2-core machine
+shared with other jobs (load average 7).
 ``python examples/plot_seed002_mixture_cnn.py --full`` runs the protocol above
 (about 90 CNN epochs per seed; hours on a CPU) and writes
 ``docs/results/seed002_*.csv``; rerun it to resume. The committed full results

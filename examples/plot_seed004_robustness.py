@@ -36,9 +36,9 @@ t-test of dirty against clean, and the paired test of each activation's
 difference against ReLU's.
 
 By default this runs a quick version (2 seeds, fewer MNIST images and
-epochs, and one learned activation). Measured: 41 s of CPU time on one torch
-thread (4.7 minutes of wall time on our 2-core machine shared with other
-jobs).
+epochs, and one learned activation). Measured: 34 s of CPU time (user +
+system) on one torch thread, 2.0 minutes of wall time on our 2-core machine
+shared with other jobs (load average 7).
 ``python examples/plot_seed004_robustness.py --full`` runs the protocol above
 over 5 seeds and writes ``docs/results/seed004_*.csv``; rerun it to resume.
 ``--activations relu tanh ...`` fits only those activations, and

@@ -108,7 +108,9 @@ def _run(
 
 
 # Quick modes with one seed, measured on 2 idle cores: 000 about 15 s, 001 about
-# 15 s, 002 about 20 s, 004 about 20 s, plus the resumed reruns (seconds).
+# 15 s, 002 about 20 s, 004 about 20 s, plus the resumed reruns (seconds). Each
+# test as a whole, measured niced at a load average of 5-7 on the 2 cores: 000
+# 56 s, 001 52 s, 004 121 s (with its --summaries-only run); slow-marked.
 QUICK = {
     "plot_seed000_spline_compression.py": (
         "seed000_runs.csv",
