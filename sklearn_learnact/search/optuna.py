@@ -9,8 +9,15 @@ Storage
 (an Optuna journal file, the default of ``learnact compare``: no server, safe
 for several processes on one machine) or any Optuna storage URL, e.g.
 ``sqlite:///studies.db`` or, for workers on several machines,
-``postgresql+psycopg2://user:password@host/db`` (install ``psycopg2``, create
-the database once, then start the same command on every machine).
+``postgresql+psycopg2://user:password@host/db`` (``pip install
+"sklearn-learnact[postgres]"``, create the database once, then start the same
+command on every machine).
+:func:`open_storage` makes each of them robust: a journal path is made
+absolute, a lock left by a killed run is cleared, an incomplete last record
+(a kill or a full disk mid-write) is dropped with a warning saying how many
+records were kept; an SQL schema is created once however many workers start
+together, and a lost connection (a database restart) is retried for a bounded
+time, then :class:`StorageUnavailableError` says so.
 
 Every study is opened with ``load_if_exists=True`` and runs only the trials it
 still lacks, so a killed run resumes where it stopped: finished trials are
@@ -20,7 +27,9 @@ study each stops once the study has ``n_trials`` finished trials, so the total
 may exceed ``n_trials`` by at most the number of workers minus one.
 """
 
+import json
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,10 +42,26 @@ from ..estimators import learnact_step
 from ..nets import check_hidden_layer_sizes
 from ._fit import fit_and_score
 
-__all__ = ["default_search_space", "import_optuna", "open_storage"]
+__all__ = [
+    "StorageRecoveredWarning",
+    "StorageUnavailableError",
+    "default_search_space",
+    "import_optuna",
+    "open_storage",
+    "recover_journal",
+]
 
 #: Trial states that count against a study's budget.
 _FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+
+
+class StorageRecoveredWarning(UserWarning):
+    """A storage was repaired: a stale lock cleared, an incomplete record
+    dropped, or a lost database connection retried."""
+
+
+class StorageUnavailableError(ConnectionError):
+    """The storage's server stayed unreachable for longer than the retry time."""
 
 
 def import_optuna():
@@ -57,8 +82,9 @@ def import_optuna():
     return optuna
 
 
-def open_storage(storage: str | os.PathLike | None):
-    """Open an Optuna storage from a URL or a journal-file path.
+# ---------------------------------------------------------------------- storage
+def open_storage(storage: str | os.PathLike | None, *, retry_timeout: float = 60.0):
+    """Open an Optuna storage from a URL or a journal-file path, robustly.
 
     Parameters
     ----------
@@ -67,15 +93,28 @@ def open_storage(storage: str | os.PathLike | None):
         containing ``"://"`` is an Optuna storage URL (``sqlite:///file.db``,
         ``postgresql+psycopg2://...``); anything else is the path of an Optuna
         journal file, created if missing.
+    retry_timeout : float, default=60
+        For a URL: how many seconds a lost or refused connection is retried
+        (with backoff) before :class:`StorageUnavailableError` is raised.
 
     Returns
     -------
     storage : optuna.storages.BaseStorage or None
+        A journal path gives a :class:`~optuna.storages.JournalStorage` on the
+        absolute path (a relative one is resolved now, so a later change of
+        directory or a lock link cannot dangle), recovered first by
+        :func:`recover_journal`; a lock left behind by a killed run is
+        cleared with a :class:`StorageRecoveredWarning` (at once when the run
+        was this library's, after a grace period otherwise). A URL gives an
+        :class:`~optuna.storages.RDBStorage` whose schema is created once
+        (PostgreSQL: under an advisory lock, so workers started together do
+        not collide) and whose calls are retried after a lost connection.
 
     Raises
     ------
     ValueError
-        If the storage cannot be opened; the message says why.
+        If the storage cannot be opened; the message says why (a URL's
+        password is hidden).
 
     Examples
     --------
@@ -92,23 +131,135 @@ def open_storage(storage: str | os.PathLike | None):
     optuna = import_optuna()
     if isinstance(storage, optuna.storages.BaseStorage):
         return storage
+    from . import _storage
+
     text = os.fspath(storage)
+    shown = _storage.safe_url(text) if "://" in text else text
     try:
         if "://" in text:
-            return optuna.storages.RDBStorage(text)
-        path = Path(text)
+            return _storage.open_rdb(text, retry_timeout=retry_timeout)
+        path = Path(text).expanduser().absolute()
         if not path.parent.is_dir():
             raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist")
         if path.is_dir():
             raise IsADirectoryError("it is a folder, not a journal file")
         with open(path, "a"):  # fails early on a read-only file or folder
             pass
-        backend = optuna.storages.journal.JournalFileBackend(text)
-        return optuna.storages.JournalStorage(backend)
+        return _storage.open_journal(os.path.realpath(path))
     except Exception as exc:  # sqlalchemy, drivers and the OS raise many kinds
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        if "://" in text:
+            message = message.replace(text, shown)
         raise ValueError(
-            f"Cannot open the Optuna storage {text!r}: {type(exc).__name__}: {exc}"
+            f"Cannot open the Optuna storage {shown!r}: {message}"
         ) from exc
+
+
+def recover_journal(path: str | os.PathLike) -> int:
+    """Repair an Optuna journal file damaged by an interrupted write.
+
+    A kill or a full disk during an append can leave an incomplete last
+    record; an older writer may then have appended whole records onto it,
+    which makes Optuna refuse the whole file. The incomplete record is
+    dropped, a whole record written onto one is kept, and a
+    :class:`StorageRecoveredWarning` says how many records were dropped and
+    kept. An undamaged file is not touched; a damaged one whose middle had to
+    be rewritten is first copied to ``path + ".damaged"``. Call it while no
+    other process writes the file (:func:`open_storage` calls it under the
+    journal's lock).
+
+    Parameters
+    ----------
+    path : path-like
+        The journal file; a missing file has no records.
+
+    Returns
+    -------
+    n_records : int
+        The number of records the file holds after the repair.
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> from pathlib import Path
+    >>> from sklearn_learnact.search.optuna import recover_journal
+    >>> path = Path(tempfile.mkdtemp()) / "optuna.journal"
+    >>> _ = path.write_text('{"op_code":0,"worker_id":"a"}\\n{"op_code":4,"wor')
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     recover_journal(path)
+    1
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    Optuna journal ...: dropped 1 incomplete record (17 bytes) ...; kept 1 complete ...
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    lines = data.splitlines(keepends=True)
+    kept, dropped, dropped_bytes, rewrite = [], 0, 0, False
+    for i, line in enumerate(lines):
+        record = _journal_record(line)
+        if record is not None:
+            kept.append(record)
+            continue
+        if i < len(lines) - 1 or line.endswith(b"\n"):
+            rewrite = True  # damage in the middle: the file must be rewritten
+        salvaged = _salvage(line)
+        dropped += 1
+        dropped_bytes += len(line) - len(salvaged or b"")
+        if salvaged is not None:
+            kept.append(salvaged)
+    if not dropped:
+        return len(kept)
+    if rewrite:
+        backup = path.with_name(path.name + ".damaged")
+        backup.write_bytes(data)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.recovered")
+        with open(tmp, "wb") as f:
+            f.write(b"".join(kept))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        where = f" (the damaged file is kept as {backup})"
+    else:
+        with open(path, "r+b") as f:
+            f.truncate(len(data) - dropped_bytes)
+        where = ""
+    warnings.warn(
+        f"Optuna journal {path}: dropped {_records(dropped, 'incomplete')} "
+        f"({dropped_bytes} bytes) left by an interrupted write (a kill or a full "
+        f"disk); kept {_records(len(kept), 'complete')}{where}.",
+        StorageRecoveredWarning,
+        stacklevel=2,
+    )
+    return len(kept)
+
+
+def _records(n: int, kind: str) -> str:
+    return f"{n} {kind} record{'' if n == 1 else 's'}"
+
+
+def _journal_record(line: bytes) -> bytes | None:
+    """``line`` if it is one whole journal record, else None."""
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        return line if isinstance(json.loads(line), dict) else None
+    except ValueError:
+        return None
+
+
+def _salvage(line: bytes) -> bytes | None:
+    """The whole record appended onto an incomplete one, if any."""
+    start = line.find(b'{"op_code"', 1)
+    while start > 0:
+        record = _journal_record(line[start:])
+        if record is not None:
+            return record
+        start = line.find(b'{"op_code"', start + 1)
+    return None
 
 
 def default_search_space(trial, estimator) -> dict[str, Any]:
@@ -278,12 +429,20 @@ def tune_activation(
         return float(np.mean(scores))
 
     if n_done < n_trials:
-        study.optimize(
-            objective,
-            n_trials=n_trials - n_done,
-            callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=states)],
-            show_progress_bar=show_progress_bar,
-        )
+        try:
+            study.optimize(
+                objective,
+                n_trials=n_trials - n_done,
+                callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=states)],
+                show_progress_bar=show_progress_bar,
+            )
+        except AssertionError as exc:
+            # When recording a trial's end fails (a full disk, a lost database),
+            # Optuna 5's _run_trial hides the storage error behind an
+            # "assert False" of its own; raise the error that says what happened.
+            if isinstance(exc.__context__, OSError):
+                raise exc.__context__ from None
+            raise
     state = optuna.trial.TrialState
     counts = {
         key: len(study.get_trials(deepcopy=False, states=(getattr(state, s),)))

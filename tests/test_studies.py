@@ -1,0 +1,506 @@
+"""Optuna storages that never hang or lose data (issue 11, points 2-4).
+
+Real processes, real files, a real tiny filesystem and a real PostgreSQL
+server started by the tests (Debian's ``postgresql`` package; ``.ci/run``
+installs it with ``psycopg2-binary``).
+"""
+
+import glob
+import json
+import multiprocessing
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+from sklearn_learnact import LearnedActivationClassifier
+from sklearn_learnact.search import compare_activations
+from sklearn_learnact.search.optuna import (
+    StorageRecoveredWarning,
+    StorageUnavailableError,
+    open_storage,
+    recover_journal,
+)
+
+optuna = pytest.importorskip("optuna")
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+FAST = ["--max-iter", "3", "--hidden", "8", "--no-progress"]
+TINY = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
+FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+
+
+@pytest.fixture
+def csv(tmp_path) -> Path:
+    path = tmp_path / "data.csv"
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(90, 3)), columns=["x1", "x2", "x3"])
+    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _learnact(*argv, cwd, timeout=300) -> subprocess.CompletedProcess:
+    """``python -m sklearn_learnact ARGV`` in a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "sklearn_learnact", *map(str, argv)],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _plain_storage(path):
+    """The journal read by plain Optuna: it refuses a damaged file."""
+    backend = optuna.storages.journal.JournalFileBackend(str(path))
+    return optuna.storages.JournalStorage(backend)
+
+
+def _studies(storage) -> dict[str, list]:
+    """Every study's trials, by study name."""
+    return {
+        name: optuna.load_study(study_name=name, storage=storage).trials
+        for name in optuna.get_all_study_names(storage)
+    }
+
+
+def _finished(trials) -> dict[int, float | None]:
+    return {t.number: t.value for t in trials if t.state.name in FINISHED}
+
+
+def _compare_argv(csv, out, *more):
+    return [
+        "compare",
+        "--dataset",
+        str(csv),
+        "--target",
+        "label",
+        "--activations",
+        "relu",
+        "--search",
+        "optuna",
+        "--out",
+        str(out),
+        *FAST,
+        *more,
+    ]
+
+
+# ------------------------------------------------------- 2. a stale lock never hangs
+def test_a_dangling_lock_left_by_a_killed_run_is_cleared(csv, tmp_path):
+    """The issue's case, with a relative --out: the run must finish."""
+    (tmp_path / "runs" / "x").mkdir(parents=True)
+    os.symlink("/nonexistent", tmp_path / "runs/x/optuna.journal.lock")
+    argv = _compare_argv(csv, "runs/x", "--trials", "2", "--cv", "2")
+    run = _learnact(*argv, cwd=tmp_path, timeout=240)  # hung forever before
+    assert run.returncode == 0, run.stderr
+    assert "Removed the stale lock" in run.stderr
+    assert "runs/x/optuna.journal.lock (its link to '/nonexistent' dangles)" in (
+        run.stderr
+    )
+    assert not os.path.lexists(tmp_path / "runs/x/optuna.journal.lock")
+    studies = _studies(_plain_storage(tmp_path / "runs/x/optuna.journal"))
+    assert [len(_finished(t)) for t in studies.values()] == [2]
+
+
+_HOLD_THE_LOCK = textwrap.dedent(
+    """
+    import sys, time
+    from sklearn_learnact.search._storage import JournalLock
+
+    JournalLock(sys.argv[1]).acquire()
+    print("holding", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_lock_held_by_a_killed_worker_is_cleared_at_once(tmp_path):
+    path = tmp_path / "j.journal"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_THE_LOCK, str(path)],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline() == "holding\n"
+    holder.kill()  # SIGKILL inside the lock, as a crash mid-append
+    holder.wait()
+    assert os.path.islink(str(path) + ".lock")
+    with pytest.warns(StorageRecoveredWarning, match="left by a run killed while"):
+        open_storage(path)  # no 30 s grace period: its holder is known dead
+    assert not os.path.lexists(str(path) + ".lock")
+
+
+def test_an_old_lock_is_cleared_at_once_and_a_live_one_is_waited_for(tmp_path):
+    from sklearn_learnact.search._storage import JournalLock
+
+    path = str(tmp_path / "j.journal")
+    Path(path).touch()
+    lock = JournalLock(path)
+    os.symlink(path, lock.lock_path)  # plain Optuna's, left 31 s ago
+    old = time.time() - 31
+    os.utime(lock.lock_path, (old, old), follow_symlinks=False)
+    with pytest.warns(StorageRecoveredWarning, match=r"31 s old"):
+        open_storage(path)
+    assert not os.path.lexists(lock.lock_path)
+
+    # a live plain-Optuna holder: the waiter sleeps until it is released
+    os.symlink(path, lock.lock_path)
+    threading.Timer(1.0, lambda: os.unlink(lock.lock_path)).start()
+    cpu = time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a live lock is never cleared
+        assert lock.acquire()
+    cpu = time.process_time() - cpu
+    lock.release()
+    assert not os.path.lexists(lock.lock_path)
+    assert cpu < 0.3, f"waiting for the lock used {cpu:.2f} s of CPU"
+
+
+# ------------------------------------------- 3. a half-written record loses nothing
+def _run(storage, n_trials: int, study_name: str = "t"):
+    X, y = make_classification(120, 6, random_state=0)
+    return compare_activations(
+        LearnedActivationClassifier(**TINY),
+        X,
+        y,
+        "relu",
+        cv=2,
+        search="optuna",
+        n_trials=n_trials,
+        storage=storage,
+        study_name=study_name,
+        random_state=0,
+        refit=False,
+    )
+
+
+def test_truncated_journal_keeps_every_finished_trial(tmp_path):
+    path = tmp_path / "optuna.journal"
+    _run(path, 3)
+    data = path.read_bytes()
+    path.write_bytes(data[:-25])  # a kill or a full disk in the last append
+    last = data[:-25].rsplit(b"\n", 1)[0] + b"\n"
+    n_complete = last.count(b"\n")
+    kept = _finished(_studies(_plain_storage(path))["t.relu"])
+    assert len(kept) == 2  # the third trial's final record was cut
+    with pytest.warns(
+        StorageRecoveredWarning,
+        match=rf"dropped 1 incomplete record \(\d+ bytes\).*kept {n_complete} "
+        "complete records",
+    ):
+        _run(path, 4)
+    _run(path, 5)  # rerun again: appending never damaged the file
+    trials = _studies(_plain_storage(path))["t.relu"]  # plain Optuna reads it
+    assert {n: _finished(trials)[n] for n in kept} == kept
+    assert len(_finished(trials)) == 5
+
+
+def test_journal_damaged_by_an_append_onto_a_partial_record_is_repaired(tmp_path):
+    """What older versions did: append whole records onto the partial one."""
+    path = tmp_path / "optuna.journal"
+    _run(path, 2)
+    path.write_bytes(path.read_bytes()[:-25])  # the 2nd trial's last record cut
+    storage = _plain_storage(path)  # plain Optuna, as this library was before
+    study_id = storage.get_study_id_from_name("t.relu")
+    storage.set_study_user_attr(study_id, "next", 1)  # onto the partial record
+    with pytest.raises(ValueError):  # from now on, every run refuses the file
+        storage.set_study_user_attr(study_id, "again", 2)
+    with pytest.raises(ValueError):
+        _studies(_plain_storage(path))
+    with pytest.warns(StorageRecoveredWarning, match="dropped 1 incomplete record"):
+        n_records = recover_journal(path)
+    assert Path(str(path) + ".damaged").is_file()
+    assert n_records == path.read_bytes().count(b"\n")
+    study = optuna.load_study(study_name="t.relu", storage=_plain_storage(path))
+    assert study.user_attrs["next"] == 1 and study.user_attrs["again"] == 2
+    # the second trial lost only its final record: it stays RUNNING
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "RUNNING"]
+    assert recover_journal(path) == n_records  # an intact file is left alone
+
+
+def _tiny_filesystem(folder: Path) -> list[str]:
+    """A prefix running a shell script with a private mount namespace."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("needs util-linux's unshare to mount a tiny tmpfs")
+    prefix = [unshare, "--mount", "--map-root-user", "sh", "-c"]
+    probe = subprocess.run(
+        [*prefix, f"mount -t tmpfs -o size=4k tmpfs {folder}"], capture_output=True
+    )
+    if probe.returncode != 0:
+        pytest.skip(
+            "cannot mount a tmpfs in a private mount namespace here (neither root "
+            f"nor user namespaces): {probe.stderr.decode().strip()}"
+        )
+    return prefix
+
+
+def test_full_disk_during_a_study_keeps_finished_trials_and_resumes(csv, tmp_path):
+    """A real 16 KiB tmpfs fills up mid-study; after it grows, the same command
+    resumes with every finished trial."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    prefix = _tiny_filesystem(disk)
+    journal = disk / "optuna.journal"
+    argv = _compare_argv(csv, tmp_path / "out", "--trials", "12", "--cv", "2")
+    argv += ["--storage", str(journal)]
+    command = " ".join([sys.executable, "-m", "sklearn_learnact", *argv])
+    states = tmp_path / "states.py"  # prints the study's trial states
+    states.write_text(
+        "import json, sys, optuna\n"
+        "s = optuna.storages.JournalStorage(\n"
+        "    optuna.storages.journal.JournalFileBackend(sys.argv[1]))\n"
+        "(name,) = optuna.get_all_study_names(s)\n"
+        "study = optuna.load_study(study_name=name, storage=s)\n"
+        "print(json.dumps([t.state.name for t in study.trials]))\n"
+    )
+    count = f"{sys.executable} {states} {journal}"
+    script = textwrap.dedent(
+        f"""
+        mount -t tmpfs -o size=16k tmpfs {disk}
+        {command} > {tmp_path}/full.out 2> {tmp_path}/full.err
+        echo $? > {tmp_path}/full.status
+        {count} > {tmp_path}/before.json
+        mount -o remount,size=2m {disk}
+        {command} > {tmp_path}/resumed.out 2> {tmp_path}/resumed.err
+        echo $? > {tmp_path}/resumed.status
+        {count} > {tmp_path}/after.json
+        """
+    )
+    subprocess.run([*prefix, script], env=ENV, timeout=600, check=True)
+    err = (tmp_path / "full.err").read_text()
+    assert (tmp_path / "full.status").read_text().strip() == "2", err
+    # (Optuna logs the trial that failed to record, with its traceback)
+    assert err.splitlines()[-1].startswith(
+        f"learnact compare: error: Cannot write the Optuna journal {journal}: No "
+        "space left on device. The trials finished so far are kept"
+    )
+    before = json.loads((tmp_path / "before.json").read_text())
+    after = json.loads((tmp_path / "after.json").read_text())
+    assert (tmp_path / "resumed.status").read_text().strip() == "0", (
+        tmp_path / "resumed.err"
+    ).read_text()
+    finished = [i for i, state in enumerate(before) if state in FINISHED]
+    assert len(finished) >= 2 and len(before) < 12  # full mid-study...
+    assert [after[i] for i in finished] == [before[i] for i in finished]  # kept
+    assert sum(s in FINISHED for s in after) == 12
+
+
+# ------------------------------------------------------- 4. several workers
+def _pg_bindir() -> str | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return os.path.dirname(candidates[-1]) if candidates else None
+
+
+class _Postgres:
+    """A throwaway PostgreSQL cluster in a temporary folder, on a free port."""
+
+    def __init__(self, bindir: str, folder: str, user: str | None):
+        self.bindir, self.folder, self.user = bindir, folder, user
+        self.data = os.path.join(folder, "data")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._n_databases = 0
+
+    def _run(self, tool: str, *args) -> None:
+        subprocess.run(
+            [os.path.join(self.bindir, tool), *args],
+            user=self.user,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def pg_ctl(self, *args) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        options += " -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            options,
+            "-w",
+            "-l",
+            os.path.join(self.folder, "log"),
+            *args,
+        )
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        import psycopg2
+
+        self._n_databases += 1
+        name = f"learnact{self._n_databases}"
+        connection = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
+        )
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        connection.close()
+        return self.url(name)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    pytest.importorskip("psycopg2", reason="pip install psycopg2-binary")
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip(
+            "no PostgreSQL server here (initdb, pg_ctl): apt-get install postgresql"
+        )
+    folder = tempfile.mkdtemp(prefix="learnact-pg-")
+    user = None
+    if os.geteuid() == 0:  # the server refuses to run as root
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        user = "postgres"
+    server = _Postgres(bindir, folder, user)
+    server._run(
+        "initdb", "-D", server.data, "--auth=trust", "-U", "postgres", "--no-sync"
+    )
+    server.pg_ctl("start")
+    try:
+        yield server
+    finally:
+        server.pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _open_together(url: str, barrier, errors) -> None:
+    barrier.wait()  # every worker opens the fresh database at the same moment
+    try:
+        open_storage(url).get_all_studies()
+    except Exception as exc:
+        errors.put(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def test_workers_started_together_on_a_fresh_database_all_open_it(postgres):
+    ctx = multiprocessing.get_context("fork")  # real processes, started at once
+    for _ in range(3):
+        url, barrier, errors = postgres.new_database(), ctx.Barrier(4), ctx.Queue()
+        workers = [
+            ctx.Process(target=_open_together, args=(url, barrier, errors))
+            for _ in range(4)
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(120)
+        # before: IntegrityError ... duplicate key ... pg_type_typname_nsp_index
+        assert errors.empty(), errors.get()
+        assert [w.exitcode for w in workers] == [0] * 4
+
+
+def _wait_for(predicate, timeout=240.0, what="it"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _stored(url) -> dict[str, list]:
+    storage = optuna.storages.RDBStorage(url)
+    try:
+        return _studies(storage)
+    finally:
+        storage.engine.dispose()
+
+
+def _n_finished(postgres, database_url) -> int:
+    """Finished trials in a database, by SQL (creates nothing, unlike Optuna)."""
+    import psycopg2
+
+    connection = psycopg2.connect(
+        host="127.0.0.1",
+        port=postgres.port,
+        user="postgres",
+        dbname=database_url.rsplit("/", 1)[1],
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('trials') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                return 0
+            cursor.execute(
+                "SELECT count(*) FROM trials WHERE state IN "
+                "('COMPLETE', 'PRUNED', 'FAIL')"
+            )
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_a_database_restart_mid_run_does_not_crash_the_worker(postgres, csv, tmp_path):
+    url = postgres.new_database()
+    argv = _compare_argv(csv, tmp_path / "out", "--trials", "6", "--cv", "2")
+    argv[argv.index("--max-iter") + 1] = "40"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "sklearn_learnact", *argv, "--storage", url],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _n_finished(postgres, url) >= 1, what="a finished trial")
+        postgres.pg_ctl("stop", "-m", "fast")  # drops every connection...
+        time.sleep(2)  # ...and refuses new ones for a while
+        postgres.pg_ctl("start")
+        _, err = worker.communicate(timeout=300)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, err
+    assert "connection lost" in err and "retrying" in err
+    (trials,) = _stored(url).values()
+    assert len(_finished(trials)) == 6
+
+
+def test_a_database_down_for_good_gives_up_with_a_clear_error(postgres):
+    url = postgres.new_database()
+    storage = open_storage(url, retry_timeout=2)
+    study = optuna.create_study(storage=storage, study_name="down")
+    postgres.pg_ctl("stop", "-m", "fast")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StorageRecoveredWarning)
+            with pytest.raises(StorageUnavailableError) as exc:
+                study.ask()
+    finally:
+        postgres.pg_ctl("start")
+    message = str(exc.value)
+    assert f"Lost the connection to the Optuna storage {url}" in message
+    assert "could not reconnect in" in message and "finished trials are kept" in (
+        message
+    )
+    assert isinstance(exc.value, OSError)  # the CLI prints it as one line
