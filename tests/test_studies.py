@@ -1,4 +1,4 @@
-"""Optuna storages that never hang or lose data (issue 11, points 2-4).
+"""Optuna studies that never mix, hang or lose data (issue 11, points 1-4).
 
 Real processes, real files, a real tiny filesystem and a real PostgreSQL
 server started by the tests (Debian's ``postgresql`` package; ``.ci/run``
@@ -27,12 +27,16 @@ import pytest
 from sklearn.datasets import make_classification
 
 from sklearn_learnact import LearnedActivationClassifier
+from sklearn_learnact.cli import main
 from sklearn_learnact.search import compare_activations
 from sklearn_learnact.search.optuna import (
     StorageRecoveredWarning,
     StorageUnavailableError,
+    StudyMismatchError,
+    bind_study,
     open_storage,
     recover_journal,
+    study_definition,
 )
 
 optuna = pytest.importorskip("optuna")
@@ -100,6 +104,164 @@ def _compare_argv(csv, out, *more):
         *FAST,
         *more,
     ]
+
+
+# ------------------------------------------- 1. a study is bound to its definition
+def test_reused_output_folder_never_reports_another_comparisons_scores(tmp_path):
+    """The issue's case: Titanic with 3 folds, then synthetic data with 5 folds
+    into the same folder; the second must be what a fresh folder gives."""
+    titanic = ["--dataset", "titanic", "--cv", "3"]
+    synthetic = ["--dataset", "synthetic", "--n-samples", "300", "--cv", "5"]
+    common = ["compare", "--activations", "relu,tanh", "--search", "optuna"]
+    common += ["--trials", "2", *FAST]
+    reused, fresh = tmp_path / "reuse", tmp_path / "fresh"
+    assert main([*common, *titanic, "--out", str(reused)]) == 0
+    titanic_scores = pd.read_csv(reused / "results.csv")
+    assert main([*common, *synthetic, "--out", str(reused)]) == 0
+    assert main([*common, *synthetic, "--out", str(fresh)]) == 0
+    got, want = (pd.read_csv(d / "results.csv") for d in (reused, fresh))
+    assert (
+        pd.read_csv(reused / "fold_scores.csv").groupby("activation").size().eq(5).all()
+    )
+    assert "**cv folds**: 5" in (reused / "report.md").read_text()
+    columns = ["activation", "mean_score", "study", "n_trials_complete"]
+    pd.testing.assert_frame_equal(got[columns], want[columns])
+    assert not set(got["study"]) & set(titanic_scores["study"])
+    # both comparisons keep their own studies in the one journal
+    names = set(_studies(_plain_storage(reused / "optuna.journal")))
+    assert names == set(got["study"]) | set(titanic_scores["study"])
+    # the first command again resumes its studies: 2 trials kept, 1 more run
+    before = _studies(_plain_storage(reused / "optuna.journal"))
+    argv = [*common, *titanic, "--out", str(reused)]
+    argv[argv.index("--trials") + 1] = "3"
+    assert main(argv) == 0
+    after = _studies(_plain_storage(reused / "optuna.journal"))
+    for name in titanic_scores["study"]:
+        kept = _finished(before[name])
+        assert len(kept) == 2 and len(_finished(after[name])) == 3
+        assert {n: _finished(after[name])[n] for n in kept} == kept
+
+
+def test_a_named_study_stops_a_different_comparison_and_says_what_differs(
+    tiny_classification, tmp_path
+):
+    X, y = tiny_classification
+    run = {"search": "optuna", "n_trials": 2, "refit": False, "random_state": 0}
+    storage = tmp_path / "s.journal"
+    est = LearnedActivationClassifier(**TINY)
+    compare_activations(
+        est, X, y, "relu", cv=2, storage=storage, **run, study_name="exp"
+    )
+    with pytest.raises(StudyMismatchError) as exc:
+        compare_activations(
+            est.set_params(max_iter=4),
+            X,
+            y,
+            "relu",
+            cv=3,
+            storage=storage,
+            study_name="exp",
+            **run,
+        )
+    message = str(exc.value)
+    assert "'exp.relu'" in message and "different comparison" in message
+    assert "splits: 2 folds of 60 training and 60 test rows" in message
+    assert "-> 3 folds of 80 training and 40 test rows" in message
+    assert "estimator: max_iter 3 -> 4" in message
+    assert "--study-name" in message
+    with pytest.raises(StudyMismatchError, match=r"data: 120 rows x 6 columns, sha"):
+        compare_activations(
+            est.set_params(max_iter=3),
+            X[::-1],
+            y[::-1],
+            "relu",
+            cv=2,
+            storage=storage,
+            study_name="exp",
+            **run,
+        )
+    # the same comparison resumes it
+    table = compare_activations(
+        est,
+        X,
+        y,
+        "relu",
+        cv=2,
+        storage=storage,
+        study_name="exp",
+        **{**run, "n_trials": 3},
+    )
+    assert table["study"].tolist() == ["exp.relu"]
+    assert table["n_trials_complete"].iloc[0] + table["n_trials_pruned"].iloc[0] == 3
+
+
+def test_the_cli_stops_a_different_comparison_with_one_line(csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert (
+        main(
+            _compare_argv(csv, out, "--trials", "1", "--cv", "2", "--study-name", "exp")
+        )
+        == 0
+    )
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(
+            _compare_argv(csv, out, "--trials", "1", "--cv", "3", "--study-name", "exp")
+        )
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("learnact compare: error: The Optuna study 'exp.relu'")
+    assert "splits: 2 folds" in err and "-> 3 folds" in err
+
+
+def test_a_study_without_a_definition_is_not_trusted(tiny_classification):
+    X, y = tiny_classification
+    splits = [(np.arange(60), np.arange(60, 120))]
+    definition = study_definition(LearnedActivationClassifier(), X, y, splits)
+    storage = optuna.storages.InMemoryStorage()
+    legacy = optuna.create_study(storage=storage, study_name="learnact.relu")
+    legacy.add_trial(optuna.trial.create_trial(value=0.9))  # an older version's
+    with pytest.raises(StudyMismatchError, match="without a record of what it"):
+        bind_study(storage, "learnact.relu", definition)
+    empty = bind_study(storage, "other", definition)  # new: bound on creation
+    assert empty.user_attrs["learnact_definition"] == definition
+    with pytest.raises(StudyMismatchError, match="No study 'missing'"):
+        bind_study(storage, "missing", definition, create=False)
+
+
+def test_definition_covers_data_target_splits_estimator_space_and_scoring(
+    tiny_classification,
+):
+    X, y = tiny_classification
+    splits = [(np.arange(60), np.arange(60, 120))]
+    est = LearnedActivationClassifier(**TINY)
+    base = study_definition(est, X, y, splits)
+    changed = {
+        "data": study_definition(est, X + 1, y, splits),
+        "target": study_definition(est, X, (y + 1) % 3, splits),
+        "splits": study_definition(est, X, y, [(np.arange(1, 61), np.arange(61, 120))]),
+        "estimator": study_definition(est.set_params(alpha=0.1), X, y, splits),
+        "search space": study_definition(
+            LearnedActivationClassifier(**TINY),
+            X,
+            y,
+            splits,
+            search_space=lambda trial, e: {"alpha": trial.suggest_float("a", 0, 1)},
+        ),
+        "scoring": study_definition(
+            LearnedActivationClassifier(**TINY), X, y, splits, scorer=max
+        ),
+    }
+    for key, other in changed.items():
+        assert [k for k in base if base[k] != other[k]] == [key]
+    # how a fit runs is not what it computes
+    assert study_definition(est.set_params(alpha=1e-4, verbose=1), X, y, splits) == (
+        base
+    )
+    frame = pd.DataFrame({"a": ["x", None, "y"], "b": [1.0, np.nan, 2.0]})
+    assert study_definition(est, frame, y[:3], splits)["data"].startswith(
+        "3 rows x 2 columns, sha256 "
+    )
 
 
 # ------------------------------------------------------- 2. a stale lock never hangs
@@ -504,3 +666,11 @@ def test_a_database_down_for_good_gives_up_with_a_clear_error(postgres):
         message
     )
     assert isinstance(exc.value, OSError)  # the CLI prints it as one line
+
+
+def test_different_comparisons_in_one_database_never_mix(postgres, csv, tmp_path):
+    url = postgres.new_database()
+    for cv in ("2", "3"):
+        argv = _compare_argv(csv, tmp_path / cv, "--trials", "1", "--cv", cv)
+        assert main([*argv, "--storage", url]) == 0
+    assert len(_stored(url)) == 2  # one study each, under the default name

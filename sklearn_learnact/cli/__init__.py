@@ -20,6 +20,7 @@ from typing import NoReturn
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
+from ..search.optuna import StudyMismatchError
 from . import compare, demo, export
 from ._common import UsageError
 
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             paths = args.run(args)
-    except (UsageError, OSError) as exc:
+    except (UsageError, OSError, StudyMismatchError) as exc:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
     print(
         f"Wrote {len(paths)} files to {paths[-1].parent} in "

@@ -29,7 +29,7 @@ DEFAULT_LR = 1e-2
 _OPTUNA_ONLY = {
     "trials": 20,
     "storage": None,
-    "study_name": "learnact",
+    "study_name": None,
     "inner_cv": None,
 }
 
@@ -179,8 +179,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     search.add_argument(
         "--study-name",
-        help="prefix of the Optuna study names, with --search optuna (default: "
-        f"{_OPTUNA_ONLY['study_name']})",
+        help="prefix of the Optuna study names, with --search optuna; a named "
+        "study is resumed only by the same comparison (default: one study per "
+        "comparison and activation, learnact.ACTIVATION.FINGERPRINT)",
     )
     add_output_options(compare.add_argument_group("output"))
     compare.set_defaults(run=run)
@@ -246,7 +247,7 @@ def run(args) -> list[Path]:
         optuna_options = {
             "n_trials": args.trials or _OPTUNA_ONLY["trials"],
             "storage": storage,
-            "study_name": args.study_name or _OPTUNA_ONLY["study_name"],
+            "study_name": args.study_name,
         }
         if args.lr is not None:
             optuna_options["search_space"] = _search_space(args.lr)

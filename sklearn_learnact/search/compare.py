@@ -413,7 +413,7 @@ def _choose(configured, X, y, names, split_sets, scorer, candidates, run, diagno
 def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwargs):
     """One Optuna study per activation and problem ``(X, y, splits)``: one
     problem, or one per outer training fold when ``nested`` (studies then named
-    ``"{study_name}.outer{k}.{activation}"``)."""
+    ``"{study_name}.outer{k}.{activation}"``, or by their fingerprints)."""
     from .optuna import tune_activation
 
     jobs = [(name, k) for name in names for k in range(len(problems))]
@@ -426,7 +426,7 @@ def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwarg
             name,
             splits=problems[k][2],
             scorer=scorer,
-            study_name=f"{base}.outer{k}" if nested else base,
+            study_name=f"{base}.outer{k}" if nested and base else base,
             **optuna_kwargs,
         )
         for name, k in jobs
@@ -499,7 +499,7 @@ def compare_activations(
     param_grid: Mapping[str, Iterable] | None = None,
     n_trials: int = 20,
     storage=None,
-    study_name: str = "learnact",
+    study_name: str | None = None,
     search_space: Callable | None = None,
     n_jobs: int | None = None,
     random_state: int | None = None,
@@ -555,10 +555,17 @@ def compare_activations(
         ``search="optuna"``.
     storage : str, path-like or None, default=None
         Optuna storage: None (in memory), a journal-file path or a storage URL;
-        a stored study resumes where it stopped.
-    study_name : str, default="learnact"
-        Studies are named ``"{study_name}.{activation}"`` (nested:
-        ``"{study_name}.outer{k}.{activation}"``).
+        a stored study resumes where it stopped. Each study is bound to the
+        data, folds, estimator, search space and scoring that define its
+        scores (see :mod:`sklearn_learnact.search.optuna`).
+    study_name : str, optional
+        None: each study is named ``"learnact.{activation}.{fingerprint}"``,
+        one per comparison (and per outer fold when nested, whose data differ),
+        so a different comparison in the same storage never reuses its scores.
+        A name: ``"{study_name}.{activation}"`` (nested:
+        ``"{study_name}.outer{k}.{activation}"``), which only the same
+        comparison may resume (a different one stops with
+        :class:`~sklearn_learnact.search.optuna.StudyMismatchError`).
     search_space : callable, optional
         ``search_space(trial, learned_activation_estimator) -> dict`` of
         estimator parameters; default
@@ -612,7 +619,9 @@ def compare_activations(
         ``n_parameters``, ``n_activation_parameters``, ``learned_parameters``
         (per-layer summary). Optuna adds ``n_trials_complete``,
         ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``
-        (summed over the outer folds when nested); robustness mode adds
+        (summed over the outer folds when nested) and ``study`` (the study's
+        name; nested: the outer folds' names, space-separated); robustness
+        mode adds
         ``clean_score``, ``dirty_score``, ``dirty_minus_clean`` and
         ``dirty_minus_clean_ci_low``/``_ci_high``.
     details : Comparison
@@ -727,6 +736,8 @@ def compare_activations(
             if key.startswith("n_trials_")
         }
         results[name] = {"per_set": per_set, **counts}
+        if search == "optuna":
+            results[name]["studies"] = [c["study_name"] for c in per_set]
     if nested:
         outer = run(
             [
@@ -953,6 +964,8 @@ def _table(names, results, refits, splits, inner, baseline, alpha, bounds):
             )
             row["learned_parameters"] = _learned_summary(refitted)
         row.update({k: v for k, v in res.items() if k.startswith("n_trials_")})
+        if "studies" in res:
+            row["study"] = " ".join(res["studies"])
         if "dirty" in res:
             dirty = np.array([r["score"] for r in res["dirty"]], float)
             change = dirty - s

@@ -19,23 +19,38 @@ records were kept; an SQL schema is created once however many workers start
 together, and a lost connection (a database restart) is retried for a bounded
 time, then :class:`StorageUnavailableError` says so.
 
-Every study is opened with ``load_if_exists=True`` and runs only the trials it
-still lacks, so a killed run resumes where it stopped: finished trials are
-kept, and only the trial that was running when it was killed is lost (it stays
-``RUNNING`` in the storage and does not count). With several workers on one
-study each stops once the study has ``n_trials`` finished trials, so the total
-may exceed ``n_trials`` by at most the number of workers minus one.
+Studies
+-------
+A study is bound to what defines its scores (:func:`study_definition`: the
+data, the target, the cross-validation splits, the estimator's parameters, the
+search space and the scorer), recorded in the study. By default
+(``study_name=None``) each activation's study is named
+``learnact.<activation>.<fingerprint of the definition>``: the same comparison
+run again resumes its studies, a different one (other data, folds, network...)
+gets its own, even in the same file or database. A study named explicitly is
+resumed only by the comparison that created it; any other stops with a
+:class:`StudyMismatchError` that says what differs (:func:`bind_study`).
+
+A stored study runs only the trials it still lacks, so a killed run resumes
+where it stopped: finished trials are kept, and only the trial that was running
+when it was killed is lost (it stays ``RUNNING`` in the storage and does not
+count). With several workers on one study each stops once the study has
+``n_trials`` finished trials, so the total may exceed ``n_trials`` by at most
+the number of workers minus one. :func:`study_summary` reads a study's result
+back from the storage.
 """
 
+import hashlib
 import json
+import numbers
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from skorch.callbacks import Callback
 
 from ..estimators import learnact_step
@@ -45,14 +60,22 @@ from ._fit import fit_and_score
 __all__ = [
     "StorageRecoveredWarning",
     "StorageUnavailableError",
+    "StudyMismatchError",
+    "bind_study",
     "default_search_space",
+    "definition_fingerprint",
     "import_optuna",
     "open_storage",
     "recover_journal",
+    "study_definition",
+    "study_summary",
+    "tune_activation",
 ]
 
 #: Trial states that count against a study's budget.
 _FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+#: The study user attribute holding its definition (see :func:`study_definition`).
+DEFINITION_ATTR = "learnact_definition"
 
 
 class StorageRecoveredWarning(UserWarning):
@@ -62,6 +85,11 @@ class StorageRecoveredWarning(UserWarning):
 
 class StorageUnavailableError(ConnectionError):
     """The storage's server stayed unreachable for longer than the retry time."""
+
+
+class StudyMismatchError(ValueError):
+    """A stored study was made by a different comparison (the message says
+    what differs), or there is no stored study to report."""
 
 
 def import_optuna():
@@ -262,6 +290,450 @@ def _salvage(line: bytes) -> bytes | None:
     return None
 
 
+# ------------------------------------------------------------- study binding
+#: Parameters that change how a fit runs, not what it computes.
+_NOT_DEFINING = frozenset({"verbose", "n_jobs", "memory", "device"})
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else str(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:12]
+
+
+def _array_digest(data) -> tuple[str, str]:
+    """(shape in words, content digest) of an array, frame, series or list."""
+    import pandas as pd
+    import scipy.sparse as sp
+
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        frame = data.to_frame() if isinstance(data, pd.Series) else data
+        hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        columns = [(str(c), str(t)) for c, t in frame.dtypes.items()]
+        return _shape_words(frame.shape), _digest(hashed.tobytes(), columns)
+    if sp.issparse(data):
+        data = sp.csr_array(data)
+        return _shape_words(data.shape) + " (sparse)", _digest(
+            data.data.tobytes(), data.indices.tobytes(), data.indptr.tobytes()
+        )
+    array = np.asarray(data)
+    if array.dtype.kind == "O" or array.dtype.kind in "US":
+        flat = pd.util.hash_array(array.ravel().astype(object))
+        return _shape_words(array.shape), _digest(flat.tobytes(), array.shape)
+    array = np.ascontiguousarray(array)
+    return _shape_words(array.shape), _digest(
+        array.tobytes(), array.dtype.str, array.shape
+    )
+
+
+def _shape_words(shape) -> str:
+    if len(shape) == 1:
+        return f"{shape[0]} values"
+    return f"{shape[0]} rows x {' x '.join(map(str, shape[1:]))} columns"
+
+
+def _describe(value, depth: int = 0) -> Any:
+    """A JSON-able description of a parameter value, the same in every run
+    (no memory addresses)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return repr(float(value))  # nan and inf, too
+    if isinstance(value, np.ndarray):
+        return "array " + ", sha256 ".join(_array_digest(value))
+    if isinstance(value, BaseEstimator):
+        return type(value).__qualname__  # its parameters are listed on their own
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    if depth > 8:  # a self-referencing object: its type only
+        return type(value).__qualname__
+    if isinstance(value, (list, tuple)):
+        return [_describe(v, depth + 1) for v in value]
+    if isinstance(value, Mapping):
+        items = sorted(value.items(), key=lambda kv: str(kv[0]))
+        return {str(k): _describe(v, depth + 1) for k, v in items}
+    if hasattr(value, "__dict__"):
+        return {type(value).__qualname__: _describe(vars(value), depth + 1)}
+    return type(value).__qualname__ if " at 0x" in repr(value) else repr(value)
+
+
+def _estimator_description(estimator) -> dict[str, Any]:
+    return {
+        name: _describe(value)
+        for name, value in sorted(estimator.get_params(deep=True).items())
+        if name.rsplit("__", 1)[-1] not in _NOT_DEFINING
+    }
+
+
+class _SpaceRecorder:
+    """Stands in for an Optuna trial to read a search space without sampling.
+
+    Each ``suggest_*`` records its arguments and returns the lowest value (or
+    the first choice), or with ``high=True`` the highest (the last choice).
+    """
+
+    def __init__(self, high: bool = False):
+        self.high, self.calls = high, {}
+
+    def suggest_float(self, name, low, high, *, step=None, log=False):
+        self.calls[name] = f"float in [{low!r}, {high!r}], step={step!r}, log={log}"
+        return high if self.high else low
+
+    def suggest_int(self, name, low, high, *, step=1, log=False):
+        self.calls[name] = f"int in [{low!r}, {high!r}], step={step!r}, log={log}"
+        return high if self.high else low
+
+    def suggest_categorical(self, name, choices):
+        self.calls[name] = f"one of {[_describe(c) for c in choices]!r}"
+        return choices[-1] if self.high else choices[0]
+
+
+def _space_description(search_space, estimator) -> dict[str, Any]:
+    """The space's name, its ranges, and the parameters it sets unsampled."""
+    space = search_space or default_search_space
+    described = {"function": _describe(space)}
+    low, high = _SpaceRecorder(), _SpaceRecorder(high=True)
+    try:
+        lows, highs = space(low, estimator), space(high, estimator)
+    except Exception:  # a space that needs more of a trial: its name only
+        return described
+    described.update(low.calls)
+    if isinstance(lows, Mapping) and isinstance(highs, Mapping):
+        described["fixed"] = {
+            k: _describe(v)
+            for k, v in sorted(lows.items())
+            if _describe(highs.get(k)) == _describe(v)
+        }
+    return described
+
+
+def study_definition(
+    estimator,
+    X,
+    y,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    scorer: Callable | None = None,
+    search_space: Callable | None = None,
+    **extra,
+) -> dict[str, Any]:
+    """What defines a study's scores, to bind the study to it.
+
+    Two comparisons whose definitions are equal compute the same scores, so a
+    stored study can be resumed; if anything differs, its scores must not be
+    reused. See :func:`bind_study`.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator every trial starts from (with its activation set); every
+        parameter counts except ``verbose``, ``n_jobs``, ``memory`` and
+        ``device`` (how a fit runs, not what it computes).
+    X, y : array-like, DataFrame or Series
+        Described by their shape and a SHA-256 digest of their content.
+    splits : sequence of (train, test) index arrays
+        Described by their number, mean sizes and a digest of the indices.
+    scorer : callable, optional
+        Described by its ``repr`` (e.g. ``make_scorer(accuracy_score)``).
+    search_space : callable, optional
+        Default :func:`default_search_space`. Described by its qualified name
+        and the ranges it suggests (read by calling it on a stand-in trial);
+        the parameters it sets without sampling are listed under ``fixed``.
+    **extra
+        More entries, each described the same way (e.g. inner splits).
+
+    Returns
+    -------
+    definition : dict
+        JSON-able: ``data``, ``target``, ``splits``, ``scoring``,
+        ``estimator`` (parameter name to value), ``search space`` and the
+        ``extra`` entries.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn_learnact import LearnedActivationClassifier
+    >>> from sklearn_learnact.search.optuna import study_definition
+    >>> X, y = make_classification(60, 4, random_state=0)
+    >>> splits = [(np.arange(30), np.arange(30, 60))]
+    >>> d = study_definition(LearnedActivationClassifier(), X, y, splits)
+    >>> d["data"], d["estimator"]["max_iter"]  # doctest: +ELLIPSIS
+    ('60 rows x 4 columns, sha256 ...', 200)
+    >>> d["search space"]["width"]
+    'int in [8, 128], step=1, log=True'
+    """
+    _, inner = learnact_step(estimator)
+    train = float(np.mean([len(tr) for tr, _ in splits]))
+    test = float(np.mean([len(te) for _, te in splits]))
+    split_digest = _digest(
+        *(np.asarray(i, dtype=np.int64).tobytes() for pair in splits for i in pair)
+    )
+    definition = {
+        "data": ", sha256 ".join(_array_digest(X)),
+        "target": ", sha256 ".join(_array_digest(y)),
+        "splits": f"{len(splits)} folds of {train:.0f} training and {test:.0f} "
+        f"test rows, sha256 {split_digest}",
+        "scoring": "estimator.score" if scorer is None else _describe_scorer(scorer),
+        "estimator": _estimator_description(estimator),
+        "search space": _space_description(search_space, inner),
+    }
+    definition.update({k: _describe(v) for k, v in sorted(extra.items())})
+    return json.loads(json.dumps(definition))  # as the storage gives it back
+
+
+def _describe_scorer(scorer) -> str:
+    text = repr(scorer)
+    return text if " at 0x" not in text else _describe(scorer)
+
+
+def definition_fingerprint(definition: Mapping) -> str:
+    """A 12-hex-digit digest of a :func:`study_definition`.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.search.optuna import definition_fingerprint
+    >>> definition_fingerprint({"data": "x"})
+    '8502d496557f'
+    """
+    return _digest(json.dumps(definition, sort_keys=True))
+
+
+def _differences(stored: Mapping, wanted: Mapping) -> list[str]:
+    """What differs between two definitions, in words ("splits: A -> B")."""
+    out = []
+    for key in sorted(set(stored) | set(wanted)):
+        old, new = stored.get(key, "(none)"), wanted.get(key, "(none)")
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            changed = [
+                f"{k} {old.get(k, '(unset)')} -> {new.get(k, '(unset)')}"
+                for k in sorted(set(old) | set(new))
+                if old.get(k) != new.get(k)
+            ]
+            more = f", and {len(changed) - 4} more" if len(changed) > 4 else ""
+            out.append(f"{key}: {'; '.join(changed[:4])}{more}")
+        else:
+            out.append(f"{key}: {old} -> {new}")
+    return out
+
+
+def bind_study(
+    storage,
+    name: str,
+    definition: Mapping,
+    *,
+    unique_name: bool = False,
+    create: bool = True,
+    direction: str = "maximize",
+    pruner=None,
+):
+    """Create or resume the study bound to ``definition``.
+
+    The definition is recorded in the study (user attribute
+    ``"learnact_definition"``) when it is created; resuming it requires the
+    same definition, so a stored study never mixes scores of different
+    comparisons.
+
+    Parameters
+    ----------
+    storage : str, path-like, optuna.storages.BaseStorage or None
+        As for :func:`open_storage`.
+    name : str
+        The study name; with ``unique_name=True``, its prefix.
+    definition : dict
+        From :func:`study_definition`.
+    unique_name : bool, default=False
+        Name the study ``f"{name}.{fingerprint}"`` (:func:`definition_fingerprint`):
+        a different definition then gets a study of its own instead of an
+        error.
+    create : bool, default=True
+        False: the study must exist already (to read or report it).
+    direction : str, default="maximize"
+    pruner : optuna.pruners.BasePruner, optional
+
+    Returns
+    -------
+    study : optuna.Study
+
+    Raises
+    ------
+    StudyMismatchError
+        If the stored study was created by a different definition (the
+        message lists what differs and how to go on), or without one (by an
+        older version, or by hand) while it holds trials; with
+        ``create=False``, if there is no such study.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.search.optuna import bind_study
+    >>> study = bind_study(None, "demo", {"data": "x"}, unique_name=True)
+    >>> study.study_name
+    'demo.8502d496557f'
+    """
+    optuna = import_optuna()
+    stored = open_storage(storage)
+    if unique_name:
+        name = f"{name}.{definition_fingerprint(definition)}"
+    definition = json.loads(json.dumps(definition))
+    if stored is None and not create:
+        raise ValueError("An in-memory study cannot be resumed: give a storage.")
+    if not create:
+        try:
+            study = optuna.load_study(study_name=name, storage=stored, pruner=pruner)
+        except KeyError:
+            raise StudyMismatchError(
+                f"No study {name!r} in the Optuna storage {_shown(storage)}: the "
+                "comparison that would have made it (same data, folds, network, "
+                "search space and scoring) has not run there."
+            ) from None
+    else:
+        study = optuna.create_study(
+            storage=stored,
+            study_name=name,
+            direction=direction,
+            load_if_exists=True,
+            pruner=pruner,
+        )
+    recorded = study.user_attrs.get(DEFINITION_ATTR)
+    if recorded is None and not study.trials and create:
+        study.set_user_attr(DEFINITION_ATTR, definition)
+        # Another worker may have bound the new study at the same moment.
+        recorded = study.user_attrs.get(DEFINITION_ATTR)
+    if recorded != definition:
+        raise StudyMismatchError(_mismatch_message(name, storage, recorded, definition))
+    return study
+
+
+def _shown(storage) -> str:
+    text = os.fspath(storage) if isinstance(storage, (str, os.PathLike)) else storage
+    if isinstance(text, str) and "://" in text:
+        from ._storage import safe_url
+
+        text = safe_url(text)
+    return repr(text)
+
+
+def _mismatch_message(name, storage, recorded, definition) -> str:
+    if recorded is None:
+        what = "was created without a record of what it compares (by an older "
+        what += "version, or by hand), so its scores cannot be trusted to match"
+    else:
+        what = "was made by a different comparison, so its scores cannot be reused: "
+        what += "; ".join(_differences(recorded, definition))
+    return (
+        f"The Optuna study {name!r} in {_shown(storage)} {what}. Rerun the command "
+        "that made it to resume it, or give this comparison its own study: another "
+        "study name (--study-name; leave it out to get one per comparison), or "
+        "another output folder or storage (--out, --storage)."
+    )
+
+
+def study_summary(study, storage=None, *, n_folds: int | None = None) -> dict[str, Any]:
+    """A study's result, read from its storage: the best trial and the counts.
+
+    Parameters
+    ----------
+    study : optuna.Study or str
+        A study, or the name of one in ``storage``.
+    storage : str, path-like or optuna.storages.BaseStorage, optional
+        Where the named study is (as for :func:`open_storage`).
+    n_folds : int, optional
+        How many failed folds to report when no trial completed; default the
+        number of splits in the study's definition (:func:`study_definition`).
+
+    Returns
+    -------
+    summary : dict
+        ``params`` (the best trial's estimator parameters, with
+        ``early_stopping=True``, which the pruning needs), ``folds`` (the best
+        trial's per-fold results, see
+        :func:`~sklearn_learnact.search.fit_and_score`; NaN scores with the
+        reason when no trial completed), ``selection_score`` (the best trial's
+        mean score), ``study_name`` and the trial counts ``n_trials_complete``,
+        ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``
+        (running elsewhere, or killed).
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklearn_learnact.search.optuna import study_summary
+    >>> study = optuna.create_study(direction="maximize")
+    >>> fold = {"score": 0.8, "error": None, "fit_time": 1.0, "score_time": 0.1}
+    >>> attrs = {"estimator_params": {"alpha": 0.1}, "folds": [fold]}
+    >>> study.add_trial(optuna.trial.create_trial(value=0.8, user_attrs=attrs))
+    >>> summary = study_summary(study)
+    >>> summary["params"], summary["n_trials_complete"], summary["n_trials_running"]
+    ({'alpha': 0.1, 'early_stopping': True}, 1, 0)
+    """
+    optuna = import_optuna()
+    if isinstance(study, str):
+        study = optuna.load_study(study_name=study, storage=open_storage(storage))
+    state = optuna.trial.TrialState
+    counts = {
+        key: len(study.get_trials(deepcopy=False, states=(getattr(state, s),)))
+        for key, s in (
+            ("complete", "COMPLETE"),
+            ("pruned", "PRUNED"),
+            ("failed", "FAIL"),
+            ("running", "RUNNING"),
+        )
+    }
+    fixed = {"early_stopping": True}
+    summary = {
+        "study_name": study.study_name,
+        **{f"n_trials_{key}": n for key, n in counts.items()},
+    }
+    if not counts["complete"]:
+        errors = [
+            t.user_attrs["error"]
+            for t in study.get_trials(deepcopy=False, states=(state.FAIL,))
+            if "error" in t.user_attrs
+        ]
+        reason = (
+            f"Optuna study {study.study_name!r}: no trial completed "
+            f"({counts['pruned']} pruned, {counts['failed']} failed"
+            + (f"; first failure: {errors[0]}" if errors else "")
+            + "); raise n_trials or max_iter"
+        )
+        failed = {
+            "score": float("nan"),
+            "error": reason,
+            "fit_time": float("nan"),
+            "score_time": float("nan"),
+            "n_iter": None,
+            "under_trained": False,
+            "movement": None,
+            "layer_movement": None,
+        }
+        n_folds = n_folds or _n_folds(study)
+        return {
+            "params": fixed,
+            "folds": [{**failed, "params": fixed} for _ in range(n_folds)],
+            "selection_score": float("nan"),
+            **summary,
+        }
+    best = study.best_trial
+    params = {**_estimator_params(best.user_attrs["estimator_params"]), **fixed}
+    return {
+        "params": params,
+        "folds": [{**r, "params": params} for r in best.user_attrs["folds"]],
+        "selection_score": float(best.value),
+        **summary,
+    }
+
+
+def _n_folds(study) -> int:
+    """The number of splits a study's definition records ("3 folds of ...")."""
+    splits = study.user_attrs.get(DEFINITION_ATTR, {}).get("splits", "")
+    head = splits.split(" ", 1)[0]
+    return int(head) if head.isdigit() else 1
+
+
 def default_search_space(trial, estimator) -> dict[str, Any]:
     """Learning rate, width and weight decay: the same for every activation.
 
@@ -345,7 +817,7 @@ def tune_activation(
     scorer: Callable,
     n_trials: int,
     storage=None,
-    study_name: str = "learnact",
+    study_name: str | None = None,
     random_state: int | None = None,
     pruner=None,
     search_space: Callable | None = None,
@@ -357,47 +829,53 @@ def tune_activation(
     trains on every split of ``splits`` with ``early_stopping=True`` and
     reports the per-epoch validation score for pruning (default
     :class:`optuna.pruners.MedianPruner`, 3 startup trials, 5 warm-up epochs).
-    The study ``"{study_name}.{activation}"`` runs until it has ``n_trials``
-    finished (complete, pruned or failed) trials. Every fold is trained and
-    scored by :func:`~sklearn_learnact.search.fit_and_score`: a fold whose
-    fit diverges or raises fails the trial (its reason is the trial's
-    ``error`` user attribute) and the study goes on; a study without any
-    completed trial is reported as failed, not raised.
+    The study runs until it has ``n_trials`` finished (complete, pruned or
+    failed) trials; ``n_trials=0`` runs none: it reads the stored study back
+    (which must exist). Every fold is trained and scored by
+    :func:`~sklearn_learnact.search.fit_and_score`: a fold whose fit diverges
+    or raises fails the trial (its reason is the trial's ``error`` user
+    attribute) and the study goes on; a study without any completed trial is
+    reported as failed, not raised.
+
+    The study is bound to its :func:`study_definition` (:func:`bind_study`):
+    with ``study_name=None`` it is ``"learnact.{activation}.{fingerprint}"``,
+    one per comparison; else ``"{study_name}.{activation}"``, which only the
+    same comparison may resume (:class:`StudyMismatchError` otherwise).
 
     Returns
     -------
     summary : dict
-        ``params`` (the best trial's estimator parameters, with
-        ``early_stopping=True``, which the pruning needs), ``folds`` (the best
-        trial's per-fold results, see
+        :func:`study_summary` of the study: ``params`` (the best trial's
+        estimator parameters, with ``early_stopping=True``, which the pruning
+        needs), ``folds`` (the best trial's per-fold results, see
         :func:`~sklearn_learnact.search.fit_and_score`; NaN scores with the
         reason when no trial completed), ``selection_score`` (the best trial's
-        mean score) and the trial counts ``n_trials_complete``,
-        ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``
-        (running elsewhere, or killed).
+        mean score), ``study_name`` and the trial counts
+        ``n_trials_complete``, ``n_trials_pruned``, ``n_trials_failed``,
+        ``n_trials_running`` (running elsewhere, or killed).
     """
     optuna = import_optuna()
     prefix, inner = learnact_step(estimator)
     space = search_space or default_search_space
-    name = f"{study_name}.{activation}"
-    stored = (
-        open_storage(storage) if not hasattr(storage, "get_all_studies") else storage
+    base = clone(estimator).set_params(
+        **{f"{prefix}activation": activation, f"{prefix}early_stopping": True}
     )
-    study = optuna.create_study(
-        storage=stored,
-        study_name=name,
-        direction="maximize",
-        load_if_exists=True,
+    definition = study_definition(
+        base, X, y, splits, scorer=scorer, search_space=search_space
+    )
+    study = bind_study(
+        storage,
+        f"{study_name or 'learnact'}.{activation}",
+        definition,
+        unique_name=study_name is None,
+        create=n_trials > 0,
         pruner=pruner
         or optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5),
     )
     states = tuple(getattr(optuna.trial.TrialState, s) for s in _FINISHED)
     n_done = len(study.get_trials(deepcopy=False, states=states))
     study.sampler = optuna.samplers.TPESampler(
-        seed=_sampler_seed(random_state, len(study.trials), stored is not None)
-    )
-    base = clone(estimator).set_params(
-        **{f"{prefix}activation": activation, f"{prefix}early_stopping": True}
+        seed=_sampler_seed(random_state, len(study.trials), storage is not None)
     )
     stride = sum(epochs for epochs, _ in inner.cycle_plan())
 
@@ -443,51 +921,4 @@ def tune_activation(
             if isinstance(exc.__context__, OSError):
                 raise exc.__context__ from None
             raise
-    state = optuna.trial.TrialState
-    counts = {
-        key: len(study.get_trials(deepcopy=False, states=(getattr(state, s),)))
-        for key, s in (
-            ("complete", "COMPLETE"),
-            ("pruned", "PRUNED"),
-            ("failed", "FAIL"),
-            ("running", "RUNNING"),
-        )
-    }
-    fixed = {"early_stopping": True}
-    summary = {f"n_trials_{key}": n for key, n in counts.items()}
-    if not counts["complete"]:
-        errors = [
-            t.user_attrs["error"]
-            for t in study.get_trials(deepcopy=False, states=(state.FAIL,))
-            if "error" in t.user_attrs
-        ]
-        reason = (
-            f"Optuna study {name!r}: no trial completed ({counts['pruned']} "
-            f"pruned, {counts['failed']} failed"
-            + (f"; first failure: {errors[0]}" if errors else "")
-            + "); raise n_trials or max_iter"
-        )
-        failed = {
-            "score": float("nan"),
-            "error": reason,
-            "fit_time": float("nan"),
-            "score_time": float("nan"),
-            "n_iter": None,
-            "under_trained": False,
-            "movement": None,
-            "layer_movement": None,
-        }
-        return {
-            "params": fixed,
-            "folds": [{**failed, "params": fixed} for _ in splits],
-            "selection_score": float("nan"),
-            **summary,
-        }
-    best = study.best_trial
-    params = {**_estimator_params(best.user_attrs["estimator_params"]), **fixed}
-    return {
-        "params": params,
-        "folds": [{**r, "params": params} for r in best.user_attrs["folds"]],
-        "selection_score": float(best.value),
-        **summary,
-    }
+    return study_summary(study, n_folds=len(splits))
