@@ -1,4 +1,4 @@
-"""Optuna studies that never mix, hang or lose data (issue 11, points 1-4).
+"""Optuna studies that never mix, hang or lose data (issue 11, points 1-5).
 
 Real processes, real files, a real tiny filesystem and a real PostgreSQL
 server started by the tests (Debian's ``postgresql`` package; ``.ci/run``
@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -466,7 +467,7 @@ def test_full_disk_during_a_study_keeps_finished_trials_and_resumes(csv, tmp_pat
     assert sum(s in FINISHED for s in after) == 12
 
 
-# ------------------------------------------------------- 4. several workers
+# ----------------------------------------------------- 4 and 5. several workers
 def _pg_bindir() -> str | None:
     found = shutil.which("pg_ctl")
     if found:
@@ -622,6 +623,36 @@ def _n_finished(postgres, database_url) -> int:
         connection.close()
 
 
+def test_two_workers_on_a_fresh_database_share_the_study_and_report_it_all(
+    postgres, csv, tmp_path
+):
+    url = postgres.new_database()
+    argv = _compare_argv(csv, tmp_path / "out", "--trials", "4", "--cv", "2")
+    argv += ["--storage", url]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sklearn_learnact", *argv],
+            cwd=tmp_path,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    errs = [w.communicate(timeout=300)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errs
+    (trials,) = _stored(url).values()
+    assert 4 <= len(_finished(trials)) <= 5
+    # the report left in the folder is read from the storage: every trial
+    results = pd.read_csv(tmp_path / "out" / "results.csv")
+    counts = results[["n_trials_complete", "n_trials_pruned", "n_trials_failed"]]
+    counts = counts.sum(axis=1)
+    assert counts.tolist() == [len(_finished(trials))]
+    assert results["n_trials_running"].tolist() == [0]
+    assert "0 still running" in (tmp_path / "out" / "report.md").read_text()
+
+
 def test_a_database_restart_mid_run_does_not_crash_the_worker(postgres, csv, tmp_path):
     url = postgres.new_database()
     argv = _compare_argv(csv, tmp_path / "out", "--trials", "6", "--cv", "2")
@@ -674,3 +705,91 @@ def test_different_comparisons_in_one_database_never_mix(postgres, csv, tmp_path
         argv = _compare_argv(csv, tmp_path / cv, "--trials", "1", "--cv", cv)
         assert main([*argv, "--storage", url]) == 0
     assert len(_stored(url)) == 2  # one study each, under the default name
+
+
+# --------------------------------------------- 5. the report comes from the storage
+def test_report_reads_the_storage_and_counts_running_trials(csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    journal = out / "optuna.journal"
+    argv = _compare_argv(csv, out, "--trials", "6", "--cv", "2")
+    argv[argv.index("--max-iter") + 1] = "40"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "sklearn_learnact", *argv],
+        cwd=tmp_path,
+        env=ENV,
+        stderr=subprocess.DEVNULL,
+    )
+    running = False
+
+    def two_finished_one_running() -> bool:
+        nonlocal running
+        if not journal.exists() or worker.poll() is not None:
+            return worker.poll() is not None
+        trials = next(iter(_studies(_plain_storage(journal)).values()), [])
+        running = len(_finished(trials)) >= 2 and trials[-1].state.name == "RUNNING"
+        return running
+
+    _wait_for(two_finished_one_running, what="two finished trials")
+    worker.send_signal(signal.SIGKILL)  # a worker killed mid-trial
+    worker.wait()
+    assert running, "the worker finished before it could be killed"
+    assert not (out / "results.csv").exists()
+    snapshot = tmp_path / "snapshot.journal"
+    shutil.copy(journal, snapshot)
+
+    assert main(["report", str(out)]) == 0
+    results = pd.read_csv(out / "results.csv")
+    trials = next(iter(_studies(_plain_storage(journal)).values()))
+    assert results["n_trials_running"].tolist() == [1]
+    assert results["n_trials_complete"].iloc[0] + results["n_trials_pruned"].iloc[
+        0
+    ] == len(_finished(trials))
+    report = (out / "report.md").read_text()
+    assert "1 still running when this report was written" in report
+    assert "learnact report" in report
+
+    # another worker finishes the study; the report follows the storage
+    assert main(argv) == 0
+    assert main(["report", str(out)]) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert (
+        results["n_trials_complete"].iloc[0] + results["n_trials_pruned"].iloc[0] == 6
+    )
+    # a worker that saw fewer finished trials never overwrites it
+    capsys.readouterr()
+    assert main(["report", str(out), "--storage", str(snapshot)]) == 0
+    assert "Kept the report" in capsys.readouterr().out
+    assert pd.read_csv(out / "results.csv").equals(results)
+
+
+def test_report_needs_a_recorded_optuna_comparison(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "No run.json in" in capsys.readouterr().err
+
+
+def test_two_workers_in_one_folder_leave_the_complete_report(csv, tmp_path):
+    argv = _compare_argv(csv, "out", "--trials", "4", "--cv", "2")
+    argv[argv.index("--activations") + 1] = "relu,tanh"
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sklearn_learnact", *argv],
+            cwd=tmp_path,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    errs = [w.communicate(timeout=300)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errs
+    studies = _studies(_plain_storage(tmp_path / "out" / "optuna.journal"))
+    results = pd.read_csv(tmp_path / "out" / "results.csv").set_index("study")
+    for name, trials in studies.items():
+        complete = [t for t in trials if t.state.name == "COMPLETE"]
+        row = results.loc[name]
+        assert row["n_trials_complete"] == len(complete)
+        assert row["n_trials_running"] == 0
+        assert row["mean_score"] == pytest.approx(max(t.value for t in complete))

@@ -1,5 +1,5 @@
-"""The ``learnact`` command: ``learnact compare ...``, ``learnact demo`` and
-``learnact export ...``.
+"""The ``learnact`` command: ``learnact compare ...``, ``learnact demo``,
+``learnact export ...`` and ``learnact report DIR``.
 
 ``main(argv=None)`` parses ``argv`` (default ``sys.argv[1:]``) and returns the
 exit status, so it can be called from tests; errors in the input (a bad
@@ -21,13 +21,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
 from ..search.optuna import StudyMismatchError
-from . import compare, demo, export
+from . import compare, demo, export, report
 from ._common import UsageError
 
 __all__ = ["UsageError", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (compare, demo, export)
+_SUBCOMMANDS = (compare, demo, export, report)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,8 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             paths = args.run(args)
     except (UsageError, OSError, StudyMismatchError) as exc:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
-    print(
-        f"Wrote {len(paths)} files to {paths[-1].parent} in "
-        f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
-    )
+    if paths:
+        print(
+            f"Wrote {len(paths)} files to {paths[-1].parent} in "
+            f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
+        )
     return 0

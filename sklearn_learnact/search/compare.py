@@ -552,12 +552,15 @@ def compare_activations(
         without pipeline prefix), for ``search="grid"``.
     n_trials : int, default=20
         Trials per activation (per outer fold when nested) for
-        ``search="optuna"``.
+        ``search="optuna"``; 0 runs none and reports the studies stored by an
+        earlier run (needs ``storage``).
     storage : str, path-like or None, default=None
         Optuna storage: None (in memory), a journal-file path or a storage URL;
         a stored study resumes where it stopped. Each study is bound to the
         data, folds, estimator, search space and scoring that define its
-        scores (see :mod:`sklearn_learnact.search.optuna`).
+        scores (see :mod:`sklearn_learnact.search.optuna`). The table is read
+        back from the storage once every study is done, so it includes the
+        trials other workers finished meanwhile.
     study_name : str, optional
         None: each study is named ``"learnact.{activation}.{fingerprint}"``,
         one per comparison (and per outer fold when nested, whose data differ),
@@ -658,8 +661,13 @@ def compare_activations(
         isinstance(corruption, numbers.Real) and 0 < corruption < 1
     ):
         raise ValueError(f"corruption must be in (0, 1) or None, got {corruption!r}.")
-    if not (isinstance(n_trials, numbers.Integral) and n_trials >= 1):
-        raise ValueError(f"n_trials must be an int >= 1, got {n_trials!r}.")
+    if not (isinstance(n_trials, numbers.Integral) and n_trials >= 0):
+        raise ValueError(f"n_trials must be an int >= 0, got {n_trials!r}.")
+    if n_trials == 0 and (search != "optuna" or storage is None):
+        raise ValueError(
+            'n_trials=0 reports stored Optuna studies: it needs search="optuna" '
+            "and a storage."
+        )
     if isinstance(inner_cv, numbers.Integral) and not (
         not isinstance(inner_cv, bool) and inner_cv >= 2
     ):
@@ -728,6 +736,16 @@ def compare_activations(
                 "show_progress_bar": verbose > 0,
             },
         )
+        if storage is not None:  # with the trials other workers finished since
+            from .optuna import study_summary
+
+            stored = open_storage(storage)
+            chosen = {
+                (name, k): study_summary(
+                    s["study_name"], stored, n_folds=len(problems[k][2])
+                )
+                for (name, k), s in chosen.items()
+            }
     for name in names:
         per_set = [chosen[name, k] for k in range(len(splits) if nested else 1)]
         counts = {

@@ -37,7 +37,7 @@ when it was killed is lost (it stays ``RUNNING`` in the storage and does not
 count). With several workers on one study each stops once the study has
 ``n_trials`` finished trials, so the total may exceed ``n_trials`` by at most
 the number of workers minus one. :func:`study_summary` reads a study's result
-back from the storage.
+back from the storage (``learnact report DIR`` writes a report from it).
 """
 
 import hashlib
