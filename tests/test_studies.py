@@ -89,22 +89,10 @@ def _finished(trials) -> dict[int, float | None]:
     return {t.number: t.value for t in trials if t.state.name in FINISHED}
 
 
-def _compare_argv(csv, out, *more):
-    return [
-        "compare",
-        "--dataset",
-        str(csv),
-        "--target",
-        "label",
-        "--activations",
-        "relu",
-        "--search",
-        "optuna",
-        "--out",
-        str(out),
-        *FAST,
-        *more,
-    ]
+def _compare_argv(csv, out, *more) -> list[str]:
+    """``learnact compare`` of one activation with Optuna on ``csv``."""
+    options = "--target label --activations relu --search optuna".split()
+    return ["compare", "--dataset", str(csv), *options, "--out", str(out), *FAST, *more]
 
 
 # ------------------------------------------- 1. a study is bound to its definition
@@ -399,29 +387,14 @@ def test_journal_damaged_by_an_append_onto_a_partial_record_is_repaired(tmp_path
     assert recover_journal(path) == n_records  # an intact file is left alone
 
 
-def _tiny_filesystem(folder: Path) -> list[str]:
-    """A prefix running a shell script with a private mount namespace."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.skip("needs util-linux's unshare to mount a tiny tmpfs")
-    prefix = [unshare, "--mount", "--map-root-user", "sh", "-c"]
-    probe = subprocess.run(
-        [*prefix, f"mount -t tmpfs -o size=4k tmpfs {folder}"], capture_output=True
-    )
-    if probe.returncode != 0:
-        pytest.skip(
-            "cannot mount a tmpfs in a private mount namespace here (neither root "
-            f"nor user namespaces): {probe.stderr.decode().strip()}"
-        )
-    return prefix
-
-
-def test_full_disk_during_a_study_keeps_finished_trials_and_resumes(csv, tmp_path):
+def test_full_disk_during_a_study_keeps_finished_trials_and_resumes(
+    csv, tmp_path, mount_namespace
+):
     """A real 16 KiB tmpfs fills up mid-study; after it grows, the same command
     resumes with every finished trial."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    prefix = _tiny_filesystem(disk)
+    prefix = mount_namespace(disk)
     journal = disk / "optuna.journal"
     argv = _compare_argv(csv, tmp_path / "out", "--trials", "12", "--cv", "2")
     argv += ["--storage", str(journal)]
@@ -623,25 +596,30 @@ def _n_finished(postgres, database_url) -> int:
         connection.close()
 
 
+def _workers_together(argv, cwd, n: int = 2) -> list[str]:
+    """Run ``learnact ARGV`` in ``n`` processes started together; their stderr."""
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sklearn_learnact", *map(str, argv)],
+            cwd=cwd,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+    errs = [w.communicate(timeout=300)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0] * n, errs
+    return errs
+
+
 def test_two_workers_on_a_fresh_database_share_the_study_and_report_it_all(
     postgres, csv, tmp_path
 ):
     url = postgres.new_database()
     argv = _compare_argv(csv, tmp_path / "out", "--trials", "4", "--cv", "2")
-    argv += ["--storage", url]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "sklearn_learnact", *argv],
-            cwd=tmp_path,
-            env=ENV,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    errs = [w.communicate(timeout=300)[1] for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], errs
+    _workers_together([*argv, "--storage", url], cwd=tmp_path)
     (trials,) = _stored(url).values()
     assert 4 <= len(_finished(trials)) <= 5
     # the report left in the folder is read from the storage: every trial
@@ -772,19 +750,7 @@ def test_report_needs_a_recorded_optuna_comparison(tmp_path, capsys):
 def test_two_workers_in_one_folder_leave_the_complete_report(csv, tmp_path):
     argv = _compare_argv(csv, "out", "--trials", "4", "--cv", "2")
     argv[argv.index("--activations") + 1] = "relu,tanh"
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "sklearn_learnact", *argv],
-            cwd=tmp_path,
-            env=ENV,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    errs = [w.communicate(timeout=300)[1] for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], errs
+    _workers_together(argv, cwd=tmp_path)
     studies = _studies(_plain_storage(tmp_path / "out" / "optuna.journal"))
     results = pd.read_csv(tmp_path / "out" / "results.csv").set_index("study")
     for name, trials in studies.items():
