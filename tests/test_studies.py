@@ -675,6 +675,9 @@ def test_a_database_down_for_good_gives_up_with_a_clear_error(postgres):
         message
     )
     assert isinstance(exc.value, OSError)  # the CLI prints it as one line
+    # what waiting cannot cure is said at once
+    with pytest.raises(ValueError, match='database "nosuchdb" does not exist'):
+        open_storage(postgres.url("nosuchdb"))
 
 
 def test_different_comparisons_in_one_database_never_mix(postgres, csv, tmp_path):

@@ -270,6 +270,17 @@ def open_journal(path: str):
 _SCHEMA_LOCK_KEY = 0x6C6561726E616374  # "learnact"
 
 
+#: Connection errors that waiting does not cure: said at once, never retried.
+_PERMANENT = (
+    "does not exist",
+    "authentication failed",
+    "pg_hba.conf",
+    "permission denied",
+    "access denied",
+    "unknown database",
+)
+
+
 def _is_transient(exc: BaseException) -> bool:
     """A lost or refused connection anywhere in ``exc``'s chain."""
     import sqlalchemy.exc as sa
@@ -282,7 +293,7 @@ def _is_transient(exc: BaseException) -> bool:
         if isinstance(exc, (sa.OperationalError, sa.InterfaceError)) or (
             isinstance(exc, sa.DBAPIError) and exc.connection_invalidated
         ):
-            return True
+            return not any(p in str(exc).lower() for p in _PERMANENT)
         exc = exc.__cause__ or exc.__context__
     return False
 
