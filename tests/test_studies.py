@@ -680,6 +680,48 @@ def test_a_database_down_for_good_gives_up_with_a_clear_error(postgres):
         open_storage(postgres.url("nosuchdb"))
 
 
+_RUN_UNTIL_DOWN = textwrap.dedent(
+    """
+    import sys
+    from sklearn.datasets import make_classification
+    from sklearn_learnact import LearnedActivationClassifier
+    from sklearn_learnact.search import compare_activations
+    from sklearn_learnact.search.optuna import open_storage
+
+    X, y = make_classification(120, 6, random_state=0)
+    try:
+        compare_activations(
+            LearnedActivationClassifier((8,), max_iter=40, random_state=0), X, y,
+            "relu", cv=2, search="optuna", n_trials=200, refit=False,
+            storage=open_storage(sys.argv[1], retry_timeout=3),
+        )
+    except Exception as exc:
+        print(type(exc).__name__, exc)
+    """
+)
+
+
+def test_a_database_down_mid_study_ends_it_with_the_storage_error(postgres):
+    url = postgres.new_database()
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _RUN_UNTIL_DOWN, url],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _n_finished(postgres, url) >= 1, what="a finished trial")
+        postgres.pg_ctl("stop", "-m", "fast")
+        out, _ = worker.communicate(timeout=120)
+    finally:
+        worker.kill()
+        postgres.pg_ctl("start")
+    # before: Optuna's own AssertionError or UnboundLocalError hid it
+    assert out.startswith("StorageUnavailableError Lost the connection to the "), out
+    assert "could not reconnect in" in out
+
+
 def test_different_comparisons_in_one_database_never_mix(postgres, csv, tmp_path):
     url = postgres.new_database()
     for cv in ("2", "3"):

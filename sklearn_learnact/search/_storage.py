@@ -332,13 +332,16 @@ class RetryingRDBStorage(RDBStorage):
     def __init__(self, url: str, *, retry_timeout: float = 60.0, **kwargs):
         kwargs.setdefault("engine_kwargs", {}).setdefault("pool_pre_ping", True)
         self.retry_timeout = float(retry_timeout)
+        self.down_since = None  # when this process last gave up on the server
         super().__init__(url, **kwargs)
 
     def _retry(self, method, args, kwargs):
         first_failure, delay, tries = None, 0.25, 0
         while True:
             try:
-                return method(self, *args, **kwargs)
+                result = method(self, *args, **kwargs)
+                self.down_since = None
+                return result
             except Exception as exc:
                 if _is_transient(exc):
                     error = exc
@@ -349,15 +352,12 @@ class RetryingRDBStorage(RDBStorage):
             tries += 1
             now = time.monotonic()
             first_failure = first_failure or now
-            if now - first_failure >= self.retry_timeout:
-                raise StorageUnavailableError(
-                    errno.ECONNABORTED,
-                    f"Lost the connection to the Optuna storage {safe_url(self.url)} "
-                    f"and could not reconnect in {tries} tries over "
-                    f"{now - first_failure:.0f} s ({_root(error)}). Check that the "
-                    "database server is running, then rerun the same command: "
-                    "finished trials are kept",
-                ) from error
+            # Once given up, later calls (Optuna recording the failed trial)
+            # try once: giving up takes retry_timeout, not a multiple of it.
+            budget = self.retry_timeout if self.down_since is None else 0.0
+            if now - first_failure >= budget:
+                self.down_since = self.down_since or now
+                raise _unavailable(self.url, tries, now - first_failure, error)
             warnings.warn(
                 f"Optuna storage {safe_url(self.url)}: connection lost "
                 f"({_root(error)}); retrying in {delay:g} s.",
@@ -367,6 +367,19 @@ class RetryingRDBStorage(RDBStorage):
             self.scoped_session.remove()
             time.sleep(delay)
             delay = min(2 * delay, 8.0)
+
+
+def _unavailable(url: str, tries: int, seconds: float, error) -> OSError:
+    """The error that ends the retries: what failed, for how long, what to do."""
+    unavailable = StorageUnavailableError(
+        f"Lost the connection to the Optuna storage {safe_url(url)} and could not "
+        f"reconnect in {tries} tries over {seconds:.0f} s ({_root(error)}). Check "
+        "that the database server is running, then rerun the same command: "
+        "finished trials are kept"
+    )
+    unavailable.errno = errno.ECONNABORTED
+    unavailable.__cause__ = error
+    return unavailable
 
 
 def _root(exc: BaseException) -> str:

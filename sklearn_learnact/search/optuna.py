@@ -807,6 +807,17 @@ def _sampler_seed(random_state: int | None, n_existing: int, shared: bool):
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
+def _first_os_error(exc: BaseException) -> OSError | None:
+    """The earliest OSError in ``exc``'s chain of context, if any."""
+    found, seen = None, set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError):
+            found = exc
+        exc = exc.__context__
+    return found
+
+
 def tune_activation(
     estimator,
     X,
@@ -914,11 +925,13 @@ def tune_activation(
                 callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=states)],
                 show_progress_bar=show_progress_bar,
             )
-        except AssertionError as exc:
+        except (AssertionError, UnboundLocalError) as exc:
             # When recording a trial's end fails (a full disk, a lost database),
-            # Optuna 5's _run_trial hides the storage error behind an
-            # "assert False" of its own; raise the error that says what happened.
-            if isinstance(exc.__context__, OSError):
-                raise exc.__context__ from None
-            raise
+            # Optuna 5's _run_trial hides the storage error behind an error of
+            # its own ("assert False", or an unbound "updated_state"); raise the
+            # first storage error instead: it says what happened.
+            cause = _first_os_error(exc)
+            if cause is None:
+                raise
+            raise cause from None
     return study_summary(study, n_folds=len(splits))
