@@ -505,7 +505,7 @@ def definition_fingerprint(definition: Mapping) -> str:
 def _differences(stored: Mapping, wanted: Mapping) -> list[str]:
     """What differs between two definitions, in words ("splits: A -> B")."""
     out = []
-    for key in sorted(set(stored) | set(wanted)):
+    for key in [*wanted, *(k for k in stored if k not in wanted)]:  # data first
         old, new = stored.get(key, "(none)"), wanted.get(key, "(none)")
         if old == new:
             continue
