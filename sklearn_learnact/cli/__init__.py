@@ -20,7 +20,7 @@ from typing import NoReturn
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
-from ..search.optuna import StudyMismatchError
+from ..search.optuna import StorageRecoveredWarning, StudyMismatchError
 from . import compare, demo, export, report
 from ._common import UsageError
 
@@ -51,6 +51,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(show, command: str):
+    """``warnings.showwarning`` printing a repaired storage as one line."""
+
+    def showwarning(message, category, *args, **kwargs):
+        if issubclass(category, StorageRecoveredWarning):
+            print(f"learnact {command}: warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, *args, **kwargs)
+
+    return showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``learnact`` command.
 
@@ -78,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.showwarning = _one_line(warnings.showwarning, args.command)
             paths = args.run(args)
     except (UsageError, OSError, StudyMismatchError) as exc:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")

@@ -16,7 +16,6 @@ Optuna, an optional dependency). Three storages:
   time, when the connection to the server is lost.
 """
 
-import errno
 import functools
 import json
 import os
@@ -120,10 +119,13 @@ class JournalLock(JournalFileSymlinkLock):
         return self._clear(why)
 
     def release(self) -> None:
-        # A lock cleared by another process (held past the grace period) is
+        # Ours: unlinked directly (a rename could need room on a full disk). A
+        # lock cleared by another process (held past the grace period) is
         # gone already; nothing to remove then.
         try:
-            self._remove()
+            os.unlink(self.lock_path)
+        except FileNotFoundError:
+            pass
         finally:
             self._unflock()
 
@@ -146,6 +148,12 @@ class JournalLock(JournalFileSymlinkLock):
             os.rename(self.lock_path, moved)
         except FileNotFoundError:
             return False
+        except OSError:  # no room for the new name: unlink it in place
+            try:
+                os.unlink(self.lock_path)
+            except FileNotFoundError:
+                return False
+            return True
         os.unlink(moved)
         return True
 
@@ -332,7 +340,7 @@ class RetryingRDBStorage(RDBStorage):
     def __init__(self, url: str, *, retry_timeout: float = 60.0, **kwargs):
         kwargs.setdefault("engine_kwargs", {}).setdefault("pool_pre_ping", True)
         self.retry_timeout = float(retry_timeout)
-        self.down_since = None  # when this process last gave up on the server
+        self.gave_up = None  # why this process gave up on the server, if it did
         super().__init__(url, **kwargs)
 
     def _retry(self, method, args, kwargs):
@@ -340,7 +348,7 @@ class RetryingRDBStorage(RDBStorage):
         while True:
             try:
                 result = method(self, *args, **kwargs)
-                self.down_since = None
+                self.gave_up = None
                 return result
             except Exception as exc:
                 if _is_transient(exc):
@@ -354,10 +362,12 @@ class RetryingRDBStorage(RDBStorage):
             first_failure = first_failure or now
             # Once given up, later calls (Optuna recording the failed trial)
             # try once: giving up takes retry_timeout, not a multiple of it.
-            budget = self.retry_timeout if self.down_since is None else 0.0
-            if now - first_failure >= budget:
-                self.down_since = self.down_since or now
-                raise _unavailable(self.url, tries, now - first_failure, error)
+            if self.gave_up is not None:
+                raise StorageUnavailableError(self.gave_up) from error
+            if now - first_failure >= self.retry_timeout:
+                unavailable = _unavailable(self.url, tries, now - first_failure, error)
+                self.gave_up = str(unavailable)
+                raise unavailable from error
             warnings.warn(
                 f"Optuna storage {safe_url(self.url)}: connection lost "
                 f"({_root(error)}); retrying in {delay:g} s.",
@@ -371,15 +381,12 @@ class RetryingRDBStorage(RDBStorage):
 
 def _unavailable(url: str, tries: int, seconds: float, error) -> OSError:
     """The error that ends the retries: what failed, for how long, what to do."""
-    unavailable = StorageUnavailableError(
+    return StorageUnavailableError(
         f"Lost the connection to the Optuna storage {safe_url(url)} and could not "
         f"reconnect in {tries} tries over {seconds:.0f} s ({_root(error)}). Check "
         "that the database server is running, then rerun the same command: "
         "finished trials are kept"
     )
-    unavailable.errno = errno.ECONNABORTED
-    unavailable.__cause__ = error
-    return unavailable
 
 
 def _root(exc: BaseException) -> str:

@@ -40,6 +40,7 @@ the number of workers minus one. :func:`study_summary` reads a study's result
 back from the storage (``learnact report DIR`` writes a report from it).
 """
 
+import errno
 import hashlib
 import json
 import numbers
@@ -84,7 +85,15 @@ class StorageRecoveredWarning(UserWarning):
 
 
 class StorageUnavailableError(ConnectionError):
-    """The storage's server stayed unreachable for longer than the retry time."""
+    """The storage's server stayed unreachable for longer than the retry time.
+
+    An :class:`OSError` (``errno.ECONNABORTED``) whose message says which
+    storage, for how long, and what to do.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.errno = errno.ECONNABORTED
 
 
 class StudyMismatchError(ValueError):
@@ -807,15 +816,15 @@ def _sampler_seed(random_state: int | None, n_existing: int, shared: bool):
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
-def _first_os_error(exc: BaseException) -> OSError | None:
-    """The earliest OSError in ``exc``'s chain of context, if any."""
-    found, seen = None, set()
+def _storage_error(exc: BaseException) -> OSError | None:
+    """The OSError nearest ``exc`` in its chain of context, if any."""
+    seen = set()
     while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
         if isinstance(exc, OSError):
-            found = exc
+            return exc
+        seen.add(id(exc))
         exc = exc.__context__
-    return found
+    return None
 
 
 def tune_activation(
@@ -929,8 +938,8 @@ def tune_activation(
             # When recording a trial's end fails (a full disk, a lost database),
             # Optuna 5's _run_trial hides the storage error behind an error of
             # its own ("assert False", or an unbound "updated_state"); raise the
-            # first storage error instead: it says what happened.
-            cause = _first_os_error(exc)
+            # storage error instead: it says what happened.
+            cause = _storage_error(exc)
             if cause is None:
                 raise
             raise cause from None
