@@ -38,13 +38,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "wrote DIR (its command is in DIR/run.json). No trial is run: the data "
         "are loaded again and each activation's best configuration is refitted.",
     )
-    report.add_argument("dir", help="output folder of the comparison")
+    report.add_argument("dir", metavar="DIR", help="output folder of the comparison")
     report.add_argument(
         "--storage",
         help="Optuna storage URL or journal file, if not the run's (default: the "
         "one recorded in DIR/run.json)",
     )
-    report.add_argument("--no-progress", action="store_true")
+    report.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bars (default: shown)",
+    )
     report.set_defaults(run=run)
     return report
 
