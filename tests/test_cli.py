@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -494,31 +493,11 @@ def test_inner_cv_errors(capsys, csv, tmp_path, extra, message):
     assert message in err
 
 
-def _tiny_filesystem_command(folder, kib: int) -> list[str]:
-    """A shell prefix running a command with a real ``kib``-KiB tmpfs at ``folder``.
-
-    The tmpfs lives in a private mount namespace (as root, or as any user where
-    user namespaces are allowed), so nothing outside the command sees it.
-    """
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.skip("needs util-linux's unshare to mount a tiny tmpfs")
-    prefix = [unshare, "--mount", "--map-root-user", "sh", "-c"]
-    probe = subprocess.run(
-        [*prefix, f"mount -t tmpfs -o size=4k tmpfs {folder}"], capture_output=True
-    )
-    if probe.returncode != 0:
-        pytest.skip(
-            "cannot mount a tmpfs in a private namespace here (no root, no user "
-            f"namespaces): {probe.stderr.decode().strip()}"
-        )
-    return [*prefix, f'mount -t tmpfs -o size={kib}k tmpfs {folder} && exec "$@"', "-"]
-
-
-def test_disk_full_names_the_file(csv, tmp_path):
+def test_disk_full_names_the_file(csv, tmp_path, mount_namespace):
     out = tmp_path / "full"
     out.mkdir()
-    prefix = _tiny_filesystem_command(out, kib=8)  # room for no figure
+    mount = f'mount -t tmpfs -o size=8k tmpfs {out} && exec "$@"'  # no figure fits
+    prefix = [*mount_namespace(out), mount, "-"]
     argv = ["compare", "--dataset", str(csv), "--target", "value"]
     argv += ["--activations", "relu", "--out", str(out), *FAST]
     package_root = Path(sklearn_learnact.__file__).parents[1]
