@@ -83,7 +83,10 @@ from sklearn.model_selection import (
     StratifiedKFold,
     check_cv,
 )
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import (  # _safe_indexing: public in sklearn.utils API docs
+    _safe_indexing,
+    check_random_state,
+)
 
 from ..activations import is_learnable
 from ..estimators import learnact_step
