@@ -64,7 +64,7 @@ def test_compare_on_a_csv_writes_the_report(csv, tmp_path):
     assert (out / "figures" / "data_scores.png").stat().st_size > 0
 
 
-def test_compare_optuna_uses_a_journal_in_the_output_folder(csv, tmp_path):
+def test_compare_optuna_uses_a_journal_in_the_output_folder(csv, tmp_path, capfd):
     out = tmp_path / "out"
     argv = [
         "compare",
@@ -85,6 +85,12 @@ def test_compare_optuna_uses_a_journal_in_the_output_folder(csv, tmp_path):
     assert main(argv) == 0
     assert (out / "optuna.journal").is_file()
     assert pd.read_csv(out / "results.csv")["n_trials_complete"].sum() >= 1
+    # the library's warnings (here: selection bias) as one line each, once,
+    # never Python's 'path:line: UserWarning: ...' with the source line
+    err = capfd.readouterr().err.splitlines()
+    bias = [line for line in err if "chosen and scored on the same folds" in line]
+    assert len(bias) == 1 and bias[0].startswith("learnact compare: warning: ")
+    assert not any("Warning:" in line for line in err), err
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import NoReturn
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
-from ..search.optuna import StorageRecoveredWarning, StudyMismatchError
+from ..search.optuna import StudyMismatchError
 from . import compare, demo, export, report
 from ._common import UsageError
 
@@ -51,14 +51,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(show, command: str):
-    """``warnings.showwarning`` printing a repaired storage as one line."""
+def _one_line(command: str):
+    """``warnings.showwarning`` printing each warning as one line on stderr.
+
+    ``learnact CMD: warning: MESSAGE``, as errors are printed, instead of
+    Python's ``path:line: Category: message`` followed by the source line;
+    a message already printed is not printed again.
+    """
+    shown = set()
 
     def showwarning(message, category, *args, **kwargs):
-        if issubclass(category, StorageRecoveredWarning):
+        if str(message) not in shown:
+            shown.add(str(message))
             print(f"learnact {command}: warning: {message}", file=sys.stderr)
-        else:
-            show(message, category, *args, **kwargs)
 
     return showwarning
 
@@ -90,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.showwarning = _one_line(warnings.showwarning, args.command)
+            warnings.showwarning = _one_line(args.command)
             paths = args.run(args)
     except (UsageError, OSError, StudyMismatchError) as exc:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
