@@ -554,3 +554,17 @@ def test_demo_the_main_job_writes_its_report(capsys, tmp_path):
     printed = capsys.readouterr().out
     assert printed.startswith("titanic: ") and "\nsynthetic: " in printed
     assert "Wrote" in printed
+
+
+def test_no_progress_bars_when_stderr_is_not_a_terminal(csv, tmp_path):
+    # a log file gets the results, not hundreds of progress-bar redraws
+    argv = ["compare", "--dataset", str(csv), "--target", "label"]
+    argv += ["--cv", "2", "--max-iter", "3", "--hidden", "8"]
+    done = subprocess.run(
+        [sys.executable, "-m", "sklearn_learnact", *argv, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "fit/s" not in done.stderr and "\r" not in done.stderr, done.stderr[:300]
+    assert "Wrote" in done.stdout

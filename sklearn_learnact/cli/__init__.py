@@ -91,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = argv
+    if not sys.stderr.isatty():  # a progress bar's redraws only clutter a log file
+        args.no_progress = True
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
