@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,7 +64,7 @@ def test_compare_on_a_csv_writes_the_report(csv, tmp_path):
     assert (out / "figures" / "data_scores.png").stat().st_size > 0
 
 
-def test_compare_optuna_uses_a_journal_in_the_output_folder(csv, tmp_path):
+def test_compare_optuna_uses_a_journal_in_the_output_folder(csv, tmp_path, capfd):
     out = tmp_path / "out"
     argv = [
         "compare",
@@ -86,6 +85,12 @@ def test_compare_optuna_uses_a_journal_in_the_output_folder(csv, tmp_path):
     assert main(argv) == 0
     assert (out / "optuna.journal").is_file()
     assert pd.read_csv(out / "results.csv")["n_trials_complete"].sum() >= 1
+    # the library's warnings (here: selection bias) as one line each, once,
+    # never Python's 'path:line: UserWarning: ...' with the source line
+    err = capfd.readouterr().err.splitlines()
+    bias = [line for line in err if "chosen and scored on the same folds" in line]
+    assert len(bias) == 1 and bias[0].startswith("learnact compare: warning: ")
+    assert not any("Warning:" in line for line in err), err
 
 
 @pytest.mark.parametrize(
@@ -494,31 +499,11 @@ def test_inner_cv_errors(capsys, csv, tmp_path, extra, message):
     assert message in err
 
 
-def _tiny_filesystem_command(folder, kib: int) -> list[str]:
-    """A shell prefix running a command with a real ``kib``-KiB tmpfs at ``folder``.
-
-    The tmpfs lives in a private mount namespace (as root, or as any user where
-    user namespaces are allowed), so nothing outside the command sees it.
-    """
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.skip("needs util-linux's unshare to mount a tiny tmpfs")
-    prefix = [unshare, "--mount", "--map-root-user", "sh", "-c"]
-    probe = subprocess.run(
-        [*prefix, f"mount -t tmpfs -o size=4k tmpfs {folder}"], capture_output=True
-    )
-    if probe.returncode != 0:
-        pytest.skip(
-            "cannot mount a tmpfs in a private namespace here (no root, no user "
-            f"namespaces): {probe.stderr.decode().strip()}"
-        )
-    return [*prefix, f'mount -t tmpfs -o size={kib}k tmpfs {folder} && exec "$@"', "-"]
-
-
-def test_disk_full_names_the_file(csv, tmp_path):
+def test_disk_full_names_the_file(csv, tmp_path, mount_namespace):
     out = tmp_path / "full"
     out.mkdir()
-    prefix = _tiny_filesystem_command(out, kib=8)  # room for no figure
+    mount = f'mount -t tmpfs -o size=8k tmpfs {out} && exec "$@"'  # no figure fits
+    prefix = [*mount_namespace(out), mount, "-"]
     argv = ["compare", "--dataset", str(csv), "--target", "value"]
     argv += ["--activations", "relu", "--out", str(out), *FAST]
     package_root = Path(sklearn_learnact.__file__).parents[1]
@@ -569,3 +554,17 @@ def test_demo_the_main_job_writes_its_report(capsys, tmp_path):
     printed = capsys.readouterr().out
     assert printed.startswith("titanic: ") and "\nsynthetic: " in printed
     assert "Wrote" in printed
+
+
+def test_no_progress_bars_when_stderr_is_not_a_terminal(csv, tmp_path):
+    # a log file gets the results, not hundreds of progress-bar redraws
+    argv = ["compare", "--dataset", str(csv), "--target", "label"]
+    argv += ["--cv", "2", "--max-iter", "3", "--hidden", "8"]
+    done = subprocess.run(
+        [sys.executable, "-m", "sklearn_learnact", *argv, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "fit/s" not in done.stderr and "\r" not in done.stderr, done.stderr[:300]
+    assert "Wrote" in done.stdout

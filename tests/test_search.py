@@ -307,7 +307,8 @@ def _trials(path):
     storage = optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(path))
     )
-    return optuna.load_study(study_name="learnact.relu", storage=storage).trials
+    (name,) = optuna.get_all_study_names(storage)  # learnact.relu.<fingerprint>
+    return optuna.load_study(study_name=name, storage=storage).trials
 
 
 def test_killed_optuna_comparison_resumes_and_keeps_finished_trials(tmp_path, optuna):

@@ -118,7 +118,8 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-progress",
         action="store_true",
-        help="hide the progress bars (default: shown)",
+        help="hide the progress bars (default: shown on a terminal, hidden when "
+        "stderr goes to a file or a pipe)",
     )
 
 

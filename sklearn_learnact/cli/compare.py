@@ -7,6 +7,7 @@ from ..activations import is_learnable
 from ..datasets import DATASET_NAMES
 from ..reports import check_output_dir, console_summary, write_report
 from ..search import DEFAULT_ACTIVATIONS
+from . import report
 from ._common import (
     UsageError,
     activations,
@@ -29,7 +30,7 @@ DEFAULT_LR = 1e-2
 _OPTUNA_ONLY = {
     "trials": 20,
     "storage": None,
-    "study_name": "learnact",
+    "study_name": None,
     "inner_cv": None,
 }
 
@@ -179,8 +180,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     search.add_argument(
         "--study-name",
-        help="prefix of the Optuna study names, with --search optuna (default: "
-        f"{_OPTUNA_ONLY['study_name']})",
+        help="prefix of the Optuna study names, with --search optuna; a named "
+        "study is resumed only by the same comparison (default: one study per "
+        "comparison and activation, learnact.ACTIVATION.FINGERPRINT)",
     )
     add_output_options(compare.add_argument_group("output"))
     compare.set_defaults(run=run)
@@ -228,8 +230,12 @@ class _FixedRate:
         return getattr(self._trial, name)
 
 
-def run(args) -> list[Path]:
-    """Run ``learnact compare``; return the files written."""
+def run(args, *, new_trials: bool = True) -> list[Path]:
+    """Run ``learnact compare``; return the files written.
+
+    ``new_trials=False`` (``learnact report``) runs no Optuna trial: it reports
+    the stored studies.
+    """
     _check_options(args)
     out = check_output_dir(args.out)
     storage = None
@@ -239,14 +245,18 @@ def run(args) -> list[Path]:
 
         import_optuna().logging.set_verbosity(import_optuna().logging.WARNING)
         storage = args.storage or str(out / "optuna.journal")
+        if "://" not in storage:  # the same file, wherever workers start from
+            storage = str(Path(storage).absolute())
         try:
             open_storage(storage)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
+        if new_trials:
+            report.record_run(out, args.argv, storage)
         optuna_options = {
-            "n_trials": args.trials or _OPTUNA_ONLY["trials"],
+            "n_trials": (args.trials or _OPTUNA_ONLY["trials"]) if new_trials else 0,
             "storage": storage,
-            "study_name": args.study_name or _OPTUNA_ONLY["study_name"],
+            "study_name": args.study_name,
         }
         if args.lr is not None:
             optuna_options["search_space"] = _search_space(args.lr)
@@ -292,7 +302,11 @@ def run(args) -> list[Path]:
     settings = {
         "command": "learnact " + " ".join(args.argv),
         "search": args.search
-        + (f" ({optuna_options['n_trials']} trials per activation)" if tuned else ""),
+        + (
+            f" ({args.trials or _OPTUNA_ONLY['trials']} trials per activation)"
+            if tuned
+            else ""
+        ),
         "cv folds": args.cv
         if args.inner_cv is None
         else f"{args.cv} outer x {args.inner_cv} inner (nested)",
@@ -306,7 +320,13 @@ def run(args) -> list[Path]:
         "max epochs": args.max_iter,
         "learning rate": _lr_setting(args),
     }
-    paths = write_report(out, [section], settings=settings)
+    if args.search != "optuna":
+        paths = write_report(out, [section], settings=settings)
+    else:
+        settings["optuna trials"] = report.trial_counts(section.comparison.table)
+        if not new_trials:
+            settings["written by"] = f"learnact report {out} (no new trial)"
+        paths = report.write_newest(out, [section], settings)
     print(console_summary(section))
     return paths
 

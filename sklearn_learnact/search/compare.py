@@ -83,7 +83,10 @@ from sklearn.model_selection import (
     StratifiedKFold,
     check_cv,
 )
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import (  # _safe_indexing: public in sklearn.utils API docs
+    _safe_indexing,
+    check_random_state,
+)
 
 from ..activations import is_learnable
 from ..estimators import learnact_step
@@ -413,7 +416,7 @@ def _choose(configured, X, y, names, split_sets, scorer, candidates, run, diagno
 def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwargs):
     """One Optuna study per activation and problem ``(X, y, splits)``: one
     problem, or one per outer training fold when ``nested`` (studies then named
-    ``"{study_name}.outer{k}.{activation}"``)."""
+    ``"{study_name}.outer{k}.{activation}"``, or by their fingerprints)."""
     from .optuna import tune_activation
 
     jobs = [(name, k) for name in names for k in range(len(problems))]
@@ -426,7 +429,7 @@ def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwarg
             name,
             splits=problems[k][2],
             scorer=scorer,
-            study_name=f"{base}.outer{k}" if nested else base,
+            study_name=f"{base}.outer{k}" if nested and base else base,
             **optuna_kwargs,
         )
         for name, k in jobs
@@ -499,7 +502,7 @@ def compare_activations(
     param_grid: Mapping[str, Iterable] | None = None,
     n_trials: int = 20,
     storage=None,
-    study_name: str = "learnact",
+    study_name: str | None = None,
     search_space: Callable | None = None,
     n_jobs: int | None = None,
     random_state: int | None = None,
@@ -552,13 +555,23 @@ def compare_activations(
         without pipeline prefix), for ``search="grid"``.
     n_trials : int, default=20
         Trials per activation (per outer fold when nested) for
-        ``search="optuna"``.
+        ``search="optuna"``; 0 runs none and reports the studies stored by an
+        earlier run (needs ``storage``).
     storage : str, path-like or None, default=None
         Optuna storage: None (in memory), a journal-file path or a storage URL;
-        a stored study resumes where it stopped.
-    study_name : str, default="learnact"
-        Studies are named ``"{study_name}.{activation}"`` (nested:
-        ``"{study_name}.outer{k}.{activation}"``).
+        a stored study resumes where it stopped. Each study is bound to the
+        data, folds, estimator, search space and scoring that define its
+        scores (see :mod:`sklearn_learnact.search.optuna`). The table is read
+        back from the storage once every study is done, so it includes the
+        trials other workers finished meanwhile.
+    study_name : str, optional
+        None: each study is named ``"learnact.{activation}.{fingerprint}"``,
+        one per comparison (and per outer fold when nested, whose data differ),
+        so a different comparison in the same storage never reuses its scores.
+        A name: ``"{study_name}.{activation}"`` (nested:
+        ``"{study_name}.outer{k}.{activation}"``), which only the same
+        comparison may resume (a different one stops with
+        :class:`~sklearn_learnact.search.optuna.StudyMismatchError`).
     search_space : callable, optional
         ``search_space(trial, learned_activation_estimator) -> dict`` of
         estimator parameters; default
@@ -612,7 +625,9 @@ def compare_activations(
         ``n_parameters``, ``n_activation_parameters``, ``learned_parameters``
         (per-layer summary). Optuna adds ``n_trials_complete``,
         ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``
-        (summed over the outer folds when nested); robustness mode adds
+        (summed over the outer folds when nested) and ``study`` (the study's
+        name; nested: the outer folds' names, space-separated); robustness
+        mode adds
         ``clean_score``, ``dirty_score``, ``dirty_minus_clean`` and
         ``dirty_minus_clean_ci_low``/``_ci_high``.
     details : Comparison
@@ -649,8 +664,13 @@ def compare_activations(
         isinstance(corruption, numbers.Real) and 0 < corruption < 1
     ):
         raise ValueError(f"corruption must be in (0, 1) or None, got {corruption!r}.")
-    if not (isinstance(n_trials, numbers.Integral) and n_trials >= 1):
-        raise ValueError(f"n_trials must be an int >= 1, got {n_trials!r}.")
+    if not (isinstance(n_trials, numbers.Integral) and n_trials >= 0):
+        raise ValueError(f"n_trials must be an int >= 0, got {n_trials!r}.")
+    if n_trials == 0 and (search != "optuna" or storage is None):
+        raise ValueError(
+            'n_trials=0 reports stored Optuna studies: it needs search="optuna" '
+            "and a storage."
+        )
     if isinstance(inner_cv, numbers.Integral) and not (
         not isinstance(inner_cv, bool) and inner_cv >= 2
     ):
@@ -719,6 +739,16 @@ def compare_activations(
                 "show_progress_bar": verbose > 0,
             },
         )
+        if storage is not None:  # with the trials other workers finished since
+            from .optuna import study_summary
+
+            stored = open_storage(storage)
+            chosen = {
+                (name, k): study_summary(
+                    s["study_name"], stored, n_folds=len(problems[k][2])
+                )
+                for (name, k), s in chosen.items()
+            }
     for name in names:
         per_set = [chosen[name, k] for k in range(len(splits) if nested else 1)]
         counts = {
@@ -727,6 +757,8 @@ def compare_activations(
             if key.startswith("n_trials_")
         }
         results[name] = {"per_set": per_set, **counts}
+        if search == "optuna":
+            results[name]["studies"] = [c["study_name"] for c in per_set]
     if nested:
         outer = run(
             [
@@ -953,6 +985,8 @@ def _table(names, results, refits, splits, inner, baseline, alpha, bounds):
             )
             row["learned_parameters"] = _learned_summary(refitted)
         row.update({k: v for k, v in res.items() if k.startswith("n_trials_")})
+        if "studies" in res:
+            row["study"] = " ".join(res["studies"])
         if "dirty" in res:
             dirty = np.array([r["score"] for r in res["dirty"]], float)
             change = dirty - s
