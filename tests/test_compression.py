@@ -19,9 +19,9 @@ from sklearn_learnact import (
 )
 from sklearn_learnact.activations import (
     Mixture,
-    Rational,
     Subnet,
     available_activations,
+    get_activation,
 )
 from sklearn_learnact.compression import (
     FIXED_MADDS,
@@ -333,7 +333,7 @@ def _symbolic_fit(act, lo=-3.0, hi=3.0, tol=1e-3):
 
 
 def test_symbolic_finds_tanh_for_a_tanh_rational():
-    act = Rational(init="tanh")
+    act = get_activation("rational", init="tanh")
     new, row, _ = _symbolic_fit(act, tol=2e-2)
     assert row["symbolic"] == "tanh"
     assert row["symbolic_r2"] > 0.999
@@ -343,7 +343,7 @@ def test_symbolic_finds_tanh_for_a_tanh_rational():
 
 
 def test_symbolic_finds_relu_for_a_relu_mixture():
-    act = Mixture(basis=("relu", "tanh", "sin"))
+    act = Mixture()  # relu, tanh, sin
     with torch.no_grad():
         act.weight.copy_(torch.tensor([20.0, -20.0, -20.0]))  # P_relu ~ 1
     new, row, _ = _symbolic_fit(act)
@@ -354,7 +354,8 @@ def test_symbolic_finds_relu_for_a_relu_mixture():
 
 
 def test_symbolic_not_used_above_tol():
-    act = Subnet(hidden_size=4, init="sin")  # a bumpy piecewise-linear curve
+    # a bumpy piecewise-linear curve
+    act = get_activation("mlp", hidden_size=4, init="sin")
     _, row, _ = _symbolic_fit(act, tol=1e-6)
     assert row["replaced_by"] == "spline"
     assert row["symbolic"] in available_activations("fixed")

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from sklearn_learnact.activations import Mixture, Rational, Spline, Subnet
+from sklearn_learnact.activations import Rational, Spline, get_activation
 from sklearn_learnact.activations import _functional as F
 
 DTYPE = torch.float64
@@ -79,7 +79,8 @@ def _perturb(module):
 
 def _mixture(basis):
     def make(c):
-        m = _perturb(Mixture(c, basis=basis, dtype=DTYPE))
+        m = get_activation("mixture", num_features=c, per_neuron=c > 1, basis=basis)
+        m = _perturb(m.to(DTYPE))
         return (
             m,
             lambda x, v: F.mixture(x, v, m.basis),
@@ -110,7 +111,8 @@ def _spline(c):
 
 def _subnet(hidden):
     def make(c):
-        m = _perturb(Subnet(5, hidden_activation=hidden, dtype=DTYPE))
+        m = get_activation("mlp", hidden_size=5, hidden_activation=hidden)
+        m = _perturb(m.to(DTYPE))
         return (
             m,
             lambda x, *p: F.subnet(x, *p, m.hidden),

@@ -9,6 +9,7 @@ from ._registry import (
     get_activation,
     is_learnable,
 )
+from ._utils import channel_view, check_channels, numpy_function
 from .fixed import Sin
 from .learnable import (
     Affine,
@@ -36,6 +37,9 @@ __all__ = [
     "Subnet",
     "Swish",
     "available_activations",
+    "channel_view",
+    "check_channels",
     "get_activation",
     "is_learnable",
+    "numpy_function",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from ._utils import channel_view
 from .fixed import Sin
 
 __all__ = ["affine", "mixture", "rational", "spline_hermite", "subnet", "swish"]
@@ -43,8 +44,7 @@ def _columns(p: torch.Tensor, x: torch.Tensor) -> list[torch.Tensor]:
     """
     if p.dim() == 1:
         return list(p.unbind(0))
-    cols = p.t().reshape(p.shape[1], p.shape[0], *([1] * (x.dim() - 2)))
-    return list(cols.unbind(0))
+    return list(channel_view(p.t(), x).unbind(0))
 
 
 def _weighted_sums(

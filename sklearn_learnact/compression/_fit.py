@@ -2,7 +2,6 @@
 
 import copy
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -12,20 +11,13 @@ from torch import nn
 from ..activations import (
     PReLU,
     Subnet,
+    numpy_function,
 )
 from ._spline import SplineActivation
 
-
 # ----------------------------------------------------------------- fitting
-def _as_function(module: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
-    """The activation as a float64 numpy function of a (G, C) array."""
-    module = copy.deepcopy(module).to(device="cpu", dtype=torch.float64).eval()
-
-    def fn(x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return module(torch.as_tensor(x, dtype=torch.float64)).numpy()
-
-    return fn
+#: The activation as a float64 numpy function of a (G, C) array.
+_as_function = numpy_function
 
 
 def _slopes(module: nn.Module, x: np.ndarray) -> np.ndarray:

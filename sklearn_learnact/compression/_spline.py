@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..activations.learnable import channel_view
+from ..activations import channel_view, check_channels
 
 
 class SplineActivation(nn.Module):
@@ -130,8 +130,11 @@ class SplineActivation(nn.Module):
         self._derive_power_form()  # from the loaded table
 
     def _per_channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if self.num_channels == 1:
+            return p
         owner = f"SplineActivation has {self.num_channels} channels (dim 1)"
-        return channel_view(p, x, self.num_channels, owner)
+        check_channels(x, self.num_channels, owner)
+        return channel_view(p, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.num_channels > 1:
@@ -264,11 +267,6 @@ def _compiled(kernel, variant):
     return torch.compile(types.FunctionType(code, kernel.__globals__), dynamic=True)
 
 
-def _channels_last_dims(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """View (..., C) per-channel values to broadcast along dim 1 of ``x``."""
-    return v.view(*v.shape, *[1] * (x.dim() - 2))
-
-
 def _table_kernel(
     x: torch.Tensor,
     scale: torch.Tensor,
@@ -282,9 +280,7 @@ def _table_kernel(
     """The table form of :class:`SplineActivation` in pure (out-of-place) tensor
     ops: what ``torch.compile`` fuses into one loop, and the float64 reference."""
     if offset is not None:
-        scale, shift, offset = (
-            _channels_last_dims(v, x) for v in (scale, shift, offset)
-        )
+        scale, shift, offset = (channel_view(v, x) for v in (scale, shift, offset))
     u = x * scale + shift
     jf = u.clamp(0, n_cells - 1).floor()
     j = jf.long() if offset is None else jf.long() + offset
@@ -308,7 +304,7 @@ def _power_kernel(
     and ``t`` of shape (K,) or (K, C). Compiled, one fused loop with no look-ups.
     """
     if c.dim() == 2:
-        c, d, t = (_channels_last_dims(v, x) for v in (c, d, t))
+        c, d, t = (channel_view(v, x) for v in (c, d, t))
     y = c[0] + c[1] * x
     for k in range(d.shape[0]):
         y = y + d[k] * torch.maximum(x, t[k])
