@@ -1,5 +1,11 @@
 """Activation functions: the registry, fixed and learnable modules."""
 
+from ._fused import (
+    compiled_kernels,
+    fused_kernels,
+    fused_kernels_available,
+    no_new_kernels,
+)
 from ._registry import (
     ACTIVATIONS,
     FIXED_ACTIVATIONS,
@@ -39,7 +45,11 @@ __all__ = [
     "available_activations",
     "channel_view",
     "check_channels",
+    "compiled_kernels",
+    "fused_kernels",
+    "fused_kernels_available",
     "get_activation",
     "is_learnable",
+    "no_new_kernels",
     "numpy_function",
 ]

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._fused import no_new_kernels
+
 __all__ = ["channel_view", "check_channels", "numpy_function"]
 
 
@@ -50,7 +52,8 @@ def numpy_function(
     function, evaluated without autograd.
 
     A module is copied to the CPU in float64 (the original is untouched) and
-    put in evaluation mode.
+    put in evaluation mode. Fused kernels already compiled are used, none is
+    compiled for these few evaluations.
 
     Examples
     --------
@@ -65,7 +68,7 @@ def numpy_function(
         activation.eval()
 
     def fn(x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
+        with torch.no_grad(), no_new_kernels():
             return activation(torch.as_tensor(x, dtype=torch.float64)).numpy()
 
     return fn

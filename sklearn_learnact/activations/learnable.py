@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from . import _functional as F
-from ._utils import channel_view, check_channels, numpy_function
+from ._utils import check_channels, numpy_function
 from .fixed import Sin
 
 __all__ = [
@@ -63,13 +63,6 @@ class LearnableActivation(nn.Module):
                 x, self.num_parameters, f"{type(self).__name__} has "
                 f"num_parameters={self.num_parameters} (one per channel on dim 1)"
             )  # fmt: skip
-
-    def _channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """View per-channel parameter ``p`` (C,) to broadcast against ``x``."""
-        if self.num_parameters == 1:
-            return p
-        self._check_input(x)
-        return channel_view(p, x)
 
     def _shape(self) -> tuple[int, ...]:
         return () if self.num_parameters == 1 else (self.num_parameters,)
@@ -114,7 +107,7 @@ class Affine(LearnableActivation):
     >>> import torch
     >>> from sklearn_learnact.activations import Affine
     >>> Affine()(torch.tensor([0.0, 2.0]))
-    tensor([0.5000, 2.5000], grad_fn=<AddcmulBackward0>)
+    tensor([0.5000, 2.5000], grad_fn=<_FusedBackward>)
     """
 
     def __init__(
@@ -139,7 +132,8 @@ class Affine(LearnableActivation):
         nn.init.constant_(self.k1, self.init[1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.affine(x, self._channel(self.k0, x), self._channel(self.k1, x))
+        self._check_input(x)
+        return F.affine(x, self.k0, self.k1)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"k0": self.k0.detach().cpu(), "k1": self.k1.detach().cpu()}
@@ -219,7 +213,7 @@ class Swish(LearnableActivation):
     >>> import torch
     >>> from sklearn_learnact.activations import Swish
     >>> Swish()(torch.tensor([0.0]))
-    tensor([0.], grad_fn=<MulBackward0>)
+    tensor([0.], grad_fn=<_FusedBackward>)
     """
 
     def __init__(
@@ -235,7 +229,8 @@ class Swish(LearnableActivation):
         nn.init.constant_(self.beta, self.init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.swish(x, self._channel(self.beta, x))
+        self._check_input(x)
+        return F.swish(x, self.beta)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"beta": self.beta.detach().cpu()}
