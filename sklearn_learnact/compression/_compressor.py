@@ -17,6 +17,7 @@ from torch import nn
 from ..activations import (
     LearnableActivation,
     available_activations,
+    fused_kernels,
 )
 from ..estimators import LearnedActivationEstimator
 from ._cost import activation_madds
@@ -97,20 +98,20 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         more than ``max_knots`` cells would be needed, the uniform spline is
         used. About 1.7x the activation time of the uniform degree-1 spline
         (two more look-ups), still one fixed sequence of elementwise ops.
-    compile : bool, default=False
-        Evaluate the splines with ``torch.compile`` (``compiled=True`` on each
-        :class:`SplineActivation`): one fused loop per activation instead of a
-        sequence of elementwise ops. Piecewise-linear splines with at most 64
-        slope changes (every exact compression of a small subnetwork) compile
-        in their truncated-power form, without table look-ups. ``fit``
-        compiles the kernels when it measures the errors, and runs the
-        compressed net once on a few rows of ``X`` so that the first
-        ``predict`` does not compile: the first time in a process costs
-        seconds (torch's inductor, cached on disk), later models with the same
-        number of kinks reuse the kernel. It needs a C++ compiler (CPU) or
-        triton (GPU); without one, a warning says so and the evaluation stays
-        eager. Worth it for large batches (inference at batch 4096: see
-        ``benchmarks/bench_inference.py``).
+    compile : bool, default=True
+        Evaluate the splines with fused kernels (``compiled=True`` on each
+        :class:`SplineActivation`): one compiled loop per activation instead
+        of a sequence of elementwise ops. Piecewise-linear splines with at
+        most 64 slope changes (every exact compression of a small subnetwork)
+        are fused in their truncated-power form, without table look-ups.
+        ``fit`` compiles the kernels when it measures the errors, and runs the
+        compressed net once on a few rows of ``X``, so that ``predict`` never
+        compiles: seconds the first time on a machine, milliseconds later
+        (the kernels are cached on disk); later models with the same number
+        of kinks reuse the kernel. It needs a C++ compiler (CPU) or triton
+        (GPU); without one, a warning says so and the evaluation stays eager
+        (``compile=False``: eager, without trying). See
+        ``benchmarks/bench_inference.py`` for the speed-up.
 
     Attributes
     ----------
@@ -167,7 +168,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         max_knots=4096,
         symbolic=False,
         exact=True,
-        compile=False,
+        compile=True,
     ):
         self.estimator = estimator
         self.n_knots = n_knots
@@ -274,9 +275,10 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             self._curves[i + 1] = curve
         compressed.replace_activations(replacements)
         if self.compile:  # compile now what predict runs (its shapes and mode)
-            _run_network(
-                compressed, _safe_indexing(X, np.arange(min(64, _num_samples(X))))
-            )
+            with fused_kernels(compile=True):
+                _run_network(
+                    compressed, _safe_indexing(X, np.arange(min(64, _num_samples(X))))
+                )
         self.estimator_ = estimator
         self.compressed_estimator_ = compressed
         self.report_ = pd.DataFrame(rows)
