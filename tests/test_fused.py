@@ -34,9 +34,10 @@ from sklearn_learnact.activations import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The formula behind each learnable kind (prelu: torch's own one-pass kernels).
+#: The compiled formulas behind each learnable kind (prelu: torch's own
+#: one-pass kernels; affine: one or two ops, evaluated eagerly).
 KERNELS = {
-    "affine": "affine",
+    "affine": None,
     "swish": "swish",
     "mixture": "mixture",
     "rational": "rational",

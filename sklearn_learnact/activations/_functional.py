@@ -102,9 +102,9 @@ class _Formula:
     per tensor of ``(x, *params)``, None where ``needs`` is False.
     """
 
-    def __init__(self, forward, backward) -> None:
-        self.forward = FusedKernel(forward, n_batched=1)
-        self.backward = FusedKernel(backward, n_batched=2)
+    def __init__(self, forward, backward, fuse: bool = True) -> None:
+        self.forward = FusedKernel(forward, n_batched=1, fuse=fuse)
+        self.backward = FusedKernel(backward, n_batched=2, fuse=fuse)
         self._bound: dict[tuple, _Bound] = {}
 
     def bind(self, channels: int, **statics) -> "_Bound":
@@ -187,7 +187,10 @@ def _affine_backward(x, grad, k0, k1, *, needs):
     return grad_x, grad_k0, grad_k1
 
 
-_AFFINE = _Formula(_affine_forward, _affine_backward)
+#: Evaluated eagerly: one multiply-add forward, a product and two sums
+#: backward cost less than two calls of compiled kernels (measured: 1.14x vs
+#: 1.17x a ReLU epoch at batch 128, one thread).
+_AFFINE = _Formula(_affine_forward, _affine_backward, fuse=False)
 
 
 def affine(x: torch.Tensor, k0: torch.Tensor, k1: torch.Tensor) -> torch.Tensor:
@@ -450,6 +453,7 @@ def _spline_backward(x, grad, values, *, lo, step, needs):
         ).reshape(4, -1)
         n_ch = values.shape[0] if values.dim() == 2 else 1
         # one scatter into the (4, C * (K - 1)) table, then back to the knots
+        # (measured: 1.7x faster compiled than a one-hot reduction)
         table = torch.zeros(4, n_ch * (n_knots - 1), dtype=x.dtype, device=x.device)
         table = table.index_add(1, flat, basis)
         table = table.view(4, n_ch, n_knots - 1).transpose(0, 1).reshape(n_ch, -1)
@@ -485,29 +489,24 @@ def spline_hermite(
 _SUBNET_BLOCK = 16384
 
 
-def _relu_subnet_lines(x, w1, b1, w2):
-    """Active units (h, M) of a ReLU subnetwork and its local lines (2, M).
-
-    ``active`` is 1.0 where the unit is on (``w1 x + b1 > 0``), else 0.0; the
-    net is linear where the active set is fixed, so its slope and intercept are
-    ``sum_j active_j w2_j (w1_j, b1_j)``.
-    """
-    active = torch.outer(w1, x).add_(b1[:, None]).gt_(0.0)  # float 0/1
-    return active, _matmul(torch.stack([w1 * w2, b1 * w2]), active)
+def _relu_subnet_active(x, w1, b1):
+    """Active units (h, M) of a ReLU subnetwork: 1.0 where ``w1 x + b1 > 0``."""
+    return torch.outer(w1, x).add_(b1[:, None]).gt_(0.0)
 
 
 def _relu_subnet_forward(x, w1, b1, w2, b2):
     if not torch.compiler.is_compiling() and x.shape[0] > _SUBNET_BLOCK:
         parts = x.split(_SUBNET_BLOCK)
         return torch.cat([_relu_subnet_forward(p, w1, b1, w2, b2) for p in parts])
-    _, line = _relu_subnet_lines(x, w1, b1, w2)
-    return torch.addcmul(line[1], line[0], x) + b2
+    hidden = torch.outer(w1, x).add_(b1[:, None]).relu_()
+    return _matmul(w2[None], hidden)[0] + b2
 
 
 def _relu_subnet_backward(x, grad, w1, b1, w2, b2, *, needs):
-    active, line = _relu_subnet_lines(x, w1, b1, w2)
-    grad_x = grad * line[0] if needs[0] else None
-    grad_w1 = grad_b1 = grad_w2 = None
+    active = _relu_subnet_active(x, w1, b1)
+    grad_x = grad_w1 = grad_b1 = grad_w2 = None
+    if needs[0]:  # the slope
+        grad_x = grad * _matmul((w1 * w2)[None], active)[0]
     if needs[1] or needs[2] or needs[3]:
         # (2, h): sums over the active elements of grad and of grad * x
         s0, s1 = _matmul(torch.stack([grad, grad * x]), active.t())

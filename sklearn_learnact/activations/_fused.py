@@ -210,6 +210,9 @@ class FusedKernel:
         The first ``n_batched`` tensors share a leading batch dimension (of
         any size); every other dimension, and the other tensors, have the
         shapes of the variant compiled.
+    fuse : bool, default=True
+        False: always evaluate eagerly (for a function of one or two
+        elementwise ops, cheaper than a call of a compiled kernel).
 
     Calling it, ``kernel(*tensors, fallback=None, **statics)``, runs ``fn``
     compiled for the variant, or eagerly (``fallback(*tensors)`` if given,
@@ -222,9 +225,10 @@ class FusedKernel:
     :class:`torch.autograd.Function`, or under ``torch.no_grad``).
     """
 
-    def __init__(self, fn: Callable, n_batched: int = 1) -> None:
+    def __init__(self, fn: Callable, n_batched: int = 1, fuse: bool = True) -> None:
         self.fn = fn
         self.n_batched = n_batched
+        self.fuse = fuse
         self._bound: dict[tuple, BoundKernel] = {}
 
     def __repr__(self) -> str:
@@ -249,6 +253,7 @@ class BoundKernel:
         self.kernel, self.statics = kernel, statics
         self.statics_key = tuple(statics.items())
         self.skip = kernel.n_batched  # tensors after these are parameters
+        self.fuse = kernel.fuse
         self._variants: dict[tuple, Callable] = {}
 
     def __repr__(self) -> str:
@@ -264,6 +269,7 @@ class BoundKernel:
             enabled = _ENV_ENABLED
         if (
             not enabled
+            or not self.fuse
             or x.shape[0] < 2
             or x.dtype not in _FLOAT_DTYPES
             or x.device.type in _FAILED
