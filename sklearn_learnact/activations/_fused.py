@@ -443,7 +443,17 @@ def _load(path: Path, fn: Callable):
     if not path.is_file():
         return None
     try:
-        with open(path, "rb") as f:
+        import torch._inductor.config
+
+        # The kernel was compiled on this CPU (its capability is in the cache
+        # key): skip inductor's once-per-process probe that builds and loads
+        # a test library per vector ISA (about 2 s on a busy machine). No
+        # public switch exists; TORCHINDUCTOR_VEC_ISA_OK is this config's
+        # environment variable.
+        with (
+            torch._inductor.config.patch({"cpp.vec_isa_ok": True}),
+            open(path, "rb") as f,
+        ):
             return torch.compiler.load_compiled_function(f, f_globals=fn.__globals__)
     except Exception:  # written by another torch, truncated, ...: compile anew
         return None
