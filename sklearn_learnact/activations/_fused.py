@@ -176,6 +176,13 @@ def fused_kernels_available(device: str | torch.device = "cpu") -> bool:
     Returns
     -------
     available : bool
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations import fused_kernels, fused_kernels_available
+    >>> with fused_kernels(False):
+    ...     fused_kernels_available("cpu")
+    False
     """
     enabled = _enabled.get()
     if enabled is None:
@@ -193,6 +200,15 @@ def compiled_kernels() -> list[dict]:
         arguments), ``dtype``, ``device``, ``shape`` (of the batched input, the
         batch dimension as -1), ``how`` (``"compiled"`` or ``"loaded"`` from
         the disk cache) and ``seconds``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations import compiled_kernels, get_activation
+    >>> act = get_activation("rational")
+    >>> y = act(torch.randn(256, 8))  # compiles (or loads) its kernels, if it can
+    >>> all(r["how"] in ("compiled", "loaded") for r in compiled_kernels())
+    True
     """
     with _LOCK:
         return [dict(r) for r in _LOG]
