@@ -7,6 +7,7 @@ and never touch the network.
 
 import io
 import os
+import re
 import shutil
 import struct
 import urllib.error
@@ -27,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_learnact import LearnedActivationRegressor
 from sklearn_learnact.datasets import (
     DATA_HOME_ENV,
+    DATASET_NAMES,
     CorruptDataError,
     HiddenFunction,
     InfiniteRegressionStream,
@@ -34,11 +36,14 @@ from sklearn_learnact.datasets import (
     corrupt_regression,
     get_data_home,
     load_cifar10,
+    load_csv,
+    load_dataset,
     load_fashion_mnist,
     load_kmnist,
     load_mnist,
     load_titanic,
     make_infinite_regression,
+    make_tabular_preprocessor,
     make_titanic_preprocessor,
 )
 
@@ -95,6 +100,197 @@ def test_titanic_preprocessor_pipeline():
     assert cross_val_score(model, X, y, cv=cv).mean() > 0.75
     pandas_out = make_titanic_preprocessor().set_output(transform="pandas")
     assert list(pandas_out.fit_transform(X).columns[:2]) == ["num__age", "num__sibsp"]
+
+
+# %% CSV files
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+_ROWS = "".join(f"{i},{i % 3},{'ab'[i % 2]},{i * 0.5}\n" for i in range(30))
+
+
+def test_load_csv_guesses_the_task_and_preprocesses(tmp_path):
+    path = _write(tmp_path / "data.csv", "x,k,label,value\n" + _ROWS)
+    data = load_csv(path, "value")
+    assert data.task == "regression" and data.target.dtype == np.float64
+    assert data.feature_names == ["x", "k", "label"] and data.target_name == "value"
+    Xt = data.preprocessor.fit_transform(data.data)
+    assert Xt.shape == (30, 4) and np.isfinite(Xt).all()  # x, k, label one-hot
+    assert load_csv(path, "label").task == "classification"
+    assert load_csv(path, "k").task == "classification"  # 3 distinct integers
+    assert load_csv(path, "k", task="regression").task == "regression"
+    assert data.description == "data.csv (30 rows), target: value (regression)."
+
+
+def test_load_csv_drops_rows_without_target_and_keeps_missing_features(tmp_path):
+    path = _write(tmp_path / "gaps.csv", "x,y\n1,0\n,1\n3,\n4,1\n5,0\n")
+    data = load_csv(path, "y")
+    assert data.target.tolist() == [0, 1, 1, 0]
+    assert data.data["x"].isna().sum() == 1  # imputed by the preprocessor
+    assert "1 row without a target dropped" in data.description
+
+
+@pytest.mark.parametrize(
+    "sep, header",
+    [(";", "x;k;label;value"), ("\t", "x\tk\tlabel\tvalue"), ("|", "x|k|label|value")],
+)
+def test_load_csv_detects_the_separator(tmp_path, sep, header):
+    path = _write(tmp_path / "data.csv", header + "\n" + _ROWS.replace(",", sep))
+    data = load_csv(path, "value")
+    assert data.feature_names == ["x", "k", "label"]
+    assert data.target[:3].tolist() == [0.0, 0.5, 1.0]
+    assert f"separator {sep!r}" in data.description
+
+
+def test_load_csv_reads_decimal_commas_and_quoted_headers(tmp_path):
+    # A spreadsheet export in a European locale: ';' between columns, ',' in
+    # numbers; a quoted column name holding the other separator.
+    text = '"size, m2";city;price\n"12,5";Lyon;1,5\n3;Paris;-2,25\n7,0;Lyon;3\n'
+    data = load_csv(_write(tmp_path / "eu.csv", text), "price")
+    assert data.feature_names == ["size, m2", "city"]
+    assert data.task == "regression"
+    assert data.target.tolist() == [1.5, -2.25, 3.0]
+    assert data.data["size, m2"].tolist() == [12.5, 3.0, 7.0]
+    assert data.data["city"].tolist() == ["Lyon", "Paris", "Lyon"]
+    comma = load_csv(_write(tmp_path / "c.csv", "a,b\n1,x\n2,y\n"), "b", sep=",")
+    assert comma.feature_names == ["a"]
+
+
+def test_load_csv_encodings(tmp_path):
+    text = "name,x,y\n" + "".join(f"café{i},{i},{i % 2}\n" for i in range(10))
+    latin = _write(tmp_path / "latin.csv", text, "cp1252")
+    with pytest.raises(ValueError) as info:
+        load_csv(latin, "y")
+    message = str(info.value)
+    assert "latin.csv is not UTF-8 text (byte 0xe9 on line 2 cannot be decoded)" in (
+        message
+    )
+    assert "encoding='cp1252'" in message
+    data = load_csv(latin, "y", encoding="cp1252")
+    assert data.data["name"].iloc[0] == "café0"
+    utf16 = _write(tmp_path / "utf16.csv", text, "utf-16")
+    with pytest.raises(ValueError, match="encoding='utf-16'"):
+        load_csv(utf16, "y")
+    assert load_csv(utf16, "y", encoding="utf-16").data["name"].iloc[1] == "café1"
+    bom = _write(tmp_path / "bom.csv", "\ufeff" + text)
+    assert load_csv(bom, "y").feature_names == ["name", "x"]
+    with pytest.raises(ValueError, match="Unknown encoding 'klingon'"):
+        load_csv(latin, "y", encoding="klingon")
+
+
+@pytest.mark.parametrize(
+    "text, target, match",
+    [
+        ("", "y", "empty.csv is empty: a CSV file starts with a header line"),
+        ("x,y\n", "y", r"has a header \(x, y\) but no data rows"),
+        ("x,y\n1,\n2,\n3,\n", "y", "'y' of empty.csv is empty in all 3 rows"),
+        ("x,y\n1,4\n2,4\n", "y", "has the single value 4 in all 2 rows"),
+        ("x,y\n1,a\n2,a\n", "y", "has the single value 'a' in all 2 rows"),
+        (
+            "x,y\n1,0\ninf,1\n2,0\n-inf,1\n",
+            "y",
+            r"Column 'x' of empty.csv holds an infinite value in 2 rows \(rows 2, 4 "
+            "after the header\\): replace it",
+        ),
+        (
+            "x,y\n1,0.5\n2,inf\n3,1.5\n",
+            "y",
+            r"Target column 'y' .* in 1 row \(row 2 after the header\): a target "
+            "must be finite",
+        ),
+        (
+            "x,y\n1,2\n3,4\n",
+            "z",
+            "Column 'z' is not in empty.csv; its columns are: x, y",
+        ),
+        ("y\n1\n2\n", "y", "no column besides the target 'y'"),
+        ("x,y\n1,2,3\n4,5,6\n", "y", "Rows of empty.csv have more fields than"),
+        ('x,y\n1,"2\n', "y", "Cannot parse empty.csv as a CSV file with separator"),
+    ],
+)
+def test_load_csv_bad_files(tmp_path, text, target, match):
+    path = _write(tmp_path / "empty.csv", text)
+    with pytest.raises(ValueError, match=match):
+        load_csv(path, target)
+
+
+def test_load_csv_bad_arguments(tmp_path):
+    with pytest.raises(FileNotFoundError, match="CSV file '.*nope.csv' not found"):
+        load_csv(tmp_path / "nope.csv", "y")
+    path = _write(tmp_path / "a.csv", "x,y\n1,a\n2,b\n")
+    with pytest.raises(ValueError, match="use task='classification'"):
+        load_csv(path, "y", task="regression")
+    with pytest.raises(ValueError, match="task must be one of 'auto'"):
+        load_csv(path, "y", task="ranking")
+
+
+def test_make_tabular_preprocessor_by_dtype_or_by_name():
+    X = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": ["u", "v", "u"], "c": [1, 2, 3]})
+    assert make_tabular_preprocessor().fit_transform(X).shape == (3, 4)
+    named = make_tabular_preprocessor(numeric=["a"], categorical=["c"])
+    assert named.fit_transform(X).shape == (3, 4)  # a, then c one-hot; b dropped
+
+
+# %% Any dataset by name
+
+
+def test_load_dataset_by_name(tmp_path):
+    assert DATASET_NAMES == (
+        "titanic", "synthetic", "mnist", "fashion_mnist", "kmnist", "cifar10"
+    )  # fmt: skip
+    synthetic = load_dataset("synthetic", n_samples=100)
+    assert synthetic.task == "regression" and synthetic.data.shape == (100, 10)
+    assert abs(synthetic.target.mean()) < 1e-6
+    titanic = load_dataset("titanic")
+    assert titanic.task == "classification" and titanic.target.shape == (1309,)
+    assert titanic.preprocessor.fit_transform(titanic.data).shape == (1309, 12)
+    images = load_dataset("mnist", n_samples=50)
+    assert images.data.shape == (50, 784) and images.preprocessor is None
+    path = _write(tmp_path / "d.csv", "x,y\n1,a\n2,b\n")
+    assert load_dataset(str(path), target="y").task == "classification"
+    tsv = _write(tmp_path / "d.txt", "x\ty\n1\ta\n2\tb\n")  # any existing file
+    assert load_dataset(str(tsv), target="y").feature_names == ["x"]
+    with pytest.raises(ValueError, match="Unknown dataset 'iris': choose one of"):
+        load_dataset("iris")
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, python, cli",
+    [
+        ("titanic", {"target": "age"}, "target='age'", "--target age"),
+        ("mnist", {"encoding": "cp1252"}, "encoding='cp1252'", "--encoding cp1252"),
+        ("titanic", {"n_samples": 10}, "n_samples=10", "--n-samples 10"),
+        ("{csv}", {}, "with target=...", "with --target TARGET"),
+        ("{csv}", {"target": "x", "n_samples": 5}, "n_samples=5", "--n-samples 5"),
+    ],
+)
+def test_load_dataset_names_python_arguments_or_cli_flags(
+    tmp_path, name, kwargs, python, cli
+):
+    name = name.replace("{csv}", str(_write(tmp_path / "d.csv", "x,y\n1,a\n")))
+    flags = {"target": "--target", "encoding": "--encoding", "n_samples": "--n-samples"}
+    with pytest.raises(ValueError, match=re.escape(python)):
+        load_dataset(name, **kwargs)
+    with pytest.raises(ValueError, match=re.escape(cli)):
+        load_dataset(name, **kwargs, option_flags=flags)
+
+
+def test_load_dataset_image_messages_name_cli_flags(tmp_path):
+    flags = {"data_home": "--data-home", "download": "--download"}
+    with pytest.raises(FileNotFoundError) as info:
+        load_dataset("kmnist", data_home=tmp_path, option_flags=flags)
+    message = str(info.value)
+    assert f"The data folder {tmp_path} comes from --data-home." in message
+    assert "run again with --download on a machine" in message
+    assert "(or pass --data-home DATA_HOME)" in message
+    assert "data_home" not in message and "download=True" not in message
+    flags["n_samples"] = "--n-samples"
+    with pytest.raises(ValueError, match="--n-samples 70000 exceeds the 60000"):
+        load_dataset("mnist", n_samples=70000, option_flags=flags)
 
 
 # %% Data folder
@@ -234,7 +430,7 @@ def test_cifar10_pickle_layout(tmp_path):
     # The official pickles are not in the reference data; check the reader on
     # pickles of the same format (it is private because it only ever runs on
     # files whose md5 matched).
-    from sklearn_learnact.datasets import _read_cifar_batches
+    from sklearn_learnact.datasets._images import _read_cifar_batches
 
     rng = np.random.RandomState(0)
     paths, images = [], []
@@ -272,16 +468,17 @@ def test_stratified_subsample():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "kwargs, error, match",
     [
-        ({"split": "valid"}, "split must be one of"),
-        ({"n_samples": 0}, "n_samples must be an integer >= 1"),
-        ({"n_samples": 2.5}, "n_samples must be an integer >= 1"),
-        ({"split": "test", "n_samples": 10001}, "exceeds the 10000"),
+        ({"split": "valid"}, ValueError, "split must be one of 'test', 'train'"),
+        ({"n_samples": 0}, ValueError, "n_samples == 0, must be >= 1"),
+        ({"n_samples": 2.5}, TypeError, "n_samples must be an instance of int"),
+        ({"n_samples": True}, TypeError, "n_samples must be .* not bool"),
+        ({"split": "test", "n_samples": 10001}, ValueError, "exceeds the 10000"),
     ],
 )
-def test_image_loader_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_image_loader_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
         load_mnist(**kwargs)
 
 
@@ -484,8 +681,9 @@ def test_corrupt_labels_strings_and_n_classes():
 @pytest.mark.parametrize(
     "y, kwargs, match",
     [
-        ([0, 1], {"fraction": 1.5}, r"fraction must be a number in \[0.0, 1.0\]"),
-        ([0, 1], {"fraction": -0.1}, "fraction must be"),
+        ([0, 1], {"fraction": 1.5}, "fraction == 1.5, must be <= 1.0"),
+        ([0, 1], {"fraction": -0.1}, "fraction == -0.1, must be >= 0.0"),
+        ([0, 1], {"fraction": float("nan")}, "fraction must be a number, got nan"),
         ([[0, 1]], {"fraction": 0.1}, "y must be 1-D"),
         ([1, 1, 1], {"fraction": 0.1}, "at least two classes"),
         ([0, 3], {"fraction": 0.1, "n_classes": 3}, "y must hold 0..2"),
@@ -525,10 +723,12 @@ def test_corrupt_regression_lists_and_bad_arguments():
     assert X_dirty.dtype == np.float64 and mask.sum() == 1
     with pytest.raises(ValueError, match="one value per row"):
         corrupt_regression(np.zeros((3, 2)), np.zeros(4), 0.1)
-    with pytest.raises(ValueError, match="noise_std must be a number >= 0"):
+    with pytest.raises(ValueError, match="noise_std == -1, must be >= 0"):
         corrupt_regression(np.zeros((3, 2)), np.zeros(3), 0.1, noise_std=-1)
-    with pytest.raises(ValueError, match="fraction must be"):
+    with pytest.raises(ValueError, match="fraction == 2, must be <= 1"):
         corrupt_regression(np.zeros((3, 2)), np.zeros(3), 2)
+    with pytest.raises(TypeError, match="fraction must be an instance of"):
+        corrupt_regression(np.zeros((3, 2)), np.zeros(3), "0.1")
 
 
 # %% Infinite regression
@@ -617,10 +817,11 @@ def test_stream_continues_make_infinite_regression():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"n_samples": 0}, "n_samples must be an integer >= 1"),
-        ({"n_features": 0}, "n_features must be an integer >= 1"),
-        ({"n_features": 3, "n_informative": 4}, r"n_informative must be .* \[1, 3\]"),
-        ({"noise": -1.0}, "noise must be a number >= 0"),
+        ({"n_samples": 0}, "n_samples == 0, must be >= 1"),
+        ({"n_features": 0}, "n_features == 0, must be >= 1"),
+        ({"n_features": 3, "n_informative": 4}, "n_informative == 4, must be <= 3"),
+        ({"noise": -1.0}, r"noise == -1.0, must be >= 0"),
+        ({"noise": float("nan")}, "noise must be a number, got nan"),
         ({"function_families": ["tanh"]}, "function_families must be"),
         ({"function_families": []}, "function_families must be"),
     ],

@@ -1,9 +1,11 @@
-"""The ``learnact`` command: ``learnact compare ...`` and ``learnact demo``.
+"""The ``learnact`` command: ``learnact compare ...``, ``learnact demo``,
+``learnact export ...`` and ``learnact report DIR``.
 
 ``main(argv=None)`` parses ``argv`` (default ``sys.argv[1:]``) and returns the
-exit status, so it can be called from tests; errors in the input (unknown
-dataset or activation, missing target column, unwritable output folder, a
-storage that cannot be opened...) print one line and exit with status 2.
+exit status, so it can be called from tests; errors in the input (a bad
+option value, unknown dataset or activation, a CSV file that cannot be used,
+unwritable output folder, a storage that cannot be opened, a full disk...)
+print one line and exit with status 2, never a traceback.
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and
 ``run(args)``; this module only assembles them.
 """
@@ -13,28 +15,57 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sklearn.exceptions import ConvergenceWarning
 
-from . import compare, demo
+from .. import __version__
+from ..search.optuna import StudyMismatchError
+from . import compare, demo, export, report
 from ._common import UsageError
-from ._data import DATASETS, Data, load_dataset, make_estimator
 
-__all__ = ["DATASETS", "Data", "UsageError", "load_dataset", "main", "make_estimator"]
+__all__ = ["UsageError", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (compare, demo)
+_SUBCOMMANDS = (compare, demo, export, report)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: what is wrong, where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="learnact",
         description="Which activation is best for my data, learned or fixed?",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for module in _SUBCOMMANDS:
         module.add_parser(sub)
     return parser
+
+
+def _one_line(command: str):
+    """``warnings.showwarning`` printing each warning as one line on stderr.
+
+    ``learnact CMD: warning: MESSAGE``, as errors are printed, instead of
+    Python's ``path:line: Category: message`` followed by the source line;
+    a message already printed is not printed again.
+    """
+    shown = set()
+
+    def showwarning(message, category, *args, **kwargs):
+        if str(message) not in shown:
+            shown.add(str(message))
+            print(f"learnact {command}: warning: {message}", file=sys.stderr)
+
+    return showwarning
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,21 +85,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     --------
     >>> from sklearn_learnact.cli import main
     >>> main(["compare", "--dataset", "nope", "--out", "x"])  # doctest: +SKIP
-    learnact: error: Unknown dataset 'nope': choose one of titanic, ...
+    learnact compare: error: Unknown dataset 'nope': choose one of titanic, ...
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = argv
+    if not sys.stderr.isatty():  # a progress bar's redraws only clutter a log file
+        args.no_progress = True
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.showwarning = _one_line(args.command)
             paths = args.run(args)
-    except (UsageError, OSError) as exc:
-        parser.error(str(exc))
-    print(
-        f"Wrote {len(paths)} files to {paths[-1].parent} in "
-        f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
-    )
+    except (UsageError, OSError, StudyMismatchError) as exc:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
+    if paths:
+        print(
+            f"Wrote {len(paths)} files to {paths[-1].parent} in "
+            f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
+        )
     return 0

@@ -1,23 +1,104 @@
-"""What the subcommands share: the usage error, argument types, a report section."""
+"""What the subcommands share: the usage error, argument types, data, networks,
+the compression of the best model with its measured speed-up."""
 
 import argparse
+import math
+import warnings
 
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import Bunch
+
+from ..datasets import load_dataset
+from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
 from ..search import compare_activations, parse_activations
+
+#: How the loaders' messages name their options under ``learnact``.
+_FLAGS = {
+    "target": "--target",
+    "task": "--task",
+    "encoding": "--encoding",
+    "sep": "--sep",
+    "n_samples": "--n-samples",
+    "data_home": "--data-home",
+    "download": "--download",
+}
+#: Share of the rows held out to score the compressed model.
+HOLDOUT = 0.2
+_SCORER_HINT = (
+    "any scikit-learn scorer name, e.g. accuracy, balanced_accuracy, f1_macro, "
+    'roc_auc, r2, neg_mean_absolute_error; python -c "import sklearn.metrics; '
+    'print(sklearn.metrics.get_scorer_names())" lists them all'
+)
 
 
 class UsageError(ValueError):
     """Bad command-line input; reported as one line, exit status 2."""
 
 
-def _activations(text: str) -> tuple[str, ...]:
+# %% Argument types (argparse reports their errors as one line, status 2)
+
+
+def integer(low: int | None = None, high: int | None = None, *, nonzero=False):
+    """An argparse type: an integer in [low, high] (and not 0 if ``nonzero``)."""
+    bounds = []
+    if low is not None:
+        bounds.append(f">= {low}")
+    if high is not None:
+        bounds.append(f"<= {high}")
+    if nonzero:
+        bounds.append("other than 0")
+    wanted = "an integer" + (f" {' and '.join(bounds)}" if bounds else "")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if (
+            value is None
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+            or (nonzero and value == 0)
+        ):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
+        return value
+
+    return parse
+
+
+def between(low: float, high: float = math.inf):
+    """An argparse type: a number strictly between ``low`` and ``high``."""
+    wanted = f"> {low:g}" if high == math.inf else f"in ({low:g}, {high:g})"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low < value < high:  # False for NaN too
+            raise argparse.ArgumentTypeError(f"must be a number {wanted}, got {text!r}")
+        return value
+
+    return parse
+
+
+def activations(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated activation names (or groups)."""
     try:
         return parse_activations(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def _hidden(text: str) -> tuple[int, ...]:
+def hidden(text: str) -> tuple[int, ...]:
+    """An argparse type: hidden layer widths, ``64,32``."""
     try:
         sizes = tuple(int(s) for s in text.split(","))
     except ValueError:
@@ -29,17 +110,176 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
-    return value
-
-
-def run_section(name: str, data, estimator, **kwargs) -> ReportSection:
-    """Compare activations on ``data`` (a ``_data.Data``); its report section."""
-    _, comparison = compare_activations(
-        estimator, data.X, data.y, return_details=True, **kwargs
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--out`` and ``--no-progress``, as every subcommand has them."""
+    parser.add_argument(
+        "--out", default="learnact-out", help="output folder (default: %(default)s)"
     )
-    score = "accuracy" if data.task == "classification" else "R²"
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bars (default: shown on a terminal, hidden when "
+        "stderr goes to a file or a pipe)",
+    )
+
+
+def scoring(text: str) -> str:
+    """An argparse type: a scikit-learn scorer name."""
+    try:
+        get_scorer(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown scorer {text!r}: give {_SCORER_HINT}"
+        ) from None
+    return text
+
+
+# %% Data and the network every activation gets
+
+
+def load_data(name: str, **kwargs) -> Bunch:
+    """:func:`~sklearn_learnact.datasets.load_dataset`, errors naming CLI flags."""
+    try:
+        return load_dataset(name, option_flags=_FLAGS, **kwargs)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def check_scoring(name: str, data: Bunch) -> None:
+    """Fail early if scorer ``name`` cannot score ``data``'s target.
+
+    A constant model (:class:`~sklearn.dummy.DummyClassifier` or
+    ``DummyRegressor``) is scored on the target: a scorer that does not apply
+    (``r2`` on classes, ``accuracy`` on a continuous target, ``roc_auc`` on
+    more than two classes, ``f1`` on labels without 1) raises there.
+    """
+    dummy = DummyClassifier() if data.task == "classification" else DummyRegressor()
+    X = np.zeros((len(data.target), 1))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            get_scorer(name)(dummy.fit(X, data.target), X, data.target)
+    except (ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split())
+        raise UsageError(
+            f"--scoring {name} does not apply to this {data.task} target: "
+            f"{reason} Give {_SCORER_HINT}."
+        ) from None
+
+
+def check_folds(data: Bunch, cv: int) -> None:
+    """Fail early if ``data`` cannot be split into ``cv`` folds."""
+    n_rows = len(data.target)
+    if cv > n_rows:
+        raise UsageError(f"--cv {cv} needs at least {cv} rows; the data has {n_rows}.")
+    if data.task == "classification":
+        classes, counts = np.unique(data.target.astype(str), return_counts=True)
+        single = classes[counts < 2]
+        if len(single):
+            raise UsageError(
+                f"Class {single[0]} of the target has a single row: every "
+                "training fold needs each class at least once, so each class "
+                "needs 2 rows or more; remove or merge the rare classes."
+            )
+
+
+def make_estimator(data: Bunch, *, hidden=(32,), max_iter=60, lr=1e-2, random_state=0):
+    """The network (behind the dataset's preprocessor) that every activation gets."""
+    cls = (
+        LearnedActivationClassifier
+        if data.task == "classification"
+        else LearnedActivationRegressor
+    )
+    net = cls(
+        hidden,
+        learning_rate_init=lr,
+        max_iter=max_iter,
+        early_stopping=True,
+        random_state=random_state,
+    )
+    return net if data.preprocessor is None else make_pipeline(data.preprocessor, net)
+
+
+def run_section(
+    name: str, data: Bunch, estimator, *, scoring: str | None = None, **kwargs
+) -> ReportSection:
+    """Compare activations on ``data`` (from :func:`load_data`); its section."""
+    _, comparison = compare_activations(
+        estimator,
+        data.data,
+        data.target,
+        scoring=scoring,
+        return_details=True,
+        **kwargs,
+    )
+    score = scoring or ("accuracy" if data.task == "classification" else "R²")
     return ReportSection(name, comparison, data.description, score)
+
+
+# %% After the comparison
+
+
+#: Side-by-side timed ``predict`` calls of each model for the speed-up.
+_REPEATS = 15
+
+
+def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None:
+    """Compress the best learned model of ``section``, scored on held-out rows;
+    add its table, the measured speed-up and its figure to ``section``.
+
+    The best learned activation's configuration is refitted on a split of
+    ``1 - HOLDOUT`` of the rows (stratified for classification), compressed by
+    :class:`~sklearn_learnact.SplineActivationCompressor` from those rows, and
+    both models are scored and their ``predict`` timed side by side on the
+    ``HOLDOUT`` rows held out (:meth:`SplineActivationCompressor.evaluate`).
+    """
+    from ..compression import SplineActivationCompressor
+    from ..plotting import CompressionDisplay
+
+    table = section.comparison.table
+    learned = table[(table["kind"] == "learned") & table["mean_score"].notna()]
+    learned = learned[learned["activation"].isin(section.comparison.estimators)]
+    if learned.empty:
+        raise UsageError(
+            "No learned activation was fitted successfully: nothing to compress."
+        )
+    best = learned["activation"].iloc[0]
+    model = clone(section.comparison.estimators[best])
+    X_train, X_test, y_train, y_test = train_test_split(
+        data.data,
+        data.target,
+        test_size=HOLDOUT,
+        random_state=random_state,
+        stratify=data.target if data.task == "classification" else None,
+    )
+    model.fit(X_train, y_train)
+    comp = SplineActivationCompressor(model).fit(X_train)  # a pipeline: raw rows
+    evaluation = comp.evaluate(X_test, y_test, n_repeats=_REPEATS)
+    report = comp.report_.assign(activation=best)
+    for key, value in evaluation.items():
+        report[key] = value
+    report["held_out_rows"] = len(y_test)
+    section.extra_tables[
+        f"Compression of the best learned model (refitted on {1 - HOLDOUT:.0%} of "
+        f"the rows, scored on the {HOLDOUT:.0%} held out)"
+    ] = report
+    section.extra_tables[f"Measured speed-up of the compressed {best} model"] = (
+        pd.DataFrame(
+            {
+                "held-out rows": [evaluation["n_samples"]],
+                "predict before (ms)": [1e3 * evaluation["predict_seconds_before"]],
+                "predict after (ms)": [1e3 * evaluation["predict_seconds_after"]],
+                "speed-up": [f"{evaluation['predict_speedup']:.2f}x"],
+                "measured": [
+                    f"predict of the whole {type(model).__name__}, median of "
+                    f"{_REPEATS} side-by-side calls each"
+                ],
+            }
+        )
+    )
+    section.extra_figures[f"Compressed {best} activations"] = (
+        CompressionDisplay.from_compressor(comp).figure_,
+        f"Each hidden layer's learned {best} activation (solid) and the spline "
+        "that replaces it (dashed) over the range of its recorded inputs "
+        "(shaded; histogram in grey).",
+    )
