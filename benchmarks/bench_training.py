@@ -231,7 +231,7 @@ t0 = time.perf_counter()
 # the compiler's once-per-process cost (importing it, the first kernel's CPU
 # probe), timed apart: one unrelated kernel (affine's formula, which the
 # library itself runs eagerly), compiled or loaded like the others
-from sklearn_learnact.activations._fused import FusedKernel
+from sklearn_learnact.activations import FusedKernel
 from sklearn_learnact.activations._functional import _affine_forward
 with torch.no_grad():
     FusedKernel(_affine_forward).bind()(torch.ones(64), torch.ones(()), torch.ones(()))

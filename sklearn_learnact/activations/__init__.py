@@ -1,6 +1,7 @@
 """Activation functions: the registry, fixed and learnable modules."""
 
 from ._fused import (
+    FusedKernel,
     compiled_kernels,
     fused_kernels,
     fused_kernels_available,
@@ -31,6 +32,7 @@ from .learnable import (
 __all__ = [
     "ACTIVATIONS",
     "FIXED_ACTIVATIONS",
+    "FusedKernel",
     "LEARNABLE_ACTIVATIONS",
     "ActivationSpec",
     "Affine",

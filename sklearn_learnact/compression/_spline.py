@@ -4,8 +4,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..activations import channel_view, check_channels, fused_kernels_available
-from ..activations._fused import FusedKernel
+from ..activations import (
+    FusedKernel,
+    channel_view,
+    check_channels,
+    fused_kernels_available,
+)
 
 
 class SplineActivation(nn.Module):
