@@ -35,12 +35,8 @@ Run::
 
 import argparse
 import copy
-import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -48,6 +44,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+# the compile-time probe shared with bench_training.py (beside this file)
+from _compile_probe import PRELUDE, run_probe
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_learnact import LearnedActivationClassifier, SplineActivationCompressor
@@ -96,27 +95,11 @@ def _time(fns: dict, x: torch.Tensor, reps: int, clock=time.perf_counter) -> dic
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-PROBE = """
-import json, time, warnings
-import torch
-torch.set_num_threads({threads})
-import sklearn_learnact
-t0 = time.perf_counter()
-# the compiler's once-per-process cost (importing it, the first kernel's CPU
-# probe), timed apart: one unrelated kernel (affine's formula, which the
-# library itself runs eagerly), compiled or loaded like the others
-from sklearn_learnact.activations import FusedKernel
-from sklearn_learnact.activations._functional import _affine_forward
-with torch.no_grad():
-    FusedKernel(_affine_forward).bind()(torch.ones(64), torch.ones(()), torch.ones(()))
-once = time.perf_counter() - t0
-import numpy as np
+PROBE = (
+    PRELUDE
+    + """
 from sklearn_learnact import LearnedActivationClassifier, SplineActivationCompressor
 from sklearn_learnact.activations import compiled_kernels, fused_kernels
-warnings.simplefilter("ignore")
-rng = np.random.default_rng(0)
-X = rng.random((512, 784), dtype=np.float32)
-y = rng.integers(0, 10, 512)
 with fused_kernels(False):  # the training kernels are not what is timed here
     clf = LearnedActivationClassifier((128, 64), "mlp", max_iter=2, random_state=0,
                                       device="cpu").fit(X, y)
@@ -125,29 +108,16 @@ comp = SplineActivationCompressor(clf).fit(X)
 fit_s = time.perf_counter() - start
 start = time.perf_counter()
 comp.predict(X)
-records = compiled_kernels()[1:]  # the kind's own kernels
+records = compiled_kernels()[1:]  # the compression's own kernels
 print(json.dumps({{"fit": fit_s, "predict": time.perf_counter() - start, "once": once,
                   "kernels": sum(r["seconds"] for r in records), "n": len(records),
                   "how": sorted({{r["how"] for r in records}})}}))
 """
+)
 
 
 def _probe(cache: Path, threads: int) -> dict:
-    env = {
-        **os.environ,
-        "TORCHINDUCTOR_CACHE_DIR": str(cache / "inductor"),
-        "SKLEARN_LEARNACT_CACHE_DIR": str(cache / "kernels"),
-        "SKLEARN_LEARNACT_FUSED": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(threads=threads)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    if done.returncode:
-        raise RuntimeError(f"compile probe failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_probe(PROBE.format(threads=threads), cache, "the default compression")
 
 
 def main(argv=None) -> int:

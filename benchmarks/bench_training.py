@@ -36,11 +36,9 @@ targets, and exits with 0 whatever the outcome: it is a report.
 """
 
 import argparse
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +53,7 @@ import torch
 torch.set_flush_denormal(True)
 
 import numpy as np  # noqa: E402
+from _compile_probe import PRELUDE, run_probe  # noqa: E402  (beside this file)
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -222,27 +221,11 @@ def section_cnn(args, clock, verdicts) -> None:
 
 
 # -- compile times, each in a new process ------------------------------------
-PROBE = """
-import json, sys, time, warnings
-import torch
-torch.set_num_threads({threads})
-import sklearn_learnact
-t0 = time.perf_counter()
-# the compiler's once-per-process cost (importing it, the first kernel's CPU
-# probe), timed apart: one unrelated kernel (affine's formula, which the
-# library itself runs eagerly), compiled or loaded like the others
-from sklearn_learnact.activations import FusedKernel
-from sklearn_learnact.activations._functional import _affine_forward
-with torch.no_grad():
-    FusedKernel(_affine_forward).bind()(torch.ones(64), torch.ones(()), torch.ones(()))
-once = time.perf_counter() - t0
-import numpy as np
+PROBE = (
+    PRELUDE
+    + """
 from sklearn_learnact import LearnedActivationClassifier
 from sklearn_learnact.activations import compiled_kernels
-rng = np.random.default_rng(0)
-X = rng.random((512, 784), dtype=np.float32)
-y = rng.integers(0, 10, 512)
-warnings.simplefilter("ignore")
 clf = LearnedActivationClassifier({hidden}, {kind!r}, batch_size=128, max_iter=1,
                                   random_state=0, device="cpu").fit(X, y)
 clf.predict(X)
@@ -250,22 +233,12 @@ records = compiled_kernels()[1:]  # the kind's own kernels
 print(json.dumps({{"once": once, "kernels": sum(r["seconds"] for r in records),
                   "n": len(records), "how": sorted({{r["how"] for r in records}})}}))
 """
+)
 
 
 def probe(kind: str, cache: Path, threads: int) -> dict:
-    env = {
-        **os.environ,
-        "TORCHINDUCTOR_CACHE_DIR": str(cache / "inductor"),
-        "SKLEARN_LEARNACT_CACHE_DIR": str(cache / "kernels"),
-        "SKLEARN_LEARNACT_FUSED": "1",
-    }
     code = PROBE.format(threads=threads, hidden=HIDDEN, kind=kind)
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env
-    )
-    if done.returncode:
-        raise RuntimeError(f"compile probe of {kind} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_probe(code, cache, kind)
 
 
 def section_compile(args, verdicts) -> None:
