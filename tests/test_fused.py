@@ -105,6 +105,34 @@ def test_fused_matches_eager(name, per_neuron, dtype):
         }
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize(("name", "per_neuron"), LAYOUTS)
+def test_fused_matches_eager_on_cuda(name, per_neuron, tiny_classification):
+    # the fused kernels compiled by Triton: the eager path's values and gradients
+    act = _activation(name, per_neuron, torch.float32).cuda()
+    shape = (6, 3, 4, 5) if per_neuron else (4096, 3)
+    x = 3.0 * torch.randn(shape, device="cuda")
+    grad = torch.randn(shape, device="cuda")
+    eager = _run(act, x, grad, fused=False)
+    fused = _run(act, x, grad, fused=True)
+    for got, want in zip(fused, eager):
+        scale = max(1.0, float(want.abs().max()))
+        torch.testing.assert_close(got, want, rtol=2e-5, atol=2e-5 * scale)
+    if KERNELS[name] is not None:
+        assert any(r["device"].startswith("cuda") for r in compiled_kernels())
+    # an estimator on device="auto" trains and predicts on CUDA, fused
+    X, y = tiny_classification
+    with fused_kernels(True):
+        clf = LearnedActivationClassifier(
+            (8,), name, max_iter=2, random_state=0, device="auto"
+        ).fit(X, y)
+        assert clf.device_.type == "cuda"
+        proba = clf.predict_proba(X)
+    with fused_kernels(False):
+        np.testing.assert_allclose(clf.predict_proba(X), proba, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", [n for n, k in KERNELS.items() if k])
 def test_frozen_parameters_and_small_batches(name):
     act = _activation(name, False, torch.float32).requires_grad_(False)
