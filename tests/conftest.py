@@ -5,6 +5,11 @@ import os
 # sklearn's array-API estimator check skips itself unless this is set before
 # scipy is imported: set it so that the check runs instead of being skipped.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+# The fused (compiled) activation kernels cost seconds to compile the first
+# time on a machine: the suite runs the eager path, and tests/test_fused.py
+# (plus the compression tests that ask for it) the fused one, which must agree.
+# SKLEARN_LEARNACT_FUSED=1 runs the whole suite fused.
+os.environ.setdefault("SKLEARN_LEARNACT_FUSED", "0")
 
 import shutil  # noqa: E402
 import subprocess  # noqa: E402

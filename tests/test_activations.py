@@ -15,6 +15,7 @@ from sklearn_learnact.activations import (
     LearnableActivation,
     Mixture,
     Rational,
+    Sin,
     Spline,
     Subnet,
     available_activations,
@@ -164,14 +165,47 @@ def test_mixture_any_registry_basis():
     assert len(list(act.parameters())) == 2  # weights + the learnable swish basis
     assert act(torch.randn(3, 2)).shape == (3, 2)
     with pytest.raises(ValueError, match="at least two distinct"):
-        Mixture(basis=("relu", "relu"))
+        get_activation("mixture", basis=("relu", "relu"))
     with pytest.raises(ValueError, match="Unknown activation"):
-        Mixture(basis=("relu", "nope"))
+        get_activation("mixture", basis=("relu", "nope"))
+
+
+def test_modules_take_modules_and_only_the_registry_takes_names():
+    # the learnable modules take modules; a name gets a pointer to the registry
+    with pytest.raises(TypeError, match=r"get_activation\('mixture'"):
+        Mixture(basis=("relu", "tanh"))
+    for make in (Rational, Spline, Subnet):
+        with pytest.raises(TypeError, match="get_activation"):
+            make(init="tanh")
+    with pytest.raises(TypeError, match="get_activation"):
+        Subnet(hidden_activation="tanh")
+    act = Mixture(basis={"relu": torch.nn.ReLU(), "sin": Sin()})
+    assert set(act.learned_parameters()) == {"P_relu", "P_sin"}
+    x = torch.linspace(-3, 3, 31)
+    torch.testing.assert_close(
+        Rational(init=torch.tanh)(x), get_activation("rational", init="tanh")(x)
+    )
+
+
+def test_learnable_does_not_import_the_registry():
+    # no import cycle: the learnable modules never resolve names themselves
+    import ast
+    import inspect
+
+    from sklearn_learnact.activations import learnable
+
+    tree = ast.parse(inspect.getsource(learnable))
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert not any("registry" in name for name in imported)
 
 
 @pytest.mark.parametrize("init", ["tanh", "relu", "sigmoid", "leaky_relu"])
 def test_rational_approximates_its_init(init):
-    act = Rational(init=init)
+    act = get_activation("rational", init=init)
     x = torch.linspace(-3, 3, 301)
     ref = get_activation(init)(x)
     assert (act(x) - ref).abs().max() < 0.1
@@ -187,7 +221,7 @@ def test_rational_denominator_never_vanishes():
 
 @pytest.mark.parametrize("init, tol", [("relu", 0.05), ("tanh", 5e-3), ("silu", 5e-3)])
 def test_spline_interpolates_init_and_extrapolates_linearly(init, tol):
-    act = Spline(init=init, n_knots=32)
+    act = get_activation("spline", init=init, n_knots=32)
     x = torch.linspace(-3, 3, 301)
     assert (act(x) - get_activation(init)(x)).abs().max() < tol
     far = torch.tensor([10.0, 20.0, 30.0])
@@ -197,10 +231,10 @@ def test_spline_interpolates_init_and_extrapolates_linearly(init, tol):
 
 
 def test_subnet_is_piecewise_linear_and_starts_near_init():
-    act = Subnet(hidden_size=16, init="relu")
+    act = Subnet(hidden_size=16)  # starts as ReLU
     x = torch.linspace(-6, 6, 601)
     assert (act(x) - torch.relu(x)).abs().max() < 1e-4
-    tanh_net = Subnet(hidden_size=16, init="tanh")
+    tanh_net = get_activation("mlp", hidden_size=16, init="tanh")
     assert (tanh_net(x) - torch.tanh(x)).abs().max() < 0.1
     with pytest.raises(ValueError, match="hidden_size"):
         Subnet(hidden_size=0)

@@ -24,9 +24,13 @@ from sklearn_learnact import (
 from sklearn_learnact.activations import (
     Mixture,
     PReLU,
-    Rational,
     Subnet,
+    _fused,
     available_activations,
+    compiled_kernels,
+    fused_kernels,
+    fused_kernels_available,
+    get_activation,
 )
 from sklearn_learnact.compression import (
     FIXED_MADDS,
@@ -368,7 +372,7 @@ def _symbolic_fit(act, lo=-3.0, hi=3.0, tol=1e-3):
 
 
 def test_symbolic_finds_tanh_for_a_tanh_rational():
-    act = Rational(init="tanh")
+    act = get_activation("rational", init="tanh")
     new, row = _symbolic_fit(act, tol=2e-2)
     assert row["symbolic"] == "tanh"
     assert row["symbolic_r2"] > 0.999
@@ -378,7 +382,7 @@ def test_symbolic_finds_tanh_for_a_tanh_rational():
 
 
 def test_symbolic_finds_relu_for_a_relu_mixture():
-    act = Mixture(basis=("relu", "tanh", "sin"))
+    act = Mixture()  # relu, tanh, sin
     with torch.no_grad():
         act.weight.copy_(torch.tensor([20.0, -20.0, -20.0]))  # P_relu ~ 1
     new, row = _symbolic_fit(act)
@@ -389,7 +393,8 @@ def test_symbolic_finds_relu_for_a_relu_mixture():
 
 
 def test_symbolic_not_used_above_tol():
-    act = Subnet(hidden_size=4, init="sin")  # a bumpy piecewise-linear curve
+    # a bumpy piecewise-linear curve
+    act = get_activation("mlp", hidden_size=4, init="sin")
     _, row = _symbolic_fit(act, tol=1e-6)
     assert row["replaced_by"] == "spline"
     assert row["symbolic"] in available_activations("fixed")
@@ -426,16 +431,17 @@ def test_mnist_mlp_activation_compressed_keeps_accuracy(shared_data):
         random_state=0,
     )
     _fit(clf, X, y)
-    comp = SplineActivationCompressor(clf).fit(X)
+    comp = SplineActivationCompressor(clf, compile=False).fit(X)
     result = comp.evaluate(X_test, y_test)
     print(result, comp.report_.to_string(), sep="\n")
     assert result["score_before"] > 0.95
     assert abs(result["score_after"] - result["score_before"]) <= 0.002
     assert result["agreement"] >= 0.995
     assert (comp.report_["max_error"] < comp.tol).all()
-    # the compiled evaluation (the fast one) predicts the same
-    compiled = SplineActivationCompressor(clf, compile=True).fit(X)
-    agree = np.mean(compiled.predict(X_test) == comp.predict(X_test))
+    # the compiled evaluation (the fast one, the default) predicts the same
+    with fused_kernels(True):
+        compiled = SplineActivationCompressor(clf).fit(X)
+        agree = np.mean(compiled.predict(X_test) == comp.predict(X_test))
     print("compiled vs eager agreement", agree)
     assert agree >= 0.9995
 
@@ -496,62 +502,63 @@ def test_eager_power_form_for_few_kinks_per_channel():
 def test_compiled_matches_eager_and_pickles(tiny_classification, kind, degree, exact):
     X, y = tiny_classification
     est = _fit(_clf(kind, per_neuron=kind == "prelu"), X, y)
-    eager = SplineActivationCompressor(est, degree=degree, exact=exact).fit(X)
-    comp = SplineActivationCompressor(
-        est, degree=degree, exact=exact, compile=True
+    eager = SplineActivationCompressor(
+        est, degree=degree, exact=exact, compile=False
     ).fit(X)
-    assert spline_module._COMPILE_FAILURE is None
-    splines = [a for a in comp.compressed_estimator_.activations_ if a.compiled]
-    assert len(splines) == 2
-    assert (comp.report_["max_error"] < comp.tol).all()
-    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
-    np.testing.assert_allclose(
-        comp.predict_proba(X), eager.predict_proba(X), atol=1e-5, rtol=0
-    )
-    # fit compiled what predict runs: nothing new to compile
-    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs
-    for a in splines:  # other batch sizes, the same function
-        x = torch.randn(37, a.num_channels if a.num_channels > 1 else 5)
-        a.compiled = False
-        expected = a(x)
-        a.compiled = True
-        torch.testing.assert_close(a(x), expected, atol=1e-5, rtol=0)
+    with fused_kernels(True):
+        comp = SplineActivationCompressor(est, degree=degree, exact=exact).fit(X)
+        assert fused_kernels_available()
+        splines = [a for a in comp.compressed_estimator_.activations_ if a.compiled]
+        assert len(splines) == 2
+        assert (comp.report_["max_error"] < comp.tol).all()
+        seen = len(compiled_kernels())
+        np.testing.assert_allclose(
+            comp.predict_proba(X), eager.predict_proba(X), atol=1e-5, rtol=0
+        )
+        # fit compiled what predict runs: nothing new to compile
+        assert len(compiled_kernels()) == seen
+        for a in splines:  # other batch sizes, the same function
+            x = torch.randn(37, a.num_channels if a.num_channels > 1 else 5)
+            a.compiled = False
+            expected = a(x)
+            a.compiled = True
+            torch.testing.assert_close(a(x), expected, atol=1e-5, rtol=0)
     restored = pickle.loads(pickle.dumps(comp))
     assert restored.compressed_estimator_.activations_[0].compiled
     np.testing.assert_allclose(restored.predict_proba(X), comp.predict_proba(X))
     assert clone(comp).get_params()["compile"] is True
 
 
-def test_compile_failure_warns_and_stays_eager(monkeypatch):
-    def broken(kernel, variant):
-        def fail(*args):
-            raise RuntimeError("no C++ compiler found\nmore lines")
+def test_compile_failure_warns_and_stays_eager(monkeypatch, tmp_path):
+    # a real failure (no C++ compiler) in a real process: tests/test_fused.py
+    def broken(self, tensors):
+        raise RuntimeError("no C++ compiler found\nmore lines")
 
-        return fail
-
-    monkeypatch.setattr(spline_module, "_compiled", broken)
-    monkeypatch.setattr(spline_module, "_COMPILE_FAILURE", None)
+    monkeypatch.setattr(_fused.BoundKernel, "_compile", broken)
+    monkeypatch.setattr(_fused, "_FAILED", {})
+    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))  # nothing to load
     slopes = np.array([0.5, 0.5, -1.0, 2.0, 2.0, 0.25])
     act = SplineActivation(
         torch.tensor(-2.0), torch.tensor(1.0), _uniform_table(slopes), compiled=True
     )
     x = torch.linspace(-5, 5, 11)
-    assert act.madds_per_element() == 1 + 2 * 4  # truncated-power form, compiled
-    with pytest.warns(RuntimeWarning, match="torch.compile failed .RuntimeError: no C"):
-        y = act(x)
-    assert act.madds_per_element() == 3  # the table (not 4 kinks, eagerly)
-    torch.testing.assert_close(y, act._forward_table(x))
-    assert spline_module._COMPILE_FAILURE == "RuntimeError: no C++ compiler found"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        torch.testing.assert_close(act(x), y)  # eager from now on, no more warnings
-    # an error of the input itself is raised as it is, not taken for a failure
-    monkeypatch.setattr(spline_module, "_COMPILE_FAILURE", None)
-    per_channel = SplineActivation(
-        torch.zeros(2), torch.ones(2), torch.zeros(2, 2, 3), compiled=True
-    )
-    with pytest.raises(ValueError, match="2 channels"):
-        per_channel(torch.zeros(4, 3))
+    with fused_kernels(True):
+        assert act.madds_per_element() == 1 + 2 * 4  # truncated-power form, fused
+        with pytest.warns(RuntimeWarning, match="compiled on cpu .RuntimeError: no C"):
+            y = act(x)
+        assert act.madds_per_element() == 3  # the table (not 4 kinks, eagerly)
+        torch.testing.assert_close(y, act._forward_table(x))
+        assert _fused._FAILED == {"cpu": "RuntimeError: no C++ compiler found"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            torch.testing.assert_close(act(x), y)  # eager from now on, no warnings
+        # an error of the input itself is raised as it is, not taken for a failure
+        monkeypatch.setattr(_fused, "_FAILED", {})
+        per_channel = SplineActivation(
+            torch.zeros(2), torch.ones(2), torch.zeros(2, 2, 3), compiled=True
+        )
+        with pytest.raises(ValueError, match="2 channels"):
+            per_channel(torch.zeros(4, 3))
 
 
 def test_cnn_compressed_eager_and_compiled():
@@ -572,10 +579,11 @@ def test_cnn_compressed_eager_and_compiled():
     )
     _fit(cnn, X[:400], y[:400])
     for compile in (False, True):
-        comp = SplineActivationCompressor(cnn, compile=compile).fit(X[:400])
-        assert comp.report_["channels"].tolist() == [32, 64, 16]
-        assert (comp.report_["max_error"] < 1e-5).all()
-        assert comp.evaluate(X[400:], y[400:])["agreement"] == 1.0
+        with fused_kernels(True):
+            comp = SplineActivationCompressor(cnn, compile=compile).fit(X[:400])
+            assert comp.report_["channels"].tolist() == [32, 64, 16]
+            assert (comp.report_["max_error"] < 1e-5).all()
+            assert comp.evaluate(X[400:], y[400:])["agreement"] == 1.0
 
 
 # --------------------------------------------- what the compressor keeps and says

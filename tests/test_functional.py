@@ -1,16 +1,18 @@
-"""The fused kernels of ``activations._functional`` against plain autograd.
+"""The formulas of ``activations._functional`` against plain autograd.
 
-Each kernel is checked three ways, in float64: its output and gradients equal
-those of a small reference formula differentiated by autograd, its hand-written
-backward passes :func:`torch.autograd.gradcheck`, and a frozen parameter gets
-no gradient. Layer-wide and per-channel parameters, 2-D and 4-D inputs.
+Each formula is checked three ways, in float64 on the eager path: its output
+and gradients equal those of a small reference formula differentiated by
+autograd, its hand-written backward passes :func:`torch.autograd.gradcheck`,
+and a frozen parameter gets no gradient. Layer-wide and per-channel
+parameters, 2-D and 4-D inputs. ``tests/test_fused.py`` checks that the fused
+(compiled) path computes the same.
 """
 
 import pytest
 import torch
 from torch import nn
 
-from sklearn_learnact.activations import Mixture, Rational, Spline, Subnet
+from sklearn_learnact.activations import Rational, Spline, get_activation
 from sklearn_learnact.activations import _functional as F
 
 DTYPE = torch.float64
@@ -79,7 +81,8 @@ def _perturb(module):
 
 def _mixture(basis):
     def make(c):
-        m = _perturb(Mixture(c, basis=basis, dtype=DTYPE))
+        m = get_activation("mixture", num_features=c, per_neuron=c > 1, basis=basis)
+        m = _perturb(m.to(DTYPE))
         return (
             m,
             lambda x, v: F.mixture(x, v, m.basis),
@@ -110,7 +113,8 @@ def _spline(c):
 
 def _subnet(hidden):
     def make(c):
-        m = _perturb(Subnet(5, hidden_activation=hidden, dtype=DTYPE))
+        m = get_activation("mlp", hidden_size=5, hidden_activation=hidden)
+        m = _perturb(m.to(DTYPE))
         return (
             m,
             lambda x, *p: F.subnet(x, *p, m.hidden),
@@ -207,22 +211,31 @@ def test_unknown_basis_uses_autograd():
         torch.tensor([0.5, 0.5]),
         [nn.ELU(), nn.Tanh()],
     )
-    assert "Mixture" not in type(out.grad_fn).__name__
+    assert "Fused" not in type(out.grad_fn).__name__
+    x = torch.ones(2, requires_grad=True)
+    known = F.mixture(x, torch.tensor([0.5, 0.5]), [nn.ReLU(), nn.Tanh()])
+    assert "Fused" in type(known.grad_fn).__name__
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("basis", sorted(F._VALUES, key=lambda t: t.__name__))
-def test_fused_basis_values_match_the_modules(basis, dtype):
-    # the fused mixture writes each basis into its own buffer, tanh by a sigmoid
-    x = 4.0 * torch.randn(64, 5, dtype=dtype)
-    out = F._VALUES[basis](x, torch.empty_like(x))
+@pytest.mark.parametrize("module", list(F._BASIS_KINDS), ids=lambda t: t.__name__)
+def test_basis_values_and_slopes_match_the_modules(module, dtype):
+    # the fused mixture evaluates its basis itself (tanh by a sigmoid)
+    kind = F._BASIS_KINDS[module]
+    x = (4.0 * torch.randn(64, 5, dtype=dtype)).requires_grad_(True)
+    want = module()(x)
+    (slope,) = torch.autograd.grad(want.sum(), x)
+    with torch.no_grad():
+        got = F._basis_value(kind, x)
+        got_slope = F._basis_slope(kind, x, got)
     tol = 1e-6 if dtype == torch.float32 else 1e-12
-    torch.testing.assert_close(out, basis()(x), rtol=tol, atol=tol)
+    torch.testing.assert_close(got, want.detach(), rtol=tol, atol=tol)
+    torch.testing.assert_close(got_slope, slope, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("n", [7, F._SUBNET_BLOCK, 2 * F._SUBNET_BLOCK + 5])
 def test_relu_subnet_without_grad_by_blocks(n):
-    # inference runs block by block: the same values as the autograd kernel
+    # eager inference runs block by block: the same values as the autograd node
     module, _, ref = _params("mlp", 1)
     x = _input((n,)).view(-1, 1) if n % 2 else _input((n // 2, 2))
     with torch.no_grad():

@@ -307,7 +307,10 @@ def _trials(path):
     storage = optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(path))
     )
-    (name,) = optuna.get_all_study_names(storage)  # learnact.relu.<fingerprint>
+    names = optuna.get_all_study_names(storage)  # learnact.relu.<fingerprint>
+    if not names:  # the file exists before the worker has written its study
+        return []
+    (name,) = names
     return optuna.load_study(study_name=name, storage=storage).trials
 
 

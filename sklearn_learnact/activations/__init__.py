@@ -1,5 +1,12 @@
 """Activation functions: the registry, fixed and learnable modules."""
 
+from ._fused import (
+    FusedKernel,
+    compiled_kernels,
+    fused_kernels,
+    fused_kernels_available,
+    no_new_kernels,
+)
 from ._registry import (
     ACTIVATIONS,
     FIXED_ACTIVATIONS,
@@ -9,6 +16,7 @@ from ._registry import (
     get_activation,
     is_learnable,
 )
+from ._utils import channel_view, check_channels, numpy_function
 from .fixed import Sin
 from .learnable import (
     Affine,
@@ -24,6 +32,7 @@ from .learnable import (
 __all__ = [
     "ACTIVATIONS",
     "FIXED_ACTIVATIONS",
+    "FusedKernel",
     "LEARNABLE_ACTIVATIONS",
     "ActivationSpec",
     "Affine",
@@ -36,6 +45,13 @@ __all__ = [
     "Subnet",
     "Swish",
     "available_activations",
+    "channel_view",
+    "check_channels",
+    "compiled_kernels",
+    "fused_kernels",
+    "fused_kernels_available",
     "get_activation",
     "is_learnable",
+    "no_new_kernels",
+    "numpy_function",
 ]

@@ -2,11 +2,14 @@
 
 Estimators, grids, the command line, docs and tests all derive their list of
 activations from here. :func:`get_activation` returns a fresh module on every
-call, so no two layers ever share (and tie) learned parameters.
+call, so no two layers ever share (and tie) learned parameters. It is also the
+only place that turns names into modules: the learnable modules take modules
+(a mixture's basis, a subnetwork's hidden activation, the function to start
+from), and their registry factories below resolve the names.
 """
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -65,6 +68,77 @@ class ActivationSpec:
         )
 
 
+# -- factories of the learnable activations that take other activations -------
+# Their options are registry names; the modules get the resolved modules.
+def _mixture(
+    num_parameters: int = 1,
+    *,
+    basis: Sequence[str] = ("relu", "tanh", "sin"),
+    device=None,
+    dtype=None,
+) -> Mixture:
+    if isinstance(basis, str) or len(basis) < 2 or len(set(basis)) != len(basis):
+        raise ValueError(
+            "basis must be a sequence of at least two distinct activation "
+            f"names, got {basis!r}."
+        )
+    modules = {name: get_activation(name) for name in basis}
+    return Mixture(num_parameters, basis=modules, device=device, dtype=dtype)
+
+
+def _rational(
+    num_parameters: int = 1,
+    *,
+    degrees: tuple[int, int] = (5, 4),
+    init: str = "leaky_relu",
+    device=None,
+    dtype=None,
+) -> Rational:
+    return Rational(
+        num_parameters,
+        degrees=degrees,
+        init=get_activation(init),
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _spline(
+    num_parameters: int = 1,
+    *,
+    n_knots: int = 16,
+    bound: float = 3.0,
+    init: str = "relu",
+    device=None,
+    dtype=None,
+) -> Spline:
+    return Spline(
+        num_parameters,
+        n_knots=n_knots,
+        bound=bound,
+        init=get_activation(init),
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _subnet(
+    hidden_size: int = 16,
+    *,
+    hidden_activation: str = "relu",
+    init: str = "relu",
+    device=None,
+    dtype=None,
+) -> Subnet:
+    return Subnet(
+        hidden_size,
+        hidden_activation=get_activation(hidden_activation),
+        init=get_activation(init),
+        device=device,
+        dtype=dtype,
+    )
+
+
 def _fixed(name: str, factory, summary: str) -> ActivationSpec:
     return ActivationSpec(name, factory, False, False, summary)
 
@@ -91,11 +165,13 @@ _SPECS = (
     _learnable("affine", Affine, "k0 + k1 * x (makes the whole net affine)"),
     _learnable("prelu", PReLU, "max(0, x) + a * min(0, x), a learned"),
     _learnable("swish", Swish, "x * sigmoid(beta * x), beta learned"),
-    _learnable("mixture", Mixture, "sum P_i f_i(x), P_i = w_i / sum w, w learned"),
-    _learnable("rational", Rational, "P(x) / (1 + |Q(x)|), Pade, coefficients learned"),
-    _learnable("spline", Spline, "cubic spline on a fixed grid, values learned"),
+    _learnable("mixture", _mixture, "sum P_i f_i(x), P_i = w_i / sum w, w learned"),
     _learnable(
-        "mlp", Subnet, "tiny 1-h-1 network applied elementwise", per_neuron=False
+        "rational", _rational, "P(x) / (1 + |Q(x)|), Pade, coefficients learned"
+    ),
+    _learnable("spline", _spline, "cubic spline on a fixed grid, values learned"),
+    _learnable(
+        "mlp", _subnet, "tiny 1-h-1 network applied elementwise", per_neuron=False
     ),
 )
 

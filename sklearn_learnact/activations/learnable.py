@@ -14,17 +14,18 @@ activation towards the zero function (the estimators do this for you).
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
 from torch import nn
 
 from . import _functional as F
+from ._utils import check_channels, numpy_function
+from .fixed import Sin
 
 __all__ = [
     "Affine",
-    "channel_view",
     "LearnableActivation",
     "Mixture",
     "PReLU",
@@ -33,20 +34,6 @@ __all__ = [
     "Subnet",
     "Swish",
 ]
-
-
-def channel_view(p: torch.Tensor, x: torch.Tensor, n_channels: int, owner: str):
-    """View per-channel values ``p`` (C,) to broadcast along dim 1 of ``x``.
-
-    ``p`` is returned as is when ``n_channels == 1`` (one value for the whole
-    layer). ``owner`` starts the error message for an input with another
-    number of channels, e.g. ``"PReLU has num_parameters=8"``.
-    """
-    if n_channels == 1:
-        return p
-    if x.dim() < 2 or x.shape[1] != n_channels:
-        raise ValueError(f"{owner}, but got input of shape {tuple(x.shape)}.")
-    return p.view([n_channels] + [1] * (x.dim() - 2))
 
 
 class LearnableActivation(nn.Module):
@@ -69,12 +56,13 @@ class LearnableActivation(nn.Module):
         """
         raise NotImplementedError
 
-    def _channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """View per-channel parameter ``p`` (C,) to broadcast against ``x``."""
-        return channel_view(
-            p, x, self.num_parameters, f"{type(self).__name__} has "
-            f"num_parameters={self.num_parameters} (one per channel on dim 1)"
-        )  # fmt: skip
+    def _check_input(self, x: torch.Tensor) -> None:
+        """A clear error for an input without ``num_parameters`` channels."""
+        if self.num_parameters > 1:
+            check_channels(
+                x, self.num_parameters, f"{type(self).__name__} has "
+                f"num_parameters={self.num_parameters} (one per channel on dim 1)"
+            )  # fmt: skip
 
     def _shape(self) -> tuple[int, ...]:
         return () if self.num_parameters == 1 else (self.num_parameters,)
@@ -87,19 +75,6 @@ def _check_num_parameters(num_parameters: int) -> int:
     if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
         raise ValueError(f"num_parameters must be an int >= 1, got {num_parameters!r}.")
     return int(num_parameters)
-
-
-def _named_function(name: str):
-    """The fixed registry activation ``name`` as a float64 numpy function."""
-    from ._registry import get_activation
-
-    module = get_activation(name)
-
-    def fn(x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return module(torch.as_tensor(x, dtype=torch.float64)).numpy()
-
-    return fn
 
 
 class Affine(LearnableActivation):
@@ -132,7 +107,7 @@ class Affine(LearnableActivation):
     >>> import torch
     >>> from sklearn_learnact.activations import Affine
     >>> Affine()(torch.tensor([0.0, 2.0]))
-    tensor([0.5000, 2.5000], grad_fn=<AddcmulBackward0>)
+    tensor([0.5000, 2.5000], grad_fn=<_FusedBackward>)
     """
 
     def __init__(
@@ -157,7 +132,8 @@ class Affine(LearnableActivation):
         nn.init.constant_(self.k1, self.init[1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.affine(x, self._channel(self.k0, x), self._channel(self.k1, x))
+        self._check_input(x)
+        return F.affine(x, self.k0, self.k1)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"k0": self.k0.detach().cpu(), "k1": self.k1.detach().cpu()}
@@ -168,7 +144,7 @@ class Affine(LearnableActivation):
         Parameters
         ----------
         cost_of : callable
-            Cost of a fixed registry activation, by name (unused here; every
+            Cost of a fixed activation module (unused here; every
             ``madds_per_element`` takes it so that one cost table serves all).
         """
         return 1.0
@@ -203,8 +179,7 @@ class PReLU(nn.PReLU, LearnableActivation):
         super().__init__(num_parameters, init=init, device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.num_parameters > 1:
-            self._channel(self.weight, x)  # a clear error for a wrong channel count
+        self._check_input(x)
         return super().forward(x)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
@@ -238,7 +213,7 @@ class Swish(LearnableActivation):
     >>> import torch
     >>> from sklearn_learnact.activations import Swish
     >>> Swish()(torch.tensor([0.0]))
-    tensor([0.], grad_fn=<MulBackward0>)
+    tensor([0.], grad_fn=<_FusedBackward>)
     """
 
     def __init__(
@@ -254,14 +229,15 @@ class Swish(LearnableActivation):
         nn.init.constant_(self.beta, self.init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.swish(x, self._channel(self.beta, x))
+        self._check_input(x)
+        return F.swish(x, self.beta)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"beta": self.beta.detach().cpu()}
 
     def madds_per_element(self, cost_of) -> float:
         """Multiply-adds per element: ``beta * x``, a sigmoid, one product."""
-        return cost_of("sigmoid") + 2.0
+        return cost_of(nn.Sigmoid()) + 2.0
 
 
 class Mixture(LearnableActivation):
@@ -281,16 +257,20 @@ class Mixture(LearnableActivation):
     num_parameters : int, default=1
         1 for one set of weights per layer (seed 002), else one per
         feature/channel.
-    basis : sequence of str, default=("relu", "tanh", "sin")
-        Registry names of the basis functions :math:`f_i`.
+    basis : mapping of str to torch.nn.Module, optional
+        The basis functions :math:`f_i`, by name (the names label
+        :meth:`learned_parameters`); at least two. Default: ReLU, tanh and sin
+        (seed 002's). To build it from registry names, use
+        ``get_activation("mixture", basis=("relu", "tanh"))``.
     device, dtype : optional
         Where and how to allocate the parameters.
 
     Examples
     --------
     >>> import torch
+    >>> from torch import nn
     >>> from sklearn_learnact.activations import Mixture
-    >>> act = Mixture(basis=("relu", "tanh"))
+    >>> act = Mixture(basis={"relu": nn.ReLU(), "tanh": nn.Tanh()})
     >>> act.learned_parameters()
     {'P_relu': tensor(0.5000), 'P_tanh': tensor(0.5000)}
     """
@@ -299,21 +279,29 @@ class Mixture(LearnableActivation):
         self,
         num_parameters: int = 1,
         *,
-        basis: Sequence[str] = ("relu", "tanh", "sin"),
+        basis: Mapping[str, nn.Module] | None = None,
         device=None,
         dtype=None,
     ) -> None:
-        from ._registry import get_activation
-
         super().__init__()
         self.num_parameters = _check_num_parameters(num_parameters)
-        if isinstance(basis, str) or len(basis) < 2 or len(set(basis)) != len(basis):
+        if basis is None:
+            basis = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "sin": Sin()}
+        if not isinstance(basis, Mapping) or not all(
+            isinstance(f, nn.Module) for f in basis.values()
+        ):
+            raise TypeError(
+                "basis must map names to activation modules, e.g. "
+                "{'relu': nn.ReLU(), 'tanh': nn.Tanh()}; to build it from registry "
+                "names use get_activation('mixture', basis=('relu', 'tanh')). Got "
+                f"{basis!r}."
+            )
+        if len(basis) < 2:
             raise ValueError(
-                "basis must be a sequence of at least two distinct activation "
-                f"names, got {basis!r}."
+                f"basis must hold at least two distinct functions, got {basis!r}."
             )
         self.basis_names = tuple(basis)
-        self.basis = nn.ModuleList(get_activation(name) for name in self.basis_names)
+        self.basis = nn.ModuleList(basis.values())
         self.weight = nn.Parameter(
             torch.empty(self._shape() + (len(basis),), device=device, dtype=dtype)
         )
@@ -329,8 +317,7 @@ class Mixture(LearnableActivation):
         return w / w.sum(dim=-1, keepdim=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.num_parameters > 1:
-            self._channel(self.weight[..., 0], x)  # validates the channel axis
+        self._check_input(x)
         return F.mixture(x, self.weight, self.basis)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
@@ -342,16 +329,39 @@ class Mixture(LearnableActivation):
 
     def madds_per_element(self, cost_of) -> float:
         """Multiply-adds per element: every basis function plus one madd each."""
-        return sum(cost_of(name) + 1.0 for name in self.basis_names)
+        return sum(cost_of(f) + 1.0 for f in self.basis)
+
+
+def _init_function(init, default: Callable[[], nn.Module], what: str):
+    """``init`` (or ``default()`` if None) as a float64 numpy function, and the
+    label that ``extra_repr`` shows."""
+    if init is None:
+        init = default()
+    if isinstance(init, str) or not callable(init):
+        raise TypeError(
+            f"{what} must be an activation module or a function of tensors, e.g. "
+            f"nn.Tanh(), got {init!r}; to build it from a registry name, use "
+            "get_activation(..., init='tanh')."
+        )
+    label = repr(init) if isinstance(init, nn.Module) else init.__name__
+    return numpy_function(init), label
+
+
+def _fit_rational(f, num_degree: int, den_degree: int, bound: float):
+    """Coefficients of the safe rational closest to the numpy function ``f`` on
+    [-bound, bound]."""
+    x = np.linspace(-bound, bound, 2001)
+    y = f(x)
+    return _fit_rational_values(y.tobytes(), num_degree, den_degree, bound)
 
 
 @functools.lru_cache(maxsize=64)
-def _fit_rational(init: str, num_degree: int, den_degree: int, bound: float):
-    """Coefficients of the safe rational closest to ``init`` on [-bound, bound]."""
+def _fit_rational_values(y: bytes, num_degree: int, den_degree: int, bound: float):
+    """:func:`_fit_rational` from the function's values (bytes: cacheable)."""
     from scipy.optimize import least_squares
 
     x = np.linspace(-bound, bound, 2001)
-    f = _named_function(init)(x)
+    f = np.frombuffer(y, dtype=np.float64)
     powers = np.vander(x, max(num_degree, den_degree) + 1, increasing=True)
     # linearised problem P(x) - f(x) * x * Q'(x) = f(x), then the true residual
     design = np.hstack(
@@ -380,8 +390,8 @@ class Rational(LearnableActivation):
 
     The denominator is at least 1, so it never vanishes (Molina et al.'s
     "safe" Padé activation unit). Both polynomials are evaluated with Horner's
-    scheme. The coefficients start as the least-squares fit of the named
-    activation ``init`` on ``[-3, 3]``.
+    scheme. The coefficients start as the least-squares fit of the activation
+    ``init`` on ``[-3, 3]``.
 
     Parameters
     ----------
@@ -389,16 +399,19 @@ class Rational(LearnableActivation):
         1 for one rational per layer, else one per feature/channel.
     degrees : (int, int), default=(5, 4)
         Degrees ``(m, n)`` of numerator and denominator.
-    init : str, default="leaky_relu"
-        Fixed registry activation to approximate at initialisation.
+    init : torch.nn.Module or callable, optional
+        Activation to approximate at initialisation (a function of tensors);
+        default ``nn.LeakyReLU()``. From a registry name:
+        ``get_activation("rational", init="tanh")``.
     device, dtype : optional
         Where and how to allocate the parameters.
 
     Examples
     --------
     >>> import torch
+    >>> from torch import nn
     >>> from sklearn_learnact.activations import Rational
-    >>> act = Rational(init="tanh")
+    >>> act = Rational(init=nn.Tanh())
     >>> bool(torch.allclose(act(torch.tensor([1.0])), torch.tanh(torch.tensor([1.0])),
     ...                     atol=1e-2))
     True
@@ -409,7 +422,7 @@ class Rational(LearnableActivation):
         num_parameters: int = 1,
         *,
         degrees: tuple[int, int] = (5, 4),
-        init: str = "leaky_relu",
+        init: Callable[[torch.Tensor], torch.Tensor] | None = None,
         device=None,
         dtype=None,
     ) -> None:
@@ -421,21 +434,21 @@ class Rational(LearnableActivation):
         if m < 1 or n < 1:
             raise ValueError(f"degrees must both be >= 1, got {degrees!r}.")
         self.degrees = (int(m), int(n))
-        self.init = init
+        f, self.init = _init_function(init, nn.LeakyReLU, "init")
+        self._init_coefficients = _fit_rational(f, *self.degrees, 3.0)
         kw = {"device": device, "dtype": dtype}
         self.numerator = nn.Parameter(torch.empty(self._shape() + (m + 1,), **kw))
         self.denominator = nn.Parameter(torch.empty(self._shape() + (n,), **kw))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        a, b = _fit_rational(self.init, *self.degrees, 3.0)
+        a, b = self._init_coefficients
         with torch.no_grad():
             self.numerator.copy_(torch.tensor(a).expand_as(self.numerator))
             self.denominator.copy_(torch.tensor(b).expand_as(self.denominator))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.num_parameters > 1:
-            self._channel(self.numerator[..., 0], x)  # validates the channel axis
+        self._check_input(x)
         return F.rational(x, self.numerator, self.denominator)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
@@ -447,7 +460,7 @@ class Rational(LearnableActivation):
     def extra_repr(self) -> str:
         return (
             f"num_parameters={self.num_parameters}, degrees={self.degrees}, "
-            f"init={self.init!r}"
+            f"init={self.init}"
         )
 
     def madds_per_element(self, cost_of) -> float:
@@ -474,8 +487,10 @@ class Spline(LearnableActivation):
         Number of grid points (at least 3).
     bound : float, default=3.0
         The grid spans ``[-bound, bound]``.
-    init : str, default="relu"
-        Fixed registry activation whose values start the spline.
+    init : torch.nn.Module or callable, optional
+        Activation whose values start the spline (a function of tensors);
+        default ``nn.ReLU()``. From a registry name:
+        ``get_activation("spline", init="tanh")``.
     device, dtype : optional
         Where and how to allocate the parameters.
 
@@ -483,7 +498,7 @@ class Spline(LearnableActivation):
     --------
     >>> import torch
     >>> from sklearn_learnact.activations import Spline
-    >>> act = Spline(init="relu")
+    >>> act = Spline()
     >>> [round(v, 4) for v in act(torch.tensor([-5.0, 5.0])).tolist()]  # linear tails
     [0.0, 5.0]
     """
@@ -494,7 +509,7 @@ class Spline(LearnableActivation):
         *,
         n_knots: int = 16,
         bound: float = 3.0,
-        init: str = "relu",
+        init: Callable[[torch.Tensor], torch.Tensor] | None = None,
         device=None,
         dtype=None,
     ) -> None:
@@ -504,22 +519,21 @@ class Spline(LearnableActivation):
             raise ValueError(f"n_knots must be an int >= 3, got {n_knots!r}.")
         if not bound > 0:
             raise ValueError(f"bound must be > 0, got {bound!r}.")
-        self.n_knots, self.bound, self.init = int(n_knots), float(bound), init
+        self.n_knots, self.bound = int(n_knots), float(bound)
+        f, self.init = _init_function(init, nn.ReLU, "init")
+        self._init_values = f(np.linspace(-self.bound, self.bound, self.n_knots))
         kw = {"device": device, "dtype": dtype}
         self.register_buffer("knots", torch.linspace(-bound, bound, n_knots, **kw))
         self.values = nn.Parameter(torch.empty(self._shape() + (n_knots,), **kw))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        y = _named_function(self.init)(
-            np.linspace(-self.bound, self.bound, self.n_knots)
-        )
         with torch.no_grad():
-            self.values.copy_(torch.tensor(y).expand_as(self.values))
+            y = torch.tensor(self._init_values)
+            self.values.copy_(y.expand_as(self.values))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.num_parameters > 1:
-            self._channel(self.values[..., 0], x)  # validates the channel axis
+        self._check_input(x)
         step = 2.0 * self.bound / (self.n_knots - 1)
         return F.spline_hermite(x, self.values, -self.bound, step)
 
@@ -530,12 +544,21 @@ class Spline(LearnableActivation):
     def extra_repr(self) -> str:
         return (
             f"num_parameters={self.num_parameters}, n_knots={self.n_knots}, "
-            f"bound={self.bound}, init={self.init!r}"
+            f"bound={self.bound}, init={self.init}"
         )
 
     def madds_per_element(self, cost_of) -> float:
         """Multiply-adds per element: grid index, Hermite basis, four terms, tails."""
         return 24.0
+
+
+@functools.lru_cache(maxsize=64)
+def _least_squares(design: bytes, target: bytes) -> np.ndarray:
+    """``lstsq(design, target)`` of float64 arrays given as bytes (cacheable:
+    every layer of every fit starts from the same few fits)."""
+    y = np.frombuffer(target, dtype=np.float64)
+    a = np.frombuffer(design, dtype=np.float64).reshape(y.size, -1)
+    return np.linalg.lstsq(a, y, rcond=None)[0]
 
 
 class Subnet(LearnableActivation):
@@ -554,10 +577,12 @@ class Subnet(LearnableActivation):
     ----------
     hidden_size : int, default=16
         Width ``h`` of the hidden layer.
-    hidden_activation : str, default="relu"
-        Fixed registry activation :math:`\phi` inside.
-    init : str, default="relu"
-        Fixed registry activation to approximate at initialisation.
+    hidden_activation : torch.nn.Module, optional
+        The fixed activation :math:`\phi` inside; default ``nn.ReLU()``.
+    init : torch.nn.Module or callable, optional
+        Activation to approximate at initialisation (a function of tensors);
+        default ``nn.ReLU()``. From registry names:
+        ``get_activation("mlp", hidden_activation="tanh", init="sin")``.
     device, dtype : optional
         Where and how to allocate the parameters.
 
@@ -576,19 +601,26 @@ class Subnet(LearnableActivation):
         self,
         hidden_size: int = 16,
         *,
-        hidden_activation: str = "relu",
-        init: str = "relu",
+        hidden_activation: nn.Module | None = None,
+        init: Callable[[torch.Tensor], torch.Tensor] | None = None,
         device=None,
         dtype=None,
     ) -> None:
-        from ._registry import get_activation
-
         super().__init__()
         if not isinstance(hidden_size, (int, np.integer)) or hidden_size < 1:
             raise ValueError(f"hidden_size must be an int >= 1, got {hidden_size!r}.")
-        self.hidden_size, self.init = int(hidden_size), init
-        self.hidden_activation = hidden_activation
-        self.hidden = get_activation(hidden_activation)
+        if hidden_activation is None:
+            hidden_activation = nn.ReLU()
+        if not isinstance(hidden_activation, nn.Module):
+            raise TypeError(
+                "hidden_activation must be an activation module, e.g. nn.Tanh(), "
+                f"got {hidden_activation!r}; to build it from a registry name, use "
+                "get_activation('mlp', hidden_activation='tanh')."
+            )
+        self.hidden_size = int(hidden_size)
+        self.hidden = hidden_activation
+        f, self.init = _init_function(init, nn.ReLU, "init")
+        self._init_parameters = self._fit_init(f)
         kw = {"device": device, "dtype": dtype}
         self.w1 = nn.Parameter(torch.empty(hidden_size, **kw))
         self.b1 = nn.Parameter(torch.empty(hidden_size, **kw))
@@ -596,7 +628,8 @@ class Subnet(LearnableActivation):
         self.b2 = nn.Parameter(torch.empty((), **kw))
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
+    def _fit_init(self, f) -> tuple[np.ndarray, ...]:
+        """(w1, b1, w2, b2) of the least-squares fit of the numpy function ``f``."""
         h = self.hidden_size
         kinks = np.linspace(-3.0, 3.0, h) if h > 1 else np.zeros(1)
         zero = np.abs(kinks).argmin()
@@ -606,13 +639,16 @@ class Subnet(LearnableActivation):
         w1 = np.where((np.arange(h) - zero) % 2 == 0, 1.0, -1.0)
         b1 = -w1 * kinks
         x = np.linspace(-6.0, 6.0, 2001)
-        phi = _named_function(self.hidden_activation)
+        phi = numpy_function(self.hidden)
         design = np.hstack([phi(np.outer(x, w1) + b1), np.ones((x.size, 1))])
-        coef = np.linalg.lstsq(design, _named_function(self.init)(x), rcond=None)[0]
+        coef = _least_squares(design.tobytes(), f(x).tobytes())
+        return w1, b1, coef[:h], coef[h]
+
+    def reset_parameters(self) -> None:
+        params = (self.w1, self.b1, self.w2, self.b2)
         with torch.no_grad():
-            for p, v in ((self.w1, w1), (self.b1, b1), (self.w2, coef[:h])):
-                p.copy_(torch.tensor(v))
-            self.b2.fill_(float(coef[h]))
+            for p, v in zip(params, self._init_parameters):
+                p.copy_(torch.as_tensor(v))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.subnet(x, self.w1, self.b1, self.w2, self.b2, self.hidden)
@@ -626,11 +662,8 @@ class Subnet(LearnableActivation):
         return out
 
     def extra_repr(self) -> str:
-        return (
-            f"hidden_size={self.hidden_size}, "
-            f"hidden_activation={self.hidden_activation!r}, init={self.init!r}"
-        )
+        return f"hidden_size={self.hidden_size}, init={self.init}"
 
     def madds_per_element(self, cost_of) -> float:
         """Multiply-adds per element: h times (w1 x + b1, phi, w2), plus b2."""
-        return self.hidden_size * (2.0 + cost_of(self.hidden_activation)) + 1.0
+        return self.hidden_size * (2.0 + cost_of(self.hidden)) + 1.0

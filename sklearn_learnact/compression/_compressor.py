@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._validation import check_flag, check_numeric
-from ..activations import LearnableActivation, available_activations
+from ..activations import LearnableActivation, available_activations, fused_kernels
 from ..estimators import learnact_step
 from ._cost import activation_madds
 from ._fit import _as_function, _check_points, _check_spline_params, fit_spline
@@ -200,20 +200,20 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         more than ``max_knots`` cells would be needed, the uniform spline is
         used. About 1.7x the activation time of the uniform degree-1 spline
         (two more look-ups), still one fixed sequence of elementwise ops.
-    compile : bool, default=False
-        Evaluate the splines with ``torch.compile`` (``compiled=True`` on each
-        :class:`SplineActivation`): one fused loop per activation instead of a
-        sequence of elementwise ops. Piecewise-linear splines with at most 64
-        slope changes (every exact compression of a small subnetwork) compile
-        in their truncated-power form, without table look-ups. ``fit``
-        compiles the kernels when it measures the errors, and runs the
-        compressed net once on a few rows of ``X`` so that the first
-        ``predict`` does not compile: the first time in a process costs
-        seconds (torch's inductor, cached on disk), later models with the same
-        number of kinks reuse the kernel. It needs a C++ compiler (CPU) or
-        triton (GPU); without one, a warning says so and the evaluation stays
-        eager. Worth it for large batches (inference at batch 4096: see
-        ``benchmarks/bench_inference.py``).
+    compile : bool, default=True
+        Evaluate the splines with fused kernels (``compiled=True`` on each
+        :class:`SplineActivation`): one compiled loop per activation instead
+        of a sequence of elementwise ops. Piecewise-linear splines with at
+        most 64 slope changes (every exact compression of a small subnetwork)
+        are fused in their truncated-power form, without table look-ups.
+        ``fit`` compiles the kernels when it measures the errors, and runs the
+        compressed net once on a few rows of ``X``, so that ``predict`` never
+        compiles: seconds the first time on a machine, milliseconds later
+        (the kernels are cached on disk); later models with the same number
+        of kinks reuse the kernel. It needs a C++ compiler (CPU) or triton
+        (GPU); without one, a warning says so and the evaluation stays eager
+        (``compile=False``: eager, without trying). See
+        ``benchmarks/bench_inference.py`` for the speed-up.
 
     Attributes
     ----------
@@ -297,7 +297,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         max_knots=4096,
         symbolic=False,
         exact=True,
-        compile=False,
+        compile=True,
     ):
         self.estimator = estimator
         self.n_knots = n_knots
@@ -386,10 +386,11 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         compressed_inner.replace_activations({i: f[0] for i, f in fitted.items()})
         if self.compile:  # compile now what predict runs (its shapes and mode)
             n = _n_rows(Xt)
-            _run_network(
-                compressed_inner,
-                resample(Xt, n_samples=min(64, n), replace=False, random_state=0),
-            )
+            with fused_kernels(compile=True):  # predict itself never compiles
+                _run_network(
+                    compressed_inner,
+                    resample(Xt, n_samples=min(64, n), replace=False, random_state=0),
+                )
         new_acts = compressed_inner.activations_
         rows, layers = [], []
         for i in learned:

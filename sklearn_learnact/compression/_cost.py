@@ -41,9 +41,10 @@ def _fixed_madds(name: str) -> float:
 def activation_madds(module: nn.Module) -> float:
     """Multiply-adds per element of an activation module (a cost model).
 
-    Learnable activations report their own cost (``madds_per_element``) in
-    terms of :data:`FIXED_MADDS`, the one table of fixed-activation costs, in
-    which a transcendental function counts as :data:`TRANSCENDENTAL_MADDS`.
+    Learnable activations report their own cost (``madds_per_element``, given
+    this function to cost the fixed activations they contain) in terms of
+    :data:`FIXED_MADDS`, the one table of fixed-activation costs, in which a
+    transcendental function counts as :data:`TRANSCENDENTAL_MADDS`.
 
     Parameters
     ----------
@@ -62,7 +63,7 @@ def activation_madds(module: nn.Module) -> float:
     49.0
     """
     if hasattr(module, "madds_per_element"):
-        return float(module.madds_per_element(_fixed_madds))
+        return float(module.madds_per_element(activation_madds))
     for name in available_activations("fixed"):
         if type(get_activation(name)) is type(module):
             return _fixed_madds(name)

@@ -6,7 +6,6 @@
 import copy
 import numbers
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -18,6 +17,7 @@ from .._validation import check_choice, check_flag, check_numeric, is_int
 from ..activations import (
     PReLU,
     Subnet,
+    numpy_function,
 )
 from ._spline import SplineActivation
 
@@ -78,8 +78,8 @@ def fit_spline(
     Returns
     -------
     spline : SplineActivation
-        The fitted spline (evaluated eagerly; set ``compiled=True`` to fuse
-        it with ``torch.compile``).
+        The fitted spline (evaluated eagerly; set ``compiled=True`` to run
+        it as a fused kernel, as the compressor does by default).
     info : dict
         ``n_knots`` (an exact compression: the kinks kept plus the two ends),
         ``n_cells`` (of the grid, the two tail cells included), ``degree``,
@@ -175,15 +175,8 @@ def _per_channel(value, name: str, n_channels: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- fitting
-def _as_function(module: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
-    """The activation as a float64 numpy function of a (G, C) array."""
-    module = copy.deepcopy(module).to(device="cpu", dtype=torch.float64).eval()
-
-    def fn(x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return module(torch.as_tensor(x, dtype=torch.float64)).numpy()
-
-    return fn
+#: The activation as a float64 numpy function of a (G, C) array.
+_as_function = numpy_function
 
 
 def _slopes(module: nn.Module, x: np.ndarray) -> np.ndarray:

@@ -1,14 +1,15 @@
 """SplineActivation: the inference module, its kernels and the truncated-power form."""
 
-import functools
-import types
-import warnings
-
 import numpy as np
 import torch
 from torch import nn
 
-from ..activations.learnable import channel_view
+from ..activations import (
+    FusedKernel,
+    channel_view,
+    check_channels,
+    fused_kernels_available,
+)
 
 
 class SplineActivation(nn.Module):
@@ -47,16 +48,22 @@ class SplineActivation(nn.Module):
         linear function with kinks anywhere is represented exactly (``d = 0``
         in cells without a kink).
     compiled : bool, default=False
-        Evaluate with ``torch.compile`` (an attribute: it can be switched on
-        and off, and it pickles as a flag; the compiled kernels live in the
-        process, shared by all splines). A continuous degree-1 spline with at
-        most 64 slope changes per channel compiles in its truncated-power form
+        Evaluate with a fused kernel (the library's compiled kernels, see
+        :func:`~sklearn_learnact.activations.fused_kernels`): one loop over the
+        input instead of a sequence of elementwise ops. An attribute: it can
+        be switched on and off, and it pickles as a flag; the compiled kernels
+        live in the process (and in the on-disk kernel cache), shared by all
+        splines. A continuous degree-1 spline with at most 64 slope changes
+        per channel is fused in its truncated-power form
         :math:`c_0 + c_1 x + \sum_k d_k \max(x, t_k)` (buffers ``power_c``,
         ``power_d``, ``power_t``, derived from the table, also after
         ``load_state_dict``, and not saved in it): one loop of
-        multiply-adds, no look-ups; any other spline compiles its table form.
-        The first call for a new kernel compiles it (seconds); if compiling
-        fails, a warning says why and evaluation stays eager in this process.
+        multiply-adds, no look-ups; any other spline fuses its table form.
+        The first call for a new kernel compiles it (seconds, or milliseconds
+        from the disk cache), unless compiling is not allowed there (the
+        estimators' ``predict``): then it is evaluated eagerly. If compiling
+        fails, one warning says why and evaluation stays eager in this
+        process.
         Eagerly, a spline with at most two slope changes (e.g. an exact PReLU)
         also uses the truncated-power form, which is then fewer ops.
 
@@ -130,55 +137,47 @@ class SplineActivation(nn.Module):
         self._derive_power_form()  # from the loaded table
 
     def _per_channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if self.num_channels == 1:
+            return p
         owner = f"SplineActivation has {self.num_channels} channels (dim 1)"
-        return channel_view(p, x, self.num_channels, owner)
+        check_channels(x, self.num_channels, owner)
+        return channel_view(p, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.num_channels > 1:
             self._per_channel(self.scale, x)  # the input has the right channels
-        if self._compiling():
-            return self._forward_compiled(x)
-        if self._uses_power_form():
+        if self._compiling(x.device):
+            kernel, args = self._kernel()
+            # layer-wide splines see the input flattened (one kernel per
+            # variant whatever the layer's width)
+            flat = x.reshape(-1) if self.num_channels == 1 else x
+            return kernel(flat, *args, fallback=self._forward_eager).view(x.shape)
+        return self._forward_eager(x)
+
+    def _forward_eager(self, x: torch.Tensor, *args) -> torch.Tensor:
+        if self._uses_power_form(x.device):
             return _power_kernel(x, self.power_c, self.power_d, self.power_t)
         return self._forward_table(x)
 
-    def _compiling(self) -> bool:
-        return self.compiled and _COMPILE_FAILURE is None
+    def _compiling(self, device=None) -> bool:
+        return self.compiled and fused_kernels_available(
+            self.table.device if device is None else device
+        )
 
-    def _uses_power_form(self) -> bool:
-        """Whether ``forward`` evaluates the truncated-power form (compiled, or
+    def _uses_power_form(self, device=None) -> bool:
+        """Whether ``forward`` evaluates the truncated-power form (fused, or
         eagerly when it has few kinks)."""
         return self.power_d is not None and (
-            self._compiling() or len(self.power_d) <= _EAGER_POWER_KINKS
+            self._compiling(device) or len(self.power_d) <= _EAGER_POWER_KINKS
         )
 
     def _kernel(self):
-        """The kernel that ``compiled`` evaluation compiles, its variant (what
-        its code specialises on) and its arguments."""
-        per_channel = self.num_channels > 1
+        """The fused kernel of ``compiled`` evaluation (its static arguments
+        bound) and its tensor arguments."""
         if self.power_d is not None:
-            args = (self.power_c, self.power_d, self.power_t)
-            return _power_kernel, (len(self.power_d), per_channel), args
+            return _POWER.bind(), (self.power_c, self.power_d, self.power_t)
         args = (self.scale, self.shift, self.table, self.kinks, self.offset)
-        variant = (self.degree, self.kinks is not None, per_channel)
-        return _table_kernel, variant, (*args, self.n_cells, self.degree)
-
-    def _forward_compiled(self, x: torch.Tensor) -> torch.Tensor:
-        global _COMPILE_FAILURE
-        kernel, variant, args = self._kernel()
-        try:
-            return _compiled(kernel, variant)(x, *args)
-        except Exception as exc:  # no C++ compiler, no triton, ...
-            y = self._forward_table(x)  # an error of the input itself raises here
-            _COMPILE_FAILURE = f"{type(exc).__name__}: {exc}".split("\n")[0]
-            warnings.warn(
-                f"torch.compile failed ({_COMPILE_FAILURE}); SplineActivation "
-                "evaluates eagerly in this process from now on (same results, "
-                "slower). Set compiled=False to silence this.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            return y
+        return _TABLE.bind(n_cells=self.n_cells, degree=self.degree), args
 
     def _forward_table(self, x: torch.Tensor) -> torch.Tensor:
         """Eager evaluation from the cell table: a few in-place elementwise ops."""
@@ -247,26 +246,6 @@ _POWER_MAX_KINKS = 64
 #: Up to this many kinks the eager truncated-power form (1 + 3 * K elementwise
 #: passes) beats the table's look-ups (about 10 passes with kinks).
 _EAGER_POWER_KINKS = 2
-#: Why torch.compile failed in this process (then evaluation is eager), if it did.
-_COMPILE_FAILURE: str | None = None
-
-
-@functools.cache
-def _compiled(kernel, variant):
-    """``kernel`` compiled once per process and ``variant``, for any batch size.
-
-    Each variant compiles its own copy of the kernel's code: torch's dynamo
-    keeps its compiled graphs on the code object and stops compiling a code
-    object after a few recompilations (``recompile_limit``), so variants that
-    shared one would fall back to (slow) eager execution.
-    """
-    code = kernel.__code__.replace(co_name=f"{kernel.__name__}_{variant}")
-    return torch.compile(types.FunctionType(code, kernel.__globals__), dynamic=True)
-
-
-def _channels_last_dims(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """View (..., C) per-channel values to broadcast along dim 1 of ``x``."""
-    return v.view(*v.shape, *[1] * (x.dim() - 2))
 
 
 def _table_kernel(
@@ -280,11 +259,10 @@ def _table_kernel(
     degree: int,
 ) -> torch.Tensor:
     """The table form of :class:`SplineActivation` in pure (out-of-place) tensor
-    ops: what ``torch.compile`` fuses into one loop, and the float64 reference."""
+    ops: what the fused kernel compiles into one loop, and the float64
+    reference."""
     if offset is not None:
-        scale, shift, offset = (
-            _channels_last_dims(v, x) for v in (scale, shift, offset)
-        )
+        scale, shift, offset = (channel_view(v, x) for v in (scale, shift, offset))
     u = x * scale + shift
     jf = u.clamp(0, n_cells - 1).floor()
     j = jf.long() if offset is None else jf.long() + offset
@@ -305,10 +283,10 @@ def _power_kernel(
 ) -> torch.Tensor:
     """Truncated-power form ``c0 + c1 x + sum_k d_k max(x, t_k)`` of a
     continuous piecewise-linear function; ``c`` of shape (2,) or (2, C), ``d``
-    and ``t`` of shape (K,) or (K, C). Compiled, one fused loop with no look-ups.
+    and ``t`` of shape (K,) or (K, C). Fused, one loop with no look-ups.
     """
     if c.dim() == 2:
-        c, d, t = (_channels_last_dims(v, x) for v in (c, d, t))
+        c, d, t = (channel_view(v, x) for v in (c, d, t))
     y = c[0] + c[1] * x
     for k in range(d.shape[0]):
         y = y + d[k] * torch.maximum(x, t[k])
@@ -369,3 +347,7 @@ def _power_form(spline: SplineActivation):
         return None
     device = spline.table.device
     return [v.to(device=device, dtype=torch.float32) for v in power]
+
+
+_TABLE = FusedKernel(_table_kernel)
+_POWER = FusedKernel(_power_kernel)

@@ -9,7 +9,7 @@ from ..activations import (
     available_activations,
     get_activation,
 )
-from ._cost import _fixed_madds
+from ._cost import _fixed_madds, activation_madds
 from ._fit import _as_function
 
 
@@ -45,9 +45,9 @@ class SymbolicActivation(nn.Module):
         """Numbers stored: a, b, c, d."""
         return 4
 
-    def madds_per_element(self, cost_of=_fixed_madds) -> float:
+    def madds_per_element(self, cost_of=activation_madds) -> float:
         """Multiply-adds per element: f, plus the two affine maps."""
-        return cost_of(self.name) + 2.0
+        return cost_of(self.f) + 2.0
 
     def extra_repr(self) -> str:
         a, b, c, d = (float(getattr(self, k)) for k in "abcd")

@@ -28,7 +28,7 @@ from skorch.callbacks import EarlyStopping
 from torch import nn
 
 from .._validation import check_choice, check_flag, check_numeric, is_int
-from ..activations import LearnableActivation, get_activation
+from ..activations import LearnableActivation, get_activation, no_new_kernels
 from ..nets import CNN, MLP, check_hidden_layer_sizes, reset_parameters
 from ._skorch import (
     EpochProgress,
@@ -717,7 +717,8 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         single = device.type == "cpu" and self._small(
             self.n_features_in_, self.n_outputs_, min(bs, len(Xt))
         )
-        with torch.inference_mode(), _single_thread(single):
+        # no compiling in predict: fit compiled the kernels it runs
+        with torch.inference_mode(), _single_thread(single), no_new_kernels():
             out = [
                 module(Xt[i : i + bs].to(device)).cpu()
                 for i in range(0, Xt.shape[0], bs)

@@ -1,0 +1,324 @@
+"""The fused activation kernels: the eager path's maths, compiled.
+
+Every learnable kind, layer-wide and per neuron, float32 and float64: the fused
+path gives the eager path's values and gradients to float rounding. Without a
+C++ compiler (a real process whose compiler does not exist) training and
+prediction fall back to the eager path with one warning; a model fitted with
+the fused path predicts in a process without it; ``predict`` after ``fit``
+never compiles; compiled kernels are reloaded from the disk cache.
+
+The rest of the suite runs on the eager path (``tests/conftest.py``).
+"""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_learnact import LearnedActivationClassifier
+from sklearn_learnact.activations import (
+    ACTIVATIONS,
+    LEARNABLE_ACTIVATIONS,
+    _fused,
+    compiled_kernels,
+    fused_kernels,
+    fused_kernels_available,
+    get_activation,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The compiled formulas behind each learnable kind (prelu: torch's own
+#: one-pass kernels; affine: one or two ops, evaluated eagerly).
+KERNELS = {
+    "affine": None,
+    "swish": "swish",
+    "mixture": "mixture",
+    "rational": "rational",
+    "spline": "spline",
+    "mlp": "relu_subnet",
+    "prelu": None,
+}
+LAYOUTS = [
+    (name, per_neuron)
+    for name in LEARNABLE_ACTIVATIONS
+    for per_neuron in (False, True)
+    if not per_neuron or ACTIVATIONS[name].per_neuron
+]
+
+
+def test_every_learnable_kind_is_covered():
+    assert set(KERNELS) == set(LEARNABLE_ACTIVATIONS)
+
+
+def _activation(name, per_neuron, dtype):
+    act = get_activation(name, num_features=3, per_neuron=per_neuron).to(dtype)
+    with torch.no_grad():
+        for p in act.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return act
+
+
+def _run(act, x, grad, fused):
+    """Output, gradients of input and parameters, and the no-grad output."""
+    with fused_kernels(fused):
+        xr = x.clone().requires_grad_(True)
+        out = act(xr)
+        params = [p for p in act.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(out, [xr, *params], grad)
+        with torch.inference_mode():
+            inference = act(x)
+    return [out.detach(), *grads, inference]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize(("name", "per_neuron"), LAYOUTS)
+def test_fused_matches_eager(name, per_neuron, dtype):
+    act = _activation(name, per_neuron, dtype)
+    # per neuron: a convolution's (N, C, H, W); layer-wide: a dense layer's
+    shape = (6, 3, 4, 5) if per_neuron else (40, 3)
+    x = 3.0 * torch.randn(shape, dtype=dtype)
+    grad = torch.randn(shape, dtype=dtype)
+    eager = _run(act, x, grad, fused=False)
+    fused = _run(act, x, grad, fused=True)
+    tol = 2e-5 if dtype == torch.float32 else 1e-11
+    for got, want in zip(fused, eager):
+        scale = max(1.0, float(want.abs().max()))
+        torch.testing.assert_close(got, want, rtol=tol, atol=tol * scale)
+    kernel = KERNELS[name]
+    if kernel is not None:  # the fused path ran, compiled
+        records = [
+            r
+            for r in compiled_kernels()
+            if r["kernel"] in (f"{kernel}_forward", f"{kernel}_backward")
+            and r["dtype"] == str(dtype).removeprefix("torch.")
+        ]
+        assert {r["kernel"] for r in records} == {
+            f"{kernel}_forward",
+            f"{kernel}_backward",
+        }
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize(("name", "per_neuron"), LAYOUTS)
+def test_fused_matches_eager_on_cuda(name, per_neuron, tiny_classification):
+    # the fused kernels compiled by Triton: the eager path's values and gradients
+    act = _activation(name, per_neuron, torch.float32).cuda()
+    shape = (6, 3, 4, 5) if per_neuron else (4096, 3)
+    x = 3.0 * torch.randn(shape, device="cuda")
+    grad = torch.randn(shape, device="cuda")
+    eager = _run(act, x, grad, fused=False)
+    fused = _run(act, x, grad, fused=True)
+    for got, want in zip(fused, eager):
+        scale = max(1.0, float(want.abs().max()))
+        torch.testing.assert_close(got, want, rtol=2e-5, atol=2e-5 * scale)
+    if KERNELS[name] is not None:
+        assert any(r["device"].startswith("cuda") for r in compiled_kernels())
+    # an estimator on device="auto" trains and predicts on CUDA, fused
+    X, y = tiny_classification
+    with fused_kernels(True):
+        clf = LearnedActivationClassifier(
+            (8,), name, max_iter=2, random_state=0, device="auto"
+        ).fit(X, y)
+        assert clf.device_.type == "cuda"
+        proba = clf.predict_proba(X)
+    with fused_kernels(False):
+        np.testing.assert_allclose(clf.predict_proba(X), proba, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", [n for n, k in KERNELS.items() if k])
+def test_frozen_parameters_and_small_batches(name):
+    act = _activation(name, False, torch.float32).requires_grad_(False)
+    for n in (1, 2, 33):  # one row runs eagerly, two or more fused
+        x = torch.randn(n, 3)
+        grad = torch.randn(n, 3)
+        fused = _run(act, x, grad, fused=True)
+        eager = _run(act, x, grad, fused=False)
+        for got, want in zip(fused, eager):
+            torch.testing.assert_close(got, want, rtol=2e-5, atol=2e-5)
+    assert all(p.grad is None for p in act.parameters())
+
+
+def test_double_backward_and_no_autograd_inside_kernels():
+    # create_graph=True differentiates the (eager) backward formula
+    act = get_activation("rational").double()
+    a, b = act.numerator.detach().clone(), act.denominator.detach().clone()
+    x = (torch.linspace(-3, 3, 12, dtype=torch.float64) + 0.01).reshape(4, 3)
+    x.requires_grad_(True)
+    from sklearn_learnact.activations import _functional as F
+
+    with fused_kernels(True):
+        assert torch.autograd.gradgradcheck(F.rational, (x, a, b))
+    bound = F._RATIONAL.bind(1)
+    with fused_kernels(True), pytest.raises(RuntimeError, match="without autograd"):
+        bound.forward(x.reshape(-1), a, b)
+
+
+def test_predict_after_fit_never_compiles(tiny_classification):
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(
+        (7,), "mixture", max_iter=2, batch_size=32, random_state=0
+    )
+    with fused_kernels(True):
+        clf.fit(X, y)
+        assert fused_kernels_available()
+        seen = len(compiled_kernels())
+        proba = clf.predict_proba(X)
+        for rows in (slice(0, 1), slice(0, 37)):
+            clf.predict(X[rows])
+        assert len(compiled_kernels()) == seen  # predict compiled nothing
+        # the same model with kernels never compiled in this process: predict
+        # runs eagerly rather than compile
+        wide = LearnedActivationClassifier(
+            (5,),
+            "rational",
+            activation_params={"per_neuron": True},
+            max_iter=2,
+            random_state=0,
+        )
+        with fused_kernels(False):
+            wide.fit(X, y)
+        seen = len(compiled_kernels())
+        wide_proba = wide.predict_proba(X)
+        assert len(compiled_kernels()) == seen
+    with fused_kernels(False):
+        np.testing.assert_allclose(clf.predict_proba(X), proba, atol=1e-6)
+        np.testing.assert_allclose(wide.predict_proba(X), wide_proba, atol=1e-6)
+
+
+def test_disk_cache_reloads_and_survives_a_corrupt_file(tmp_path, monkeypatch):
+    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))
+
+    def kernel():  # a fresh kernel object: nothing in memory
+        return _fused.FusedKernel(_cubic).bind()
+
+    x = torch.randn(100)
+    with fused_kernels(True):
+        for expected in ("compiled", "loaded"):
+            torch.testing.assert_close(kernel()(x), _cubic(x))
+            assert compiled_kernels()[-1]["how"] == expected
+        (path,) = tmp_path.iterdir()
+        path.write_bytes(b"not a compiled kernel")
+        torch.testing.assert_close(kernel()(x), _cubic(x))
+        assert compiled_kernels()[-1]["how"] == "compiled"
+
+
+def _cubic(x):
+    return x * x * x - 0.5 * x
+
+
+# -- real processes without a C++ compiler ------------------------------------------
+def _python(code: str, tmp_path: Path, **env) -> dict:
+    """Run ``code`` in a new Python process with empty kernel caches and no
+    working C++ compiler; it prints one JSON line."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CXX": str(tmp_path / "no-such-compiler"),
+        "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"),
+        _fused.ENV_CACHE_DIR: str(tmp_path / "kernels"),
+        _fused.ENV_FUSED: "1",
+        **env,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+FIT = """
+    import json, warnings
+    import numpy as np
+    from sklearn_learnact import LearnedActivationClassifier
+    from sklearn_learnact.activations import (
+        compiled_kernels, fused_kernels, fused_kernels_available
+    )
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int)
+
+    def fit():
+        return LearnedActivationClassifier(
+            (8,), "mixture", max_iter=3, random_state=0
+        ).fit(X, y)
+"""
+
+
+def test_without_a_compiler_the_eager_path_runs_with_one_warning(tmp_path):
+    result = _python(
+        FIT
+        + """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        proba = fit().predict_proba(X)
+        fit()  # a second fit: no second warning
+    messages = [
+        str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)
+    ]
+    with fused_kernels(False):
+        eager = fit().predict_proba(X)
+    print(json.dumps({
+        "messages": messages,
+        "same": bool(np.array_equal(proba, eager)),
+        "compiled": len(compiled_kernels()),
+        "available": fused_kernels_available(),
+    }))
+    """,
+        tmp_path,
+    )
+    (message,) = result["messages"]
+    assert "fused activation kernels could not be compiled on cpu" in message
+    assert "C++ compiler" in message and "slower" in message
+    assert result["same"]  # both on the eager path: the same numbers
+    assert result["compiled"] == 0 and not result["available"]
+
+
+def test_fused_model_predicts_in_a_process_without_fused_kernels(
+    tmp_path, tiny_classification
+):
+    X, y = tiny_classification
+    with fused_kernels(True):
+        clf = LearnedActivationClassifier(
+            (8,), "spline", max_iter=2, random_state=0
+        ).fit(X, y)
+        expected = clf.predict_proba(X)
+    assert any(r["kernel"].startswith("spline") for r in compiled_kernels())
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    for fused in ("1", "0"):  # no compiler; fused kernels switched off
+        result = _python(
+            """
+        import json, pickle, warnings
+        import numpy as np
+        from sklearn_learnact.activations import compiled_kernels
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with open("model.pkl", "rb") as f:
+                clf = pickle.load(f)
+            proba = clf.predict_proba(np.load("X.npy"))
+        print(json.dumps({
+            "proba": proba.tolist(),
+            "warnings": [str(w.message) for w in caught],
+            "compiled": len(compiled_kernels()),
+        }))
+        """,
+            tmp_path,
+            SKLEARN_LEARNACT_FUSED=fused,
+        )
+        np.testing.assert_allclose(result["proba"], expected, atol=1e-6)
+        assert result["warnings"] == [] and result["compiled"] == 0
