@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_learnact.activations import (
     ACTIVATIONS,
@@ -254,3 +255,24 @@ def test_options_are_introspected():
     assert np.all(
         [isinstance(s.summary, str) and s.summary for s in ACTIVATIONS.values()]
     )
+
+
+@pytest.mark.parametrize("hidden", ["prelu", "swish", "relu"])
+def test_subnetwork_with_a_learnable_hidden_activation_fits(hidden):
+    # a learnable (float32) hidden activation once failed the float64
+    # least-squares start of the subnetwork ("prelu: Type promoting not
+    # supported"); it fits and moves like any other
+    from sklearn_learnact import LearnedActivationClassifier
+
+    X = np.random.default_rng(0).normal(size=(120, 4)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    clf = LearnedActivationClassifier(
+        hidden_layer_sizes=(8,),
+        activation="mlp",
+        activation_params={"hidden_size": 4, "hidden_activation": hidden},
+        max_iter=3,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()

@@ -480,6 +480,11 @@ def test_power_form_is_the_table_function():
     jump.load_state_dict(act.state_dict())
     assert "power_d" not in act.state_dict()
     torch.testing.assert_close(jump.power_d, act.power_d)
+    # also as a submodule of a loaded net, and after a pickle round trip
+    other = SplineActivation(torch.tensor(-2.0), torch.tensor(1.0), table)
+    net = pickle.loads(pickle.dumps(torch.nn.Sequential(other)))
+    net.load_state_dict(torch.nn.Sequential(act).state_dict())
+    torch.testing.assert_close(net[0].power_d, act.power_d)
 
 
 def test_eager_power_form_for_few_kinks_per_channel():

@@ -12,6 +12,11 @@ from ..activations import (
 )
 
 
+def _rederive_power_form(module: "SplineActivation", incompatible_keys) -> None:
+    """Post-hook of ``load_state_dict``: the power form of the loaded table."""
+    module._derive_power_form()
+
+
 class SplineActivation(nn.Module):
     r"""A fixed piecewise polynomial on a uniform grid, with linear tails.
 
@@ -126,15 +131,13 @@ class SplineActivation(nn.Module):
         for key in ("power_c", "power_d", "power_t"):  # derived: not in state_dict
             self.register_buffer(key, None, persistent=False)
         self._derive_power_form()
+        # the derived buffers follow a loaded table (torch's public hook)
+        self.register_load_state_dict_post_hook(_rederive_power_form)
 
     def _derive_power_form(self) -> None:
         power = _power_form(self) if self.degree == 1 else None
         for key, value in zip(("power_c", "power_d", "power_t"), power or [None] * 3):
             setattr(self, key, value)
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        super()._load_from_state_dict(*args, **kwargs)
-        self._derive_power_form()  # from the loaded table
 
     def _per_channel(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if self.num_channels == 1:
