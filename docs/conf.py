@@ -32,4 +32,9 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/(plot_|quickstart)",
+    # shared plumbing of the seed examples, imported by them, not an example
+    "ignore_pattern": r"__init__\.py|_reproduce\.py",
 }
+
+# keep "--full" in the results' command column as typed (no en dash)
+smartquotes_action = "qe"
