@@ -1,7 +1,8 @@
-"""Activation functions: the registry, fixed and learnable modules."""
+"""Activation functions: the registry, fixed, learnable and expression modules."""
 
 from ._registry import (
     ACTIVATIONS,
+    EXPRESSION_ACTIVATIONS,
     FIXED_ACTIVATIONS,
     LEARNABLE_ACTIVATIONS,
     ActivationSpec,
@@ -9,6 +10,7 @@ from ._registry import (
     get_activation,
     is_learnable,
 )
+from .expression import Expression
 from .fixed import Sin
 from .learnable import (
     Affine,
@@ -27,6 +29,8 @@ __all__ = [
     "LEARNABLE_ACTIVATIONS",
     "ActivationSpec",
     "Affine",
+    "EXPRESSION_ACTIVATIONS",
+    "Expression",
     "LearnableActivation",
     "Mixture",
     "PReLU",

@@ -15,6 +15,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch import nn
 
 from ..activations import (
+    Expression,
     LearnableActivation,
     available_activations,
 )
@@ -55,7 +56,8 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
     to a table of cells that :class:`SplineActivation` evaluates with a few
     elementwise ops, whatever the number of knots. Outside the range the
     spline continues linearly with the activation's own slopes at the ends.
-    Fixed activations are left alone. ``predict``, ``predict_proba`` and
+    Expression activations (``"expr"``) are compressed too; other fixed
+    activations are left alone. ``predict``, ``predict_proba`` and
     ``score`` use the compressed network, ``compressed_estimator_``, a normal
     fitted estimator (it pickles, predicts and plots like any other).
 
@@ -255,13 +257,16 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
                 ) from exc
             estimator = clone(self.estimator).fit(X, y)
         acts = estimator.activations_
-        learned = [i for i, m in enumerate(acts) if isinstance(m, LearnableActivation)]
+        # learned activations, and expression activations (often costly)
+        compressible = (LearnableActivation, Expression)
+        learned = [i for i, m in enumerate(acts) if isinstance(m, compressible)]
         if not learned:
             raise ValueError(
                 f"Nothing to compress: the estimator's activation "
                 f"{estimator.activation!r} is fixed (not learnable). Compress a "
                 "model with a learnable activation, one of "
-                f"{', '.join(available_activations('learnable'))}."
+                f"{', '.join(available_activations('learnable'))}, or an "
+                "expression activation ('expr')."
             )
         recorded = _record_inputs(estimator, X, learned)
         compressed = copy.deepcopy(estimator)
