@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.datasets import make_classification, make_regression
@@ -384,3 +385,79 @@ def test_surrogate_moves_towards_high_predicted_scores():
     assert np.isnan(propose(embedding, {}, set(), [], rng)[1])
     with pytest.raises(SearchExhausted):
         propose(embedding, dict.fromkeys(range(199), 0.0), {199}, [], rng)
+
+
+# ----------------------------------------------------------------------- CLI
+CLI_FAST = [
+    "--dataset",
+    "fashion_mnist",
+    "--n-samples",
+    "200",
+    "--cv",
+    "2",
+    "--hidden",
+    "8",
+    "--max-iter",
+    "3",
+    "--unary",
+    ",".join(UNARY),
+    "--binary",
+    "add",
+    "--schemas",
+    "unary(unary(x))",
+    "--quiet",
+]
+
+
+def _cli_error(capsys, argv) -> str:
+    from sklearn_learnact.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_cli_search_writes_the_report_and_resumes(searched, shared_data, tmp_path):
+    from sklearn_learnact.cli import main
+
+    out = tmp_path / "out"
+    argv = ["search", *CLI_FAST, "--budget", "10", "--top", "2", "--out", str(out)]
+    argv += ["--data-home", str(shared_data)]
+    assert main(argv) == 0
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == [
+        "figures/embedding.png",
+        "figures/top_shapes.png",
+        "report.md",
+        "results.csv",
+        "retest.csv",
+        "surrogate.journal",
+    ]
+    report = (out / "report.md").read_text()
+    assert report.startswith("# Surrogate activation search: fashion_mnist")
+    assert "**Best found: `" in report and "corrected paired t-test p = " in report
+    assert "distinct functions" in report and "ms per candidate" in report
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 10 and results["expression"].head(8).isin(BASELINES).any()
+    retest = pd.read_csv(out / "retest.csv")
+    assert retest["expression"].iloc[-1] == "relu(x)" and len(retest) in (2, 3)
+    journal = (out / "surrogate.journal").read_bytes()
+    assert main(argv) == 0  # the same command: resumed, nothing new trained
+    assert pd.read_csv(out / "results.csv").equals(results)
+    assert (out / "surrogate.journal").read_bytes()[: len(journal)] == journal
+
+
+def test_cli_search_clear_errors(capsys, monkeypatch, tmp_path, shared_data):
+    base = ["search", *CLI_FAST, "--data-home", str(shared_data)]
+    err = _cli_error(capsys, [*base, "--budget", "500", "--out", str(tmp_path / "a")])
+    assert "larger than the candidate space" in err
+    err = _cli_error(capsys, [*base, "--unary", "tan", "--out", str(tmp_path / "b")])
+    assert "Unknown unary operator(s) ['tan']" in err
+    argv = [*base, "--storage", "nodb://x", "--out", str(tmp_path / "c")]
+    assert "Cannot open the Optuna storage" in _cli_error(capsys, argv)
+    err = _cli_error(capsys, [*base, "--budget", "0", "--out", str(tmp_path / "d")])
+    assert "must be an int >= 1" in err
+    monkeypatch.setitem(sys.modules, "umap", None)
+    err = _cli_error(capsys, [*base, "--out", str(tmp_path / "e")])
+    assert 'pip install "sklearn-learnact[search]"' in err

@@ -1,4 +1,4 @@
-"""The ``learnact`` command: ``learnact compare ...`` and ``learnact demo``.
+"""The ``learnact`` command: ``learnact compare``, ``demo`` and ``search``.
 
 ``main(argv=None)`` parses ``argv`` (default ``sys.argv[1:]``) and returns the
 exit status, so it can be called from tests; errors in the input (a bad
@@ -19,13 +19,13 @@ from typing import NoReturn
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
-from . import compare, demo
+from . import compare, demo, search
 from ._common import UsageError
 
 __all__ = ["UsageError", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (compare, demo)
+_SUBCOMMANDS = (compare, demo, search)
 
 
 class _Parser(argparse.ArgumentParser):

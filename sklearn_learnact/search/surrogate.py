@@ -39,6 +39,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 from joblib import Parallel, delayed
 from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
@@ -49,6 +50,8 @@ from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ..activations import Expression
+from ..activations.expression import canonical_expression
 from ..estimators import TrainingDivergedError
 from ._estimator import learnact_step
 from ._fisher import FISHER_BINS, fisher_features
@@ -76,6 +79,8 @@ __all__ = [
     "fisher_features",
     "import_umap",
     "output_features",
+    "plot_activation_shapes",
+    "plot_search_embedding",
     "sample_points",
 ]
 
@@ -461,7 +466,8 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             embedding = study.user_attrs.get("embedding", embedding)  # a racing worker
         embedding = np.asarray(embedding, dtype=float)
 
-        first = [space.expressions.index(b) for b in map(_canonical, self.baselines)]
+        baselines = [canonical_expression(b) for b in self.baselines]
+        first = [space.expressions.index(b) for b in baselines]
         sampler = study_lib.CandidateSampler(embedding, first, seed, self.n_neighbors)
         study.sampler = sampler
         chance = [_chance_score(classifier, X, y, tr, te, scorer) for tr, te in splits]
@@ -493,7 +499,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             "scoring": repr(self.scoring),
             "estimator": f"{_hash(base)} ({base!r})",
             "space": f"{_hash(space.expressions)} ({len(space)} candidates)",
-            "baselines": [_canonical(b) for b in self.baselines],
+            "baselines": [canonical_expression(b) for b in self.baselines],
             "surrogate": {
                 "features": self.features,
                 "n_neighbors": self.n_neighbors,
@@ -577,7 +583,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         from optuna.trial import TrialState
 
         rows, folds, seen = [], {}, set()
-        baselines = {_canonical(b) for b in self.baselines}
+        baselines = {canonical_expression(b) for b in self.baselines}
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         for order, t in enumerate(sorted(trials, key=lambda t: t.number)):
             expr = space.expressions[t.params["candidate"]]
@@ -665,8 +671,8 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "results_")
         prefix, _ = learnact_step(self.estimator)
         exprs = list(expressions or self.results_["expression"].head(top))
-        exprs = [_canonical(e) for e in exprs]
-        reference = _canonical(reference)
+        exprs = [canonical_expression(e) for e in exprs]
+        reference = canonical_expression(reference)
         exprs = [e for e in exprs if e != reference] + [reference]
         classifier = is_classifier(self.estimator)
         if random_state is None:
@@ -704,7 +710,9 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                     "diff_vs_reference": scores.mean() - ref.mean(),
                     "t": t,
                     "p_value": p,
-                    "p_value_bonferroni": min(1.0, p * (len(exprs) - 1)),
+                    "p_value_bonferroni": min(1.0, p * (len(exprs) - 1))
+                    if expr != reference
+                    else np.nan,
                     "n_diverged": int(sum(r[1] for r in results[expr])),
                     "fold_scores": scores.round(6).tolist(),
                 }
@@ -740,7 +748,122 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         return self.best_estimator_.classes_
 
 
-def _canonical(expr: str) -> str:
-    from ..activations.expression import canonical_expression
+def _figure(ax, **kwargs):
+    """``(figure, axes)``: ``ax``'s, or a new pyplot-free figure's."""
+    if ax is not None:
+        return ax.figure, ax
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError(
+            'Plotting needs matplotlib: pip install "sklearn-learnact[plot]".'
+        ) from exc
+    fig = Figure(layout="constrained", **kwargs)
+    return fig, fig.add_subplot()
 
-    return canonical_expression(expr)
+
+def plot_activation_shapes(
+    expressions: Sequence[str],
+    *,
+    reference: str | None = "relu(x)",
+    x_range: tuple[float, float] = (-5.0, 5.0),
+    labels: Sequence[str] | None = None,
+    ax=None,
+):
+    """Plot expression activations (and a reference, dashed) over ``x_range``.
+
+    Parameters
+    ----------
+    expressions : sequence of str
+    reference : str or None, default="relu(x)"
+    x_range : (float, float), default=(-5, 5)
+    labels : sequence of str, optional
+        Legend entries; default the expressions.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn_learnact.search.surrogate import plot_activation_shapes
+    >>> fig = plot_activation_shapes(["tanh(x)", "min(x, sin(x))"])
+    >>> len(fig.axes[0].lines)
+    3
+    """
+    fig, ax = _figure(ax, figsize=(6.4, 4.0))
+    x = torch.linspace(*x_range, 1001)
+    labels = list(labels or expressions)
+    for expr, label in zip(expressions, labels):
+        ax.plot(x.numpy(), _values(Expression(expr), x), label=label)
+    if reference is not None:
+        ax.plot(
+            x.numpy(), _values(Expression(reference), x), "k--", lw=1, label=reference
+        )
+    ax.axhline(0, color="0.8", lw=0.5, zorder=0)
+    ax.axvline(0, color="0.8", lw=0.5, zorder=0)
+    ax.set_xlabel("x")
+    ax.set_ylabel("activation(x)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_search_embedding(search: "SurrogateActivationSearch", *, ax=None):
+    """The 2-D embedding of the candidate space, coloured by CV score.
+
+    Unevaluated candidates are grey; evaluated ones are coloured by their
+    ``cv_score``, the baselines are labelled and the best is starred.
+
+    Parameters
+    ----------
+    search : SurrogateActivationSearch
+        Fitted.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    check_is_fitted(search, "results_")
+    fig, ax = _figure(ax, figsize=(6.4, 5.2))
+    emb = search.embedding_
+    index = {e: i for i, e in enumerate(search.space_.expressions)}
+    res = search.results_
+    done = np.array([index[e] for e in res["expression"]])
+    ax.scatter(emb[:, 0], emb[:, 1], s=4, c="0.82", label="not evaluated")
+    points = ax.scatter(
+        emb[done, 0],
+        emb[done, 1],
+        s=22,
+        c=res["cv_score"],
+        cmap="viridis",
+        edgecolors="k",
+        linewidths=0.3,
+        label="evaluated",
+    )
+    fig.colorbar(points, ax=ax, label="CV score")
+    for expr, i in zip(res["expression"], done):
+        if expr in search.baselines or expr in BASELINES:
+            ax.annotate(expr.removesuffix("(x)"), emb[i], fontsize=7, alpha=0.8)
+    best = index[search.best_activation_]
+    ax.scatter(
+        *emb[best],
+        marker="*",
+        s=220,
+        c="tab:red",
+        edgecolors="k",
+        label=f"best: {search.best_activation_}",
+    )
+    ax.set_xlabel("UMAP 1")
+    ax.set_ylabel("UMAP 2")
+    ax.legend(fontsize="small", loc="best")
+    ax.set_title(
+        f"{len(res)} of {len(emb)} candidates evaluated ({search.features} features)"
+    )
+    return fig
+
+
+def _values(module, x) -> np.ndarray:
+    with torch.no_grad():
+        return module(x).numpy()
