@@ -405,7 +405,7 @@ CLI_FAST = [
     "add",
     "--schemas",
     "unary(unary(x))",
-    "--quiet",
+    "--no-progress",
 ]
 
 
@@ -457,7 +457,7 @@ def test_cli_search_clear_errors(capsys, monkeypatch, tmp_path, shared_data):
     argv = [*base, "--storage", "nodb://x", "--out", str(tmp_path / "c")]
     assert "Cannot open the Optuna storage" in _cli_error(capsys, argv)
     err = _cli_error(capsys, [*base, "--budget", "0", "--out", str(tmp_path / "d")])
-    assert "must be an int >= 1" in err
+    assert "must be an integer >= 1" in err
     monkeypatch.setitem(sys.modules, "umap", None)
     err = _cli_error(capsys, [*base, "--out", str(tmp_path / "e")])
     assert 'pip install "sklearn-learnact[search]"' in err

@@ -14,9 +14,20 @@ import argparse
 import time
 from pathlib import Path
 
+from ..datasets import DATASET_NAMES
 from ..reports import check_output_dir, markdown_table
-from ._common import UsageError, _hidden
-from ._data import DATASETS, load_dataset, make_estimator
+from ._common import (
+    UsageError,
+    add_output_options,
+    between,
+    check_folds,
+    check_scoring,
+    hidden,
+    integer,
+    load_data,
+    make_estimator,
+    scoring,
+)
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -26,11 +37,8 @@ def _names(text: str) -> tuple[str, ...]:
     return names
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text}")
-    return value
+def _schemas(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(";") if s.strip())
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -41,80 +49,135 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "search",
         help="find new activation functions for a dataset with a surrogate "
         "(seed 003) and write a report",
+        description="Search expression activations with Bingham & "
+        "Miikkulainen's surrogate: train --budget of the candidates, chosen by a "
+        "nearest-neighbour regression on a UMAP map of features computed without "
+        "training; write report.md, results.csv, retest.csv and figures to --out. "
+        'Needs pip install "sklearn-learnact[search]".',
     )
-    search.add_argument(
-        "--dataset", required=True, help=f"{', '.join(DATASETS)} or FILE.csv"
+    data = search.add_argument_group("data")
+    data.add_argument(
+        "--dataset",
+        required=True,
+        help=f"one of {', '.join(DATASET_NAMES)}, or a CSV file (required)",
     )
-    search.add_argument("--target", help="target column of a CSV file")
-    search.add_argument(
+    data.add_argument(
+        "--target", help="target column of a CSV file (required with a CSV file)"
+    )
+    data.add_argument(
         "--task",
         choices=("auto", "classification", "regression"),
         default="auto",
-        help="for a CSV file (default: guess)",
+        help="task of a CSV file (default: %(default)s)",
     )
-    search.add_argument(
-        "--n-samples", type=int, help="subsample of an image or the synthetic dataset"
+    data.add_argument("--encoding", help="text encoding of a CSV file")
+    data.add_argument("--sep", help="column separator of a CSV file")
+    data.add_argument(
+        "--n-samples",
+        type=integer(1),
+        help="rows of the synthetic dataset or of an image subsample (default: "
+        "5000 synthetic, 2000 images)",
     )
-    search.add_argument("--data-home", help="folder of the image datasets")
-    search.add_argument(
-        "--download", action="store_true", help="download a missing image dataset"
+    data.add_argument(
+        "--data-home",
+        help="folder of the image datasets (default: $SKLEARN_LEARNACT_DATA, "
+        "else ~/sklearn_learnact_data)",
     )
-    search.add_argument(
+    data.add_argument(
+        "--download",
+        action="store_true",
+        help="download a missing image dataset (default: off)",
+    )
+    study = search.add_argument_group("search")
+    study.add_argument(
         "--budget",
-        type=_positive,
+        type=integer(1),
         default=40,
-        help="functions to train and score, baselines included (default: 40)",
+        help="functions to train and score, the 8 baselines included "
+        "(default: %(default)s)",
     )
-    search.add_argument("--cv", type=_positive, default=3, help="folds (default: 3)")
-    search.add_argument(
-        "--hidden",
-        type=_hidden,
-        default=(64, 64),
-        help="hidden layer widths (default: 64,64)",
+    study.add_argument(
+        "--cv",
+        type=integer(2),
+        default=3,
+        help="cross-validation folds of each evaluation (default: %(default)s)",
     )
-    search.add_argument(
-        "--max-iter", type=_positive, default=20, help="epochs (max; default: 20)"
+    study.add_argument(
+        "--scoring",
+        type=scoring,
+        help="scikit-learn scorer name (default: accuracy or R²)",
     )
-    search.add_argument(
-        "--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)"
-    )
-    search.add_argument(
+    study.add_argument(
         "--features",
         choices=("both", "outputs", "fisher"),
         default="both",
-        help="features of the embedding (default: both)",
+        help="features of the embedding (default: %(default)s)",
     )
-    search.add_argument(
+    study.add_argument(
         "--schemas",
-        type=lambda t: tuple(s.strip() for s in t.split(";") if s.strip()),
+        type=_schemas,
         default=DEFAULT_SCHEMAS,
         help="';'-separated schemas (default: " + "; ".join(DEFAULT_SCHEMAS) + ")",
     )
-    search.add_argument(
+    study.add_argument(
         "--unary",
         type=_names,
         default=DEFAULT_UNARY,
-        help="unary operators of the space (default: all)",
+        help="unary operators of the space, comma-separated (default: all)",
     )
-    search.add_argument(
+    study.add_argument(
         "--binary",
         type=_names,
         default=DEFAULT_BINARY,
-        help="binary operators of the space (default: all)",
+        help="binary operators of the space, comma-separated (default: all)",
     )
-    search.add_argument(
-        "--top", type=_positive, default=3, help="functions retested vs relu"
+    study.add_argument(
+        "--top",
+        type=integer(1),
+        default=3,
+        help="best functions retested against relu on new folds (default: %(default)s)",
     )
-    search.add_argument(
+    study.add_argument(
         "--storage",
-        help="Optuna storage URL or journal file (default: OUT/surrogate.journal); "
-        "share one between workers",
+        help="Optuna storage URL or journal file; share one between workers "
+        "(default: OUT/surrogate.journal)",
     )
-    search.add_argument("--study-name", help="default: derived from the search")
-    search.add_argument("--n-jobs", type=int, help="folds fitted in parallel")
-    search.add_argument("--random-state", type=int, default=0)
-    search.add_argument("--out", default="learnact-out", help="output folder")
-    search.add_argument("--quiet", action="store_true", help="no line per evaluation")
+    study.add_argument(
+        "--study-name",
+        help="Optuna study name (default: derived from what defines the search)",
+    )
+    study.add_argument(
+        "--n-jobs",
+        type=integer(nonzero=True),
+        help="folds fitted in parallel (joblib); -1: all CPUs (default: 1)",
+    )
+    study.add_argument(
+        "--random-state",
+        type=integer(0, 2**32 - 1),
+        default=0,
+        help="seeds the folds, the networks, the features and the embedding "
+        "(default: %(default)s)",
+    )
+    net = search.add_argument_group("network")
+    net.add_argument(
+        "--hidden",
+        type=hidden,
+        default=(64, 64),
+        help="hidden layer widths (default: 64,64)",
+    )
+    net.add_argument(
+        "--max-iter",
+        type=integer(1),
+        default=20,
+        help="maximum epochs, with early stopping (default: %(default)s)",
+    )
+    net.add_argument(
+        "--lr",
+        type=between(0),
+        default=1e-3,
+        help="learning rate (default: %(default)g)",
+    )
+    add_output_options(search.add_argument_group("output"))
     search.set_defaults(run=run)
     return search
 
@@ -137,15 +200,20 @@ def run(args) -> list[Path]:
         space = build_space(args.schemas, args.unary, args.binary)
     except (ImportError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    data = load_dataset(
+    data = load_data(
         args.dataset,
         target=args.target,
         task=args.task,
+        encoding=args.encoding,
+        sep=args.sep,
         n_samples=args.n_samples,
         data_home=args.data_home,
         download=args.download,
         random_state=args.random_state,
     )
+    check_folds(data, args.cv)
+    if args.scoring:
+        check_scoring(args.scoring, data)
     estimator = make_estimator(
         data,
         hidden=args.hidden,
@@ -157,6 +225,7 @@ def run(args) -> list[Path]:
         estimator,
         n_iter=args.budget,
         cv=args.cv,
+        scoring=args.scoring,
         space=space,
         features=args.features,
         storage=storage,
@@ -164,15 +233,15 @@ def run(args) -> list[Path]:
         refit=False,
         n_jobs=args.n_jobs,
         random_state=args.random_state,
-        verbose=int(not args.quiet),
+        verbose=int(not args.no_progress),
     )
     start = time.perf_counter()
     try:
-        search.fit(data.X, data.y)
+        search.fit(data.data, data.target)
     except ValueError as exc:  # budget too large, another search's study
         raise UsageError(str(exc)) from exc
     search_time = time.perf_counter() - start
-    retest = search.confirm(data.X, data.y, top=args.top)
+    retest = search.confirm(data.data, data.target, top=args.top)
 
     paths = []
     results = out / "results.csv"
@@ -196,7 +265,7 @@ def run(args) -> list[Path]:
 
 
 def _report(args, data, search, retest, search_time: float) -> str:
-    score = "accuracy" if data.task == "classification" else "R²"
+    score = args.scoring or ("accuracy" if data.task == "classification" else "R²")
     res = search.results_
     best = retest.iloc[0]
     relu = retest.iloc[-1]

@@ -30,8 +30,8 @@ from sklearn.utils import check_array, check_random_state
 from torch import nn
 
 from ..activations import Expression
-from ..nets import CNN, MLP
-from ._estimator import learnact_step
+from ..estimators import learnact_step
+from ..nets import CNN, MLP, check_hidden_layer_sizes
 from ._space import one_thread
 
 __all__ = ["FISHER_BINS", "fisher_features"]
@@ -65,8 +65,7 @@ def _n_outputs(estimator, y) -> int:
 
 def _network(inner, n_features: int, n_outputs: int) -> nn.Module:
     """The estimator's architecture, from its public parameters."""
-    sizes = inner.hidden_layer_sizes
-    sizes = (int(sizes),) if np.isscalar(sizes) else tuple(sizes)
+    sizes = check_hidden_layer_sizes(inner.hidden_layer_sizes)
     if inner.architecture == "cnn":
         return CNN(inner.image_shape, n_outputs, sizes, activation="identity")
     return MLP(n_features, n_outputs, sizes, activation="identity")

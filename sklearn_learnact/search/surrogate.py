@@ -52,8 +52,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..activations import Expression
 from ..activations.expression import canonical_expression
-from ..estimators import TrainingDivergedError
-from ._estimator import learnact_step
+from ..estimators import TrainingDivergedError, learnact_step
 from ._fisher import FISHER_BINS, fisher_features
 from ._space import (
     BASELINES,
