@@ -324,6 +324,24 @@ def test_killed_search_resumes_without_losing_finished_evaluations(searched, tmp
     assert states.count(optuna.trial.TrialState.FAIL) <= 1
 
 
+def test_two_workers_share_one_search(searched, tmp_path):
+    search, pristine = searched
+    path = _copy(pristine, tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    script = _KILLED.replace("30).fit", "24).fit")
+    args = [sys.executable, "-c", script, str(path), str(Path(__file__).parent)]
+    workers = [subprocess.Popen(args, cwd=ROOT, env=env) for _ in range(2)]
+    assert [w.wait(timeout=180) for w in workers] == [0, 0]
+    trials = _trials(path, search.study_name_)
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    workers_seen = {t.user_attrs["worker"] for t in complete[12:]}
+    assert len(workers_seen) == 2  # both took part
+    candidates = [t.params["candidate"] for t in complete]
+    # each stops at 24 distinct evaluations; a race may repeat or add one
+    assert len(set(candidates)) >= 24 and len(complete) <= 26
+    assert all(t.state.is_finished() for t in trials)
+
+
 def test_another_search_never_resumes_the_study(searched, tmp_path):
     search, pristine = searched
     path = _copy(pristine, tmp_path)
