@@ -479,3 +479,9 @@ def test_cli_search_clear_errors(capsys, monkeypatch, tmp_path, shared_data):
     monkeypatch.setitem(sys.modules, "umap", None)
     err = _cli_error(capsys, [*base, "--out", str(tmp_path / "e")])
     assert 'pip install "sklearn-learnact[search]"' in err
+
+
+def test_cli_compare_refuses_expr_without_an_expression(capsys, tmp_path):
+    argv = ["compare", "--dataset", "titanic", "--activations", "relu,expr"]
+    err = _cli_error(capsys, [*argv, "--out", str(tmp_path)])
+    assert "'expr' needs an expression" in err and "learnact search" in err

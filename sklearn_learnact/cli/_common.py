@@ -14,6 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import Bunch
 
+from ..activations import available_activations
 from ..datasets import load_dataset
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
@@ -92,9 +93,17 @@ def between(low: float, high: float = math.inf):
 def activations(text: str) -> tuple[str, ...]:
     """An argparse type: comma-separated activation names (or groups)."""
     try:
-        return parse_activations(text)
+        names = parse_activations(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+    needs_option = [n for n in names if n in available_activations("expression")]
+    if needs_option:
+        raise argparse.ArgumentTypeError(
+            f"{needs_option[0]!r} needs an expression, which --activations cannot "
+            "give: search expressions with `learnact search`, or compare one from "
+            'Python with activation_params={"expr": ...}'
+        )
+    return names
 
 
 def hidden(text: str) -> tuple[int, ...]:
