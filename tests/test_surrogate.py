@@ -374,6 +374,10 @@ def test_bad_input(searched, tmp_path, monkeypatch):
         _search(tmp_path / "a.journal", 0).fit(X, y)
     with pytest.raises(ValueError, match="features must be one of"):
         _search(tmp_path / "a.journal", 5, features="shape").fit(X, y)
+    with pytest.raises(ValueError, match="needs at least 4: add candidates"):
+        _search(tmp_path / "a.journal", 2, space=["x"], baselines=("tanh(x)",)).fit(
+            X, y
+        )
     with pytest.raises(ValueError, match="space must be None"):
         _search(tmp_path / "a.journal", 5, space="relu(x)").fit(X, y)
     with pytest.raises(TypeError, match="Pipeline ending in one"):
@@ -386,6 +390,22 @@ def test_bad_input(searched, tmp_path, monkeypatch):
     # a stored embedding needs no umap: the search resumes without it
     resumed = _search(_copy(pristine, tmp_path), 12).fit(X, y)
     assert resumed.best_activation_ == search.best_activation_
+
+
+def test_diverged_candidates_score_as_a_constant_predictor(tmp_path):
+    X, y = _data()
+    search = _search(
+        tmp_path / "d.journal",
+        3,
+        space=["exp(exp(x))", "tanh(x)", "relu(x)", "sin(x)"],
+        baselines=("exp(exp(x))",),
+        features="outputs",
+    ).fit(X * 10, y)  # large inputs: exp(exp(x)) overflows in the network
+    row = search.results_.set_index("expression").loc["exp(exp(x))"]
+    assert row["n_diverged"] == 2
+    majority = np.mean([np.bincount(y[te]).max() / len(te) for _, te in search.splits_])
+    assert row["cv_score"] == pytest.approx(majority)
+    assert search.results_["n_diverged"].sum() == 2  # the others trained
 
 
 def test_surrogate_moves_towards_high_predicted_scores():

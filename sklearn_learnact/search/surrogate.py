@@ -84,6 +84,8 @@ __all__ = [
 ]
 
 _FEATURES = ("both", "outputs", "fisher")
+#: Fewest candidates UMAP embeds (its spectral layout needs more points than 3).
+MIN_CANDIDATES = 4
 #: Neighbours of the two UMAPs: the paper's default for the outputs, few for
 #: the Fisher CDFs.
 OUTPUT_NEIGHBORS, FISHER_NEIGHBORS = 15, 5
@@ -161,8 +163,10 @@ def embed_candidates(
         raise ValueError(f"features must be one of {_FEATURES}, got {features!r}.")
     umap = import_umap()
     n = len(outputs if outputs is not None else fisher)
-    if n < 3:
-        raise ValueError(f"Embedding needs at least 3 candidates, got {n}.")
+    if n < MIN_CANDIDATES:
+        raise ValueError(
+            f"The embedding needs at least {MIN_CANDIDATES} candidates, got {n}."
+        )
 
     def fit(data, metric: str, k: int):
         model = umap.UMAP(
@@ -195,15 +199,16 @@ def _hash(*objects) -> str:
 
 
 def _fold_score(estimator, X, y, train, test, scorer, chance: float):
-    """Fit and score one fold; a diverged fit scores as a constant predictor."""
+    """Fit and score one fold; a diverged fit (or a non-finite score) scores as
+    a constant predictor."""
     start = time.perf_counter()
     try:
         est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train))
         score = float(scorer(est, _safe_indexing(X, test), _safe_indexing(y, test)))
-        diverged = False
     except TrainingDivergedError:
-        score, diverged = chance, True
-    return score, diverged, time.perf_counter() - start
+        score = np.nan
+    diverged = not np.isfinite(score)
+    return chance if diverged else score, diverged, time.perf_counter() - start
 
 
 def _chance_score(classifier: bool, X, y, train, test, scorer) -> float:
@@ -296,8 +301,9 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         ``cv_score`` (mean over folds), ``std_score``, ``predicted_score``
         (the surrogate's prediction when it was chosen; NaN for the
         baselines), ``baseline``, ``order`` (0-based evaluation order),
-        ``n_diverged`` (folds whose training diverged; they score as a
-        constant predictor), ``fit_time`` (seconds per fold), and, when
+        ``n_diverged`` (folds whose training diverged or whose score is not
+        finite; they score as a constant predictor), ``fit_time`` (seconds
+        per fold), and, when
         ``"relu(x)"`` was evaluated, ``diff_vs_relu`` and ``p_value_vs_relu``
         (corrected paired t-test on the folds, see
         :func:`~sklearn_learnact.search.corrected_ttest`; optimistic for the
@@ -443,6 +449,11 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         start = time.perf_counter()
         space = self._build_space()
         times["space"] = time.perf_counter() - start
+        if len(space) < MIN_CANDIDATES:
+            raise ValueError(
+                f"The candidate space has {len(space)} distinct functions; the "
+                f"surrogate needs at least {MIN_CANDIDATES}: add candidates."
+            )
         if self.n_iter > len(space):
             raise ValueError(
                 f"n_iter={self.n_iter} is larger than the candidate space "
@@ -584,7 +595,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         rows, folds, seen = [], {}, set()
         baselines = {canonical_expression(b) for b in self.baselines}
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        for order, t in enumerate(sorted(trials, key=lambda t: t.number)):
+        for t in sorted(trials, key=lambda t: t.number):
             expr = space.expressions[t.params["candidate"]]
             if expr in seen:
                 continue
