@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import Bunch
 
 from ..activations import available_activations
-from ..datasets import load_dataset
+from ..datasets import DATASET_NAMES, load_dataset
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
 from ..search import compare_activations, parse_activations
@@ -117,6 +117,49 @@ def hidden(text: str) -> tuple[int, ...]:
             f"expected widths like 32 or 64,32, got {text!r}"
         )
     return sizes
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """``--dataset`` and the options of :func:`load_data`, shared by subcommands."""
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help=f"one of {', '.join(DATASET_NAMES)}, or a CSV file (required)",
+    )
+    parser.add_argument(
+        "--target", help="target column of a CSV file (required with a CSV file)"
+    )
+    parser.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="task of a CSV file; auto: regression for a numeric target unless it "
+        "holds at most 20 distinct integers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--encoding",
+        help="text encoding of a CSV file, e.g. cp1252 or latin-1 (default: UTF-8)",
+    )
+    parser.add_argument(
+        "--sep",
+        help="column separator of a CSV file (default: detected among , ; tab |)",
+    )
+    parser.add_argument(
+        "--n-samples",
+        type=integer(1),
+        help="rows of the synthetic dataset or of an image subsample (default: "
+        "5000 synthetic, 2000 images)",
+    )
+    parser.add_argument(
+        "--data-home",
+        help="folder of the image datasets (default: $SKLEARN_LEARNACT_DATA, "
+        "else ~/sklearn_learnact_data)",
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="download a missing image dataset (default: off, never downloads)",
+    )
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

@@ -4,12 +4,12 @@ import argparse
 from pathlib import Path
 
 from ..activations import is_learnable
-from ..datasets import DATASET_NAMES
 from ..reports import check_output_dir, write_report
 from ..search import DEFAULT_ACTIVATIONS
 from ._common import (
     UsageError,
     activations,
+    add_data_options,
     add_output_options,
     between,
     check_folds,
@@ -40,46 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "cross-validation folds; write report.md, results.csv and figures to "
         "--out, and print the results table.",
     )
-    data = compare.add_argument_group("data")
-    data.add_argument(
-        "--dataset",
-        required=True,
-        help=f"one of {', '.join(DATASET_NAMES)}, or a CSV file (required)",
-    )
-    data.add_argument(
-        "--target", help="target column of a CSV file (required with a CSV file)"
-    )
-    data.add_argument(
-        "--task",
-        choices=("auto", "classification", "regression"),
-        default="auto",
-        help="task of a CSV file; auto: regression for a numeric target unless it "
-        "holds at most 20 distinct integers (default: %(default)s)",
-    )
-    data.add_argument(
-        "--encoding",
-        help="text encoding of a CSV file, e.g. cp1252 or latin-1 (default: UTF-8)",
-    )
-    data.add_argument(
-        "--sep",
-        help="column separator of a CSV file (default: detected among , ; tab |)",
-    )
-    data.add_argument(
-        "--n-samples",
-        type=integer(1),
-        help="rows of the synthetic dataset or of an image subsample (default: "
-        "5000 synthetic, 2000 images)",
-    )
-    data.add_argument(
-        "--data-home",
-        help="folder of the image datasets (default: $SKLEARN_LEARNACT_DATA, "
-        "else ~/sklearn_learnact_data)",
-    )
-    data.add_argument(
-        "--download",
-        action="store_true",
-        help="download a missing image dataset (default: off, never downloads)",
-    )
+    add_data_options(compare.add_argument_group("data"))
     study = compare.add_argument_group("comparison")
     study.add_argument(
         "--activations",

@@ -14,10 +14,10 @@ import argparse
 import time
 from pathlib import Path
 
-from ..datasets import DATASET_NAMES
 from ..reports import check_output_dir, markdown_table
 from ._common import (
     UsageError,
+    add_data_options,
     add_output_options,
     between,
     check_folds,
@@ -55,39 +55,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "training; write report.md, results.csv, retest.csv and figures to --out. "
         'Needs pip install "sklearn-learnact[search]".',
     )
-    data = search.add_argument_group("data")
-    data.add_argument(
-        "--dataset",
-        required=True,
-        help=f"one of {', '.join(DATASET_NAMES)}, or a CSV file (required)",
-    )
-    data.add_argument(
-        "--target", help="target column of a CSV file (required with a CSV file)"
-    )
-    data.add_argument(
-        "--task",
-        choices=("auto", "classification", "regression"),
-        default="auto",
-        help="task of a CSV file (default: %(default)s)",
-    )
-    data.add_argument("--encoding", help="text encoding of a CSV file")
-    data.add_argument("--sep", help="column separator of a CSV file")
-    data.add_argument(
-        "--n-samples",
-        type=integer(1),
-        help="rows of the synthetic dataset or of an image subsample (default: "
-        "5000 synthetic, 2000 images)",
-    )
-    data.add_argument(
-        "--data-home",
-        help="folder of the image datasets (default: $SKLEARN_LEARNACT_DATA, "
-        "else ~/sklearn_learnact_data)",
-    )
-    data.add_argument(
-        "--download",
-        action="store_true",
-        help="download a missing image dataset (default: off)",
-    )
+    add_data_options(search.add_argument_group("data"))
     study = search.add_argument_group("search")
     study.add_argument(
         "--budget",
