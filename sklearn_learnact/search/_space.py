@@ -269,9 +269,9 @@ def build_space(
     >>> space = build_space(unary=("relu", "tanh", "negative", "zero"),
     ...                     binary=("add", "max"), include=())
     >>> len(space), space.counts["enumerated"]
-    (18, 48)
+    (16, 48)
     >>> space.expressions[:3]
-    ('-relu(x)', '-tanh(x)', '-x')
+    ('-(-x)', '-relu(x)', '-tanh(x)')
     """
     unary = _operators(unary, UNARY, "unary")
     binary = _operators(binary, BINARY, "binary")

@@ -799,8 +799,8 @@ def plot_activation_shapes(
     --------
     >>> from sklearn_learnact.search.surrogate import plot_activation_shapes
     >>> fig = plot_activation_shapes(["tanh(x)", "min(x, sin(x))"])
-    >>> len(fig.axes[0].lines)
-    3
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['tanh(x)', 'min(x, sin(x))', 'relu(x)']
     """
     fig, ax = _figure(ax, figsize=(6.4, 4.0))
     x = torch.linspace(*x_range, 1001)
