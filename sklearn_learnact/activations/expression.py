@@ -9,7 +9,8 @@ against the grammar: nothing is ever evaluated as Python, so an expression
 can only compute what the grammar allows.
 
 Every expression has one canonical written form (:func:`canonical_expression`):
-``identity`` is dropped, ``zero``/``one`` become the numbers 0 and 1,
+``identity`` and double negations are dropped, ``zero``/``one`` become the
+numbers 0 and 1,
 aliases become their canonical names, additions, subtractions,
 multiplications and divisions are written infix with the fewest parentheses,
 everything else as calls. The canonical form parses back to the same
@@ -178,7 +179,7 @@ def _build(node: ast.AST, text: str) -> Tree:
         child = _build(node.operand, text)
         if isinstance(node.op, ast.UAdd):
             return child
-        return _num(-child[1]) if child[0] == "num" else ("negative", child)
+        return _apply("negative", [child])
     if isinstance(node, ast.BinOp) and type(node.op) in _AST_BINOPS:
         return _apply(
             _AST_BINOPS[type(node.op)],
@@ -212,6 +213,8 @@ def _apply(name: str, children: list[Tree]) -> Tree:
         return _num(name == "one")
     if name == "negative" and children[0][0] == "num":
         return _num(-children[0][1])
+    if name == "negative" and children[0][0] == "negative":
+        return children[0][1]  # -(-a) is a, exactly
     return (name, *children)
 
 
@@ -297,8 +300,8 @@ def canonical_expression(expr: str) -> str:
     Returns
     -------
     canonical : str
-        The same function written canonically: ``identity`` dropped, ``zero``
-        and ``one`` as numbers, aliases resolved, ``+ - * /`` infix with the
+        The same function written canonically: ``identity`` and ``-(-a)``
+        dropped, ``zero`` and ``one`` as numbers, aliases resolved, ``+ - * /`` infix with the
         fewest parentheses. It parses back to itself.
 
     Raises

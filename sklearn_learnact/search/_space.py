@@ -271,7 +271,7 @@ def build_space(
     >>> len(space), space.counts["enumerated"]
     (16, 48)
     >>> space.expressions[:3]
-    ('-(-x)', '-relu(x)', '-tanh(x)')
+    ('-relu(x)', '-tanh(x)', '-x + -x')
     """
     unary = _operators(unary, UNARY, "unary")
     binary = _operators(binary, BINARY, "binary")
