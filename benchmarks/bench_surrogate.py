@@ -2,7 +2,7 @@
 
 Simulated searches on the activation benchmark table
 (``benchmarks/activation_benchmark.csv``, built by
-``build_activation_benchmark.py``: 600 candidate activations, each trained
+``build_activation_benchmark.py``: 520 candidate activations, each trained
 with 3 seeds on a Fashion-MNIST subset with a 784-64-64-10 MLP).
 
 Each simulated search evaluates candidates of the table's pool one by one
@@ -58,8 +58,8 @@ figures whatever they are; it exits with 0.
 
 import argparse
 import time
-from functools import partial
 import warnings
+from functools import partial
 from pathlib import Path
 
 import torch

@@ -301,8 +301,8 @@ def canonical_expression(expr: str) -> str:
     -------
     canonical : str
         The same function written canonically: ``identity`` and ``-(-a)``
-        dropped, ``zero`` and ``one`` as numbers, aliases resolved, ``+ - * /`` infix with the
-        fewest parentheses. It parses back to itself.
+        dropped, ``zero`` and ``one`` as numbers, aliases resolved, ``+ - * /``
+        infix with the fewest parentheses. It parses back to itself.
 
     Raises
     ------
