@@ -149,6 +149,8 @@ def embed_candidates(
         ``"both"`` embeds the union of the two UMAP graphs (umap-learn's
         ``+`` of two fitted models), as the paper does.
     random_state : int, default=0
+        Seeds each UMAP. umap-learn lays out the union (``"both"``) with its
+        own fixed seed, so there it only seeds the two neighbour graphs.
 
     Returns
     -------
