@@ -374,6 +374,22 @@ class Expression(nn.Module):
             out = out.expand(x.shape).contiguous()
         return out
 
+    @property
+    def tree(self) -> Tree:
+        """The parsed expression, for converters (e.g. the ONNX export).
+
+        Nested tuples: ``("x",)``, ``("num", value)`` or ``(operator, *children)``
+        with ``operator`` a canonical key of :data:`UNARY` or :data:`BINARY`
+        (never ``identity``, ``zero`` or ``one``: the canonical form drops them).
+
+        Examples
+        --------
+        >>> from sklearn_learnact.activations import Expression
+        >>> Expression("max(tanh(x), 0.5 * x)").tree
+        ('max', ('tanh', ('x',)), ('mul', ('num', 0.5), ('x',)))
+        """
+        return self._tree
+
     def madds_per_element(self, cost_of: Callable[[str], float]) -> float:
         """Multiply-adds per element: the operators' costs, summed.
 
