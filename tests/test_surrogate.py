@@ -392,7 +392,7 @@ def test_bad_input(searched, tmp_path, monkeypatch):
     assert resumed.best_activation_ == search.best_activation_
 
 
-def test_diverged_candidates_score_as_a_constant_predictor(tmp_path):
+def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
     X, y = _data()
     search = _search(
         tmp_path / "d.journal",
@@ -400,7 +400,11 @@ def test_diverged_candidates_score_as_a_constant_predictor(tmp_path):
         space=["exp(exp(x))", "tanh(x)", "relu(x)", "sin(x)"],
         baselines=("exp(exp(x))",),
         features="outputs",
+        verbose=1,
     ).fit(X * 10, y)  # large inputs: exp(exp(x)) overflows in the network
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("[1/3] exp(exp(x)): ")
+    assert lines[0].endswith(" (baseline)") and "(predicted 0." in lines[2]
     row = search.results_.set_index("expression").loc["exp(exp(x))"]
     assert row["n_diverged"] == 2
     majority = np.mean([np.bincount(y[te]).max() / len(te) for _, te in search.splits_])

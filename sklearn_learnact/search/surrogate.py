@@ -585,9 +585,15 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 raise
             study.tell(trial, float(np.mean(fold_scores)))
             if self.verbose:
+                if trial.params["candidate"] in sampler.first:
+                    why = "baseline"
+                elif np.isnan(predicted):
+                    why = "first pick, at random"
+                else:
+                    why = f"predicted {predicted:.4f}"
                 print(
                     f"[{len(scores) + 1}/{self.n_iter}] {expr}: "
-                    f"{np.mean(fold_scores):.4f} (predicted {predicted:.4f})",
+                    f"{np.mean(fold_scores):.4f} ({why})",
                     flush=True,
                 )
 
