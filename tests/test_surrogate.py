@@ -509,3 +509,30 @@ def test_cli_compare_refuses_expr_without_an_expression(capsys, tmp_path):
     argv = ["compare", "--dataset", "titanic", "--activations", "relu,expr"]
     err = _cli_error(capsys, [*argv, "--out", str(tmp_path)])
     assert "'expr' needs an expression" in err and "learnact search" in err
+
+
+def test_a_trial_is_queued_with_its_worker_and_a_dead_workers_queue_taken_over():
+    from sklearn_learnact.search import _surrogate_study as lib
+
+    study = optuna.create_study(direction="maximize")
+    embedding = np.random.default_rng(0).random((6, 2))
+    sampler = lib.CandidateSampler(embedding, [2, 0], seed=0)
+    study.sampler = sampler
+    exprs = [f"f{i}" for i in range(6)]
+    trial = lib.next_trial(study, sampler, exprs, "host:1")
+    assert trial.params == {"candidate": 2}  # the first baseline
+    assert trial.user_attrs["worker"] == "host:1"
+    assert trial.user_attrs["expression"] == "f2"
+    assert np.isnan(trial.user_attrs["predicted_score"])
+    # the queued trial held its worker from the record that created it
+    study.tell(trial, 0.5)
+    # a worker killed between queueing and starting its trial leaves it queued:
+    # busy for the others, and the next worker starts it as its own
+    study.enqueue_trial({"candidate": 4}, user_attrs={"candidate": 4, "worker": "x:9"})
+    assert lib.evaluated(study) == ({2: 0.5}, {4})
+    taken = lib.next_trial(study, sampler, exprs, "host:2")
+    assert taken.params == {"candidate": 4} and taken.user_attrs["worker"] == "host:2"
+    study.tell(taken, 0.7)
+    following = lib.next_trial(study, sampler, exprs, "host:2")
+    assert following.params == {"candidate": 0}  # the second baseline
+    assert not study.get_trials(states=(optuna.trial.TrialState.WAITING,))

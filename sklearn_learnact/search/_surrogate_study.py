@@ -1,12 +1,14 @@
 """The Optuna side of the surrogate search: a study per search, a sampler.
 
 One trial is one candidate evaluation: its only parameter ``candidate`` is
-the index of the expression in the candidate space, chosen by
-:class:`CandidateSampler` (the baselines first, then the candidate with the
-highest score predicted by a 3-nearest-neighbour regression on the 2-D
-embedding). Workers that share a storage share the study: each reads the
-finished and running trials before it picks, so they do not evaluate the
-same candidate twice (up to a race of a few milliseconds).
+the index of the expression in the candidate space, chosen by :func:`propose`
+(the baselines first, then the candidate with the highest score predicted by
+a 3-nearest-neighbour regression on the 2-D embedding) and queued with its
+worker in one record (:func:`next_trial`); :class:`CandidateSampler` picks
+the same way when another worker took the queued trial. Workers that share a
+storage share the study: each reads the finished, running and queued trials
+before it picks, so they do not evaluate the same candidate twice (up to a
+race of a few milliseconds).
 
 A study is bound to what defines the search: the data, the splits, the
 scoring, the estimator's configuration, the candidate space and the surrogate
@@ -16,10 +18,11 @@ gets its own study; a study opened by name whose definition differs is an
 error that says what differs. The embedding is stored in the study too: a
 resumed worker skips the features and UMAP, and all workers use one embedding.
 
-A worker that is killed leaves its trial ``RUNNING``. Each worker records
-``host:pid`` on its trials; a running trial of a dead process on this host is
-marked failed when a worker (re)starts, and its candidate is picked again.
-Trials of workers on other hosts are left alone.
+A worker that is killed leaves its trial ``RUNNING`` (or queued). Each worker
+records ``host:pid`` on its trials, in the record that creates them; a running
+trial of a dead process on this host is marked failed when a worker
+(re)starts, and its candidate is picked again; a queued one is started by the
+next worker. Trials of workers on other hosts are left alone.
 """
 
 import json
@@ -35,7 +38,7 @@ from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 from sklearn.neighbors import KNeighborsRegressor
 
-__all__ = ["CandidateSampler", "SearchExhausted", "open_search_study"]
+__all__ = ["CandidateSampler", "SearchExhausted", "next_trial", "open_search_study"]
 
 #: A running trial without a worker record older than this is stale (seconds).
 _GRACE = 60.0
@@ -130,18 +133,62 @@ class CandidateSampler(optuna.samplers.BaseSampler):
 
 
 def evaluated(study, exclude: int | None = None) -> tuple[dict[int, float], set[int]]:
-    """Scores of the evaluated candidates, and the candidates being evaluated."""
+    """Scores of the evaluated candidates, and the candidates being evaluated
+    (running, or queued by :func:`next_trial`)."""
     scores: dict[int, float] = {}
     busy: set[int] = set()
     for t in study.get_trials(deepcopy=False):
         index = t.params.get("candidate")
+        if index is None and t.state == TrialState.WAITING:  # queued: no params yet
+            index = t.user_attrs.get("candidate")
         if index is None or t.number == exclude:
             continue
         if t.state == TrialState.COMPLETE:
             scores.setdefault(index, t.value)  # a duplicate keeps the first
-        elif t.state == TrialState.RUNNING:
+        elif t.state in (TrialState.RUNNING, TrialState.WAITING):
             busy.add(index)
     return scores, busy - set(scores)
+
+
+def next_trial(study, sampler: CandidateSampler, expressions, worker: str):
+    """Start the next evaluation: a trial whose worker is recorded with it.
+
+    The candidate is chosen as :class:`CandidateSampler` would, and queued
+    (``study.enqueue_trial``) with the worker, the expression and the predicted
+    score as user attributes: one storage record, so a worker killed at any
+    point leaves no running trial without its worker (which
+    :func:`fail_stale_trials` could not attribute). ``study.ask`` then starts
+    the oldest queued trial; one queued by a worker killed before it asked is
+    started first, and taken over. If another worker took this one, the
+    sampler picks (its worker is then recorded right after).
+    """
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    if not waiting:
+        scores, busy = evaluated(study)
+        n_trials = len(study.get_trials(deepcopy=False))
+        rng = np.random.default_rng([sampler.seed, n_trials])  # as the sampler
+        index, predicted = propose(
+            sampler.embedding, scores, busy, sampler.first, rng, sampler.n_neighbors
+        )
+        study.enqueue_trial(
+            {"candidate": index},
+            user_attrs={
+                "worker": worker,
+                "candidate": index,
+                "expression": expressions[index],
+                "predicted_score": predicted,
+            },
+        )
+    trial = study.ask({"candidate": candidate_distribution(len(expressions))})
+    attrs = trial.user_attrs
+    if attrs.get("worker") != worker:
+        trial.set_user_attr("worker", worker)
+    if "expression" not in attrs:  # picked by the sampler
+        index = trial.params["candidate"]
+        trial.set_user_attr("expression", expressions[index])
+        predicted = sampler.predicted.pop(trial.number, float("nan"))
+        trial.set_user_attr("predicted_score", predicted)
+    return trial
 
 
 def fail_stale_trials(study) -> list[int]:

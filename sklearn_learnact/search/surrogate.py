@@ -551,7 +551,6 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     def _loop(
         self, study, lib, sampler, space, base, prefix, X, y, splits, scorer, chance
     ) -> None:
-        distribution = {"candidate": lib.candidate_distribution(len(space))}
         worker = lib.worker_id()
         lib.fail_stale_trials(study)
         while True:
@@ -559,16 +558,13 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             if len(scores) >= self.n_iter or len(scores) + len(busy) >= len(space):
                 return
             try:
-                trial = study.ask(distribution)
+                trial = lib.next_trial(study, sampler, space.expressions, worker)
             except lib.SearchExhausted:  # other workers took the rest
                 lib.fail_stale_trials(study)
                 return
             try:
-                trial.set_user_attr("worker", worker)
                 expr = space.expressions[trial.params["candidate"]]
-                trial.set_user_attr("expression", expr)
-                predicted = sampler.predicted.pop(trial.number, float("nan"))
-                trial.set_user_attr("predicted_score", predicted)
+                predicted = trial.user_attrs["predicted_score"]
                 est = clone(base).set_params(
                     **{f"{prefix}activation_params": {"expr": expr}}
                 )
