@@ -1,10 +1,19 @@
-"""Figures: learned activation shapes, training curves, scores, robustness.
+"""Figures as scikit-learn Displays: activation shapes, scores, training
+curves and robustness.
+
+Each Display follows scikit-learn's pattern: build it with
+``from_estimator`` (a fitted learned-activation estimator or a
+:class:`~sklearn.pipeline.Pipeline` ending in one) or ``from_comparison`` (a
+:class:`~sklearn_learnact.search.Comparison`), which computes what to draw and
+calls :meth:`plot`; ``plot(ax=...)`` draws into your axes, else into a new
+figure. The drawn figure and axes are ``figure_`` and ``ax_``. The Displays
+read only the estimators' public attributes (``history_``,
+``activations_``...).
 
 Matplotlib is optional (``pip install "sklearn-learnact[plot]"``) and imported
-on first use. Figures are built as :class:`matplotlib.figure.Figure` objects
+on first use. New figures are :class:`matplotlib.figure.Figure` objects built
 without pyplot, so nothing here touches the global backend or opens a window;
-``fig.savefig("x.png")`` renders with Agg. Each function takes an optional
-``ax`` (or returns a new figure) so the figures compose.
+``display.figure_.savefig("x.png")`` renders with Agg.
 """
 
 from collections.abc import Mapping, Sequence
@@ -12,17 +21,23 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import is_classifier
+
+from .estimators import learnact_step
+from .search import activation_input_ranges, activation_outputs
 
 __all__ = [
     "ActivationDisplay",
-    "plot_robustness",
-    "plot_scores",
-    "plot_training_curves",
+    "CompressionDisplay",
+    "RobustnessDisplay",
+    "ScoreDisplay",
+    "TrainingCurveDisplay",
 ]
 
 #: Seed 002's input ranges: near zero, moderate, and far out (saturation/growth).
 DEFAULT_RANGES = ((-3, 3), (-10, 10), (-100, 100))
 _KIND_COLORS = {"fixed": "tab:gray", "learned": "tab:blue", "frozen": "tab:olive"}
+_SCORE_LABELS = {"r2": "R²", "accuracy": "accuracy"}
 
 
 def _new_figure(**kwargs):
@@ -36,28 +51,50 @@ def _new_figure(**kwargs):
     return Figure(layout="constrained", **kwargs)
 
 
-class ActivationDisplay:
-    """The activation function of every hidden layer over several input ranges.
+def _axes(ax, n: int, figsize) -> tuple[object, np.ndarray]:
+    """``n`` axes: the ones given (one Axes or a sequence of ``n``), else new."""
+    if ax is None:
+        fig = _new_figure(figsize=figsize)
+        return fig, np.atleast_1d(fig.subplots(1, n, squeeze=False)[0])
+    axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+    if axes.size != n:
+        raise ValueError(f"This figure draws {n} axes; got ax with {axes.size}.")
+    return axes[0].figure, axes
 
-    Create it with :meth:`from_estimator`; seed 002's figures show each layer's
-    learned activation at ``[-3, 3]``, ``[-10, 10]`` and ``[-100, 100]``.
+
+def _label(score_name: str) -> str:
+    return _SCORE_LABELS.get(score_name, score_name)
+
+
+class ActivationDisplay:
+    """The activation of every hidden layer over several input ranges, with
+    the inputs the data actually reached marked and ReLU for reference.
+
+    Build it with :meth:`from_estimator` or :meth:`from_comparison`. The
+    first panel spans the inputs seen (when known, padded by 10%), the others
+    those of seed 002's ranges ``[-3, 3]``, ``[-10, 10]``, ``[-100, 100]`` at
+    least twice as wide: there, outside the marked band, the curve is
+    extrapolation.
 
     Parameters
     ----------
     inputs : list of ndarray of shape (n_points,)
-        The x values, one array per range.
+        The x values, one array per panel.
     outputs : list of list of ndarray of shape (n_points, n_curves)
-        Per range, per layer: the activation's values (one curve per neuron
+        Per panel, per layer: the activation's values (one curve per neuron
         for per-neuron activations, else one).
     activation : str
         Name shown in the title.
+    input_ranges : list of (float, float), optional
+        Per layer, the range of the inputs the activation received.
+    initial : list of list of ndarray, optional
+        Like ``outputs``, for the activations before training (dotted).
 
     Attributes
     ----------
     figure_ : matplotlib.figure.Figure
-        After :meth:`plot`.
-    axes_ : ndarray of matplotlib.axes.Axes
-        One per range.
+    ax_ : ndarray of matplotlib.axes.Axes
+        One per panel (also ``axes_``).
 
     Examples
     --------
@@ -66,23 +103,44 @@ class ActivationDisplay:
     >>> from sklearn_learnact.plotting import ActivationDisplay
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = LearnedActivationClassifier((8, 8), "mixture", max_iter=3).fit(X, y)
-    >>> disp = ActivationDisplay.from_estimator(clf)
-    >>> len(disp.axes_), len(disp.outputs[0])
-    (3, 2)
+    >>> disp = ActivationDisplay.from_estimator(clf, X)
+    >>> len(disp.outputs[0]), disp.ax_[-1].get_title()  # 2 layers; widest panel
+    (2, 'x in [-100, 100]')
     """
 
-    def __init__(self, inputs, outputs, activation: str):
+    def __init__(
+        self, inputs, outputs, activation: str, *, input_ranges=None, initial=None
+    ):
         self.inputs, self.outputs, self.activation = inputs, outputs, activation
+        self.input_ranges, self.initial = input_ranges, initial
+
+    @staticmethod
+    def _panels(ranges, input_ranges) -> list[tuple[float, float]]:
+        if ranges is not None:
+            return [tuple(map(float, r)) for r in ranges]
+        if not input_ranges:
+            return list(DEFAULT_RANGES)
+        low = min(lo for lo, _ in input_ranges)
+        high = max(hi for _, hi in input_ranges)
+        pad = 0.1 * (high - low) or 1.0
+        first = (low - pad, high + pad)
+        # seed 002's ranges that show notably more than the data's range
+        wider = [r for r in DEFAULT_RANGES if r[1] - r[0] >= 2 * (first[1] - first[0])]
+        return [first, *wider]
 
     @classmethod
     def from_estimator(
         cls,
         estimator,
-        ranges: Sequence[tuple[float, float]] = DEFAULT_RANGES,
+        X=None,
         *,
+        ranges: Sequence[tuple[float, float]] | None = None,
+        input_ranges: Sequence[tuple[float, float]] | None = None,
+        initial_activations=None,
         n_points: int = 401,
         max_neurons: int = 16,
         title: str | None = None,
+        ax=None,
     ) -> "ActivationDisplay":
         """Evaluate and plot a fitted estimator's hidden activations.
 
@@ -91,267 +149,762 @@ class ActivationDisplay:
         estimator : estimator
             A fitted learned-activation classifier or regressor, or a pipeline
             ending in one.
-        ranges : sequence of (float, float), default=((-3, 3), (-10, 10), (-100, 100))
-            Input ranges, one panel each.
+        X : array-like, optional
+            Data to mark the inputs each activation receives (e.g. the
+            training data); passed through the pipeline's steps.
+        ranges : sequence of (float, float), optional
+            Input ranges, one panel each; default: the inputs' range (when
+            known) and seed 002's ranges beyond it.
+        input_ranges : sequence of (float, float), optional
+            Per layer, the inputs' range, if already known (instead of ``X``).
+        initial_activations : sequence of torch.nn.Module, optional
+            The activations before training, drawn dotted
+            (:class:`~sklearn_learnact.search.InitialActivations`).
         n_points : int, default=401
             Points per range.
         max_neurons : int, default=16
             Per-neuron activations: at most this many curves per layer.
         title : str, optional
             Figure title; default names the activation.
+        ax : sequence of matplotlib Axes, optional
+            One per panel; default a new figure.
 
         Returns
         -------
         display : ActivationDisplay
         """
-        from .estimators import learnact_step
-
         _, inner = learnact_step(estimator)
-        modules = inner.activations_
-        inputs, outputs = [], []
-        for low, high in ranges:
-            x = np.linspace(low, high, n_points, dtype=np.float32)
-            inputs.append(x)
-            per_layer = []
-            for module in modules:
-                # a per-neuron module needs one input column per neuron
-                n_curves = getattr(module, "num_parameters", 1)
-                xt = torch.from_numpy(x)[:, None].expand(-1, n_curves)
-                module.eval()
-                with torch.no_grad():
-                    y = module(xt.to(inner.device_)).cpu().numpy()
-                per_layer.append(y[:, :max_neurons].astype(np.float64))
-            outputs.append(per_layer)
-        display = cls(inputs, outputs, inner.activation)
-        return display.plot(title=title)
+        if input_ranges is None and X is not None:
+            input_ranges = activation_input_ranges(estimator, X)
+        panels = cls._panels(ranges, input_ranges)
 
-    def plot(self, *, title: str | None = None) -> "ActivationDisplay":
+        def curves(modules):
+            out = []
+            for low, high in panels:
+                x = np.linspace(low, high, n_points)
+                out.append([activation_outputs(m, x)[:, :max_neurons] for m in modules])
+            return out
+
+        display = cls(
+            [np.linspace(low, high, n_points) for low, high in panels],
+            curves(inner.activations_),
+            inner.activation_,
+            input_ranges=None if input_ranges is None else list(input_ranges),
+            initial=None
+            if initial_activations is None
+            else curves(initial_activations),
+        )
+        return display.plot(title=title, ax=ax)
+
+    @classmethod
+    def from_comparison(
+        cls, comparison, activation: str, *, title: str | None = None, ax=None, **kw
+    ) -> "ActivationDisplay":
+        """Plot the refitted model of ``activation`` from a comparison, with
+        the inputs it saw on all the data and its initial shape.
+
+        Parameters
+        ----------
+        comparison : Comparison
+            From ``compare_activations(..., return_details=True)``.
+        activation : str
+            One of ``comparison.estimators``.
+        title : str, optional
+        ax : sequence of matplotlib Axes, optional
+        **kw
+            More options of :meth:`from_estimator`.
+
+        Returns
+        -------
+        display : ActivationDisplay
+        """
+        if activation not in comparison.estimators:
+            raise ValueError(
+                f"No refitted model of {activation!r} in this comparison (it has "
+                f"{sorted(comparison.estimators)}); compare with refit=True."
+            )
+        return cls.from_estimator(
+            comparison.estimators[activation],
+            input_ranges=comparison.input_ranges.get(activation),
+            initial_activations=comparison.initial_activations.get(activation),
+            title=title,
+            ax=ax,
+            **kw,
+        )
+
+    def plot(self, *, title: str | None = None, ax=None) -> "ActivationDisplay":
         """Draw one panel per range, one colour per layer.
+
+        Parameters
+        ----------
+        title : str, optional
+        ax : sequence of matplotlib Axes, optional
+            One per panel; default a new figure.
 
         Returns
         -------
         self : ActivationDisplay
         """
         n = len(self.inputs)
-        fig = _new_figure(figsize=(4.2 * n, 3.8))
-        axes = np.atleast_1d(fig.subplots(1, n, squeeze=False)[0])
-        colors = [f"C{i}" for i in range(10)]
-        for ax, x, per_layer in zip(axes, self.inputs, self.outputs):
+        fig, axes = _axes(ax, n, (4.2 * n, 3.9))
+        for p, (axis, x, per_layer) in enumerate(zip(axes, self.inputs, self.outputs)):
+            axis.plot(
+                x, np.maximum(x, 0), color="0.55", ls="--", lw=1, label="relu (ref.)"
+            )
             for layer, y in enumerate(per_layer):
-                color = colors[layer % 10]
+                color = f"C{layer % 10}"
                 single = y.shape[1] == 1
-                ax.plot(
-                    x,
-                    y,
-                    color=color,
-                    lw=2 if single else 0.8,
-                    alpha=1 if single else 0.5,
-                )
+                width, alpha = (2, 1) if single else (0.8, 0.5)
+                axis.plot(x, y, color=color, lw=width, alpha=alpha)
+                if self.initial is not None:
+                    axis.plot(x, self.initial[p][layer], color=color, ls=":", lw=1)
                 label = f"layer {layer + 1}" + (
                     "" if single else f" ({y.shape[1]} neurons)"
                 )
-                ax.plot([], [], color=color, lw=2, label=label)
-            ax.axhline(0, color="0.8", lw=0.8, zorder=0)
-            ax.axvline(0, color="0.8", lw=0.8, zorder=0)
-            ax.set_title(f"x in [{x[0]:g}, {x[-1]:g}]")
-            ax.set_xlabel("pre-activation x")
-            ax.set_ylabel("activation(x)")
-            ax.legend(fontsize="small")
-        fig.suptitle(title or f"Activation '{self.activation}' of each hidden layer")
-        self.figure_, self.axes_ = fig, axes
+                axis.plot([], [], color=color, lw=2, label=label)
+                if self.input_ranges is not None:
+                    low, high = self.input_ranges[layer]
+                    axis.axvspan(low, high, color=color, alpha=0.08, lw=0)
+                    axis.plot(
+                        [low, high],
+                        [0.02 + 0.03 * layer] * 2,
+                        transform=axis.get_xaxis_transform(),
+                        color=color,
+                        lw=4,
+                        solid_capstyle="butt",
+                    )
+            if self.input_ranges is not None:
+                axis.plot([], [], color="0.4", lw=4, label="inputs seen (band)")
+            if self.initial is not None:
+                axis.plot([], [], color="0.4", ls=":", label="before training")
+            axis.axhline(0, color="0.85", lw=0.8, zorder=0)
+            axis.axvline(0, color="0.85", lw=0.8, zorder=0)
+            axis.set_xlim(x[0], x[-1])
+            axis.set_title(f"x in [{x[0]:.3g}, {x[-1]:.3g}]")
+            axis.set_xlabel("pre-activation x")
+            axis.set_ylabel("activation(x)")
+            axis.legend(fontsize="x-small")
+        if ax is None:
+            fig.suptitle(
+                title or f"Activation '{self.activation}' of each hidden layer"
+            )
+        self.figure_, self.ax_ = fig, axes
+        self.axes_ = axes
         return self
 
 
-def plot_training_curves(
-    histories: Mapping[str, pd.DataFrame], *, title: str = "", score_name="score"
-):
-    """Training (solid) and validation (dashed) loss, and the validation score.
+class _TableDisplay:
+    """A figure of a :func:`~sklearn_learnact.search.compare_activations` table,
+    its axes labelled with the score's name."""
 
-    Parameters
-    ----------
-    histories : mapping of str to DataFrame
-        Per activation, an estimator's ``history_`` (seed 001's curves).
-    title : str, default=""
-        Figure title.
-    score_name : str, default="score"
-        Label of the validation score, e.g. ``"accuracy"``.
+    def __init__(self, table: pd.DataFrame, *, score_name: str = "score"):
+        self.table, self.score_name = table, score_name
 
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklearn_learnact.plotting import plot_training_curves
-    >>> h = pd.DataFrame({"train_loss": [1.0, 0.5], "valid_loss": [1.1, 0.7],
-    ...                   "valid_score": [0.6, 0.8]})
-    >>> len(plot_training_curves({"relu": h}).axes)
-    2
-    """
-    scored = any("valid_score" in h for h in histories.values())
-    fig = _new_figure(figsize=(11 if scored else 6, 4.2))
-    axes = fig.subplots(1, 2 if scored else 1, squeeze=False)[0]
-    for i, (name, history) in enumerate(histories.items()):
-        color = f"C{i % 10}"
-        epochs = np.arange(1, len(history) + 1)
-        axes[0].plot(epochs, history["train_loss"], color=color, label=name)
-        if "valid_loss" in history:
-            axes[0].plot(epochs, history["valid_loss"], color=color, ls="--")
-        if scored and "valid_score" in history:
-            axes[1].plot(epochs, history["valid_score"], color=color, label=name)
-    axes[0].set_title("Loss (solid: training, dashed: validation)")
-    axes[0].set_xlabel("epoch")
-    axes[0].set_ylabel("loss")
-    axes[0].legend(fontsize="small", ncol=2)
-    if scored:
-        axes[1].set_title("Validation score")
-        axes[1].set_xlabel("epoch")
-        axes[1].set_ylabel(f"validation {score_name}")
-        axes[1].legend(fontsize="small", ncol=2)
-    fig.suptitle(title or "Training curves")
-    return fig
+    @classmethod
+    def _from(cls, comparison, score_name, title, ax):
+        name = score_name or _label(comparison.scoring)
+        return cls(comparison.table, score_name=name).plot(title=title, ax=ax)
 
 
-def plot_scores(table: pd.DataFrame, *, title: str = "", score_name: str = "score"):
-    """Mean cross-validated score per activation, error bars one std.
+class ScoreDisplay(_TableDisplay):
+    """Mean cross-validated score per activation with the table's 95% interval.
 
-    Bars are coloured by kind (fixed, learned, frozen); ``*`` marks a
-    difference from the baseline that is significant (Holm-adjusted
-    corrected t-test), the dashed line is the baseline's mean.
+    Each activation is a point at its mean score with its 95% confidence
+    interval (``ci_low``, ``ci_high`` of the table: the corrected t interval,
+    clipped to the metric's range), coloured by kind; ``*`` marks a
+    significant difference from the baseline (Holm-adjusted), the dashed line
+    is the baseline's mean; a failed activation is listed without a point.
 
     Parameters
     ----------
     table : DataFrame
         A :func:`~sklearn_learnact.search.compare_activations` table.
-    title : str, default=""
     score_name : str, default="score"
         Axis label, e.g. ``"accuracy"``.
 
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+    ax_ : matplotlib.axes.Axes
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_learnact.plotting import plot_scores
+    >>> from sklearn_learnact.plotting import ScoreDisplay
     >>> t = pd.DataFrame({"activation": ["relu", "mixture"], "kind": ["fixed",
-    ...     "learned"], "mean_score": [0.8, 0.82], "std_score": [0.02, 0.01],
-    ...     "baseline": "relu", "significant": [False, True]})
-    >>> plot_scores(t).axes[0].get_xlabel()
-    'mean CV score (± 1 std over folds)'
+    ...     "learned"], "mean_score": [0.8, 0.82], "ci_low": [0.78, 0.8],
+    ...     "ci_high": [0.82, 0.84], "baseline": "relu",
+    ...     "significant": [False, True]})
+    >>> ScoreDisplay(t, score_name="accuracy").plot().ax_.get_xlabel()
+    'mean CV accuracy, 95% CI (as in the table)'
     """
-    table = table.iloc[::-1]  # best at the top
-    fig = _new_figure(figsize=(7, 0.45 * len(table) + 1.6))
-    ax = fig.subplots()
-    y = np.arange(len(table))
-    colors = [_KIND_COLORS.get(k, "tab:purple") for k in table["kind"]]
-    ax.barh(
-        y,
-        table["mean_score"],
-        xerr=table["std_score"],
-        color=colors,
-        capsize=3,
-        alpha=0.85,
-    )
-    labels = [
-        f"{a} *" if sig else a
-        for a, sig in zip(table["activation"], table["significant"])
-    ]
-    ax.set_yticks(y, labels)
-    base = table.loc[table["activation"] == table["baseline"].iloc[0], "mean_score"]
-    if len(base):
-        ax.axvline(
-            base.iloc[0],
-            color="k",
-            ls="--",
-            lw=1,
-            label=f"baseline ({table['baseline'].iloc[0]})",
+
+    @classmethod
+    def from_comparison(
+        cls, comparison, *, score_name: str | None = None, title=None, ax=None
+    ) -> "ScoreDisplay":
+        """Plot the scores of a :class:`~sklearn_learnact.search.Comparison`.
+
+        Parameters
+        ----------
+        comparison : Comparison
+        score_name : str, optional
+            Default: the comparison's metric.
+        title : str, optional
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        display : ScoreDisplay
+        """
+        return cls._from(comparison, score_name, title, ax)
+
+    def plot(self, *, title: str | None = None, ax=None) -> "ScoreDisplay":
+        """Draw the scores.
+
+        Parameters
+        ----------
+        title : str, optional
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        self : ScoreDisplay
+        """
+        table = self.table.iloc[::-1]  # best at the top
+        fig, (axis,) = _axes(ax, 1, (7, 0.45 * len(table) + 1.6))
+        y = np.arange(len(table))
+        mean = table["mean_score"].to_numpy(float)
+        err = np.vstack([mean - table["ci_low"], table["ci_high"] - mean])
+        for kind, color in _KIND_COLORS.items():
+            rows = (table["kind"] == kind).to_numpy() & np.isfinite(mean)
+            if rows.any():
+                axis.errorbar(
+                    mean[rows],
+                    y[rows],
+                    xerr=err[:, rows],
+                    fmt="o",
+                    color=color,
+                    capsize=4,
+                    lw=2,
+                    label=kind,
+                )
+        labels = [
+            f"{a} (failed)" if not np.isfinite(m) else (f"{a} *" if sig else a)
+            for a, m, sig in zip(table["activation"], mean, table["significant"])
+        ]
+        axis.set_yticks(y, labels)
+        axis.set_ylim(-0.7, len(table) - 0.3)
+        base = table["baseline"].iloc[0]
+        base_mean = table.loc[table["activation"] == base, "mean_score"]
+        if len(base_mean) and np.isfinite(base_mean.iloc[0]):
+            axis.axvline(
+                base_mean.iloc[0], color="k", ls="--", lw=1, label=f"baseline ({base})"
+            )
+        axis.legend(fontsize="small", loc="best")
+        axis.set_xlabel(f"mean CV {self.score_name}, 95% CI (as in the table)")
+        axis.set_ylabel("activation (* significant vs baseline)")
+        axis.grid(axis="x", color="0.92")
+        if ax is None:
+            fig.suptitle(title or "Cross-validated score per activation")
+        self.figure_, self.ax_ = fig, axis
+        return self
+
+
+def _loss_name(inner) -> str:
+    if is_classifier(inner):
+        return "cross-entropy"
+    if getattr(inner, "standardize_target", False):
+        return "MSE on the standardised target"
+    return "MSE"
+
+
+class TrainingCurveDisplay:
+    """Training (solid) and validation (dashed) loss per epoch, and the
+    validation score of early stopping.
+
+    Parameters
+    ----------
+    histories : mapping of str to DataFrame
+        Per model, an estimator's ``history_`` (seed 001's curves).
+    score_name : str, default="score"
+        What the estimators' ``valid_score`` is: accuracy for a classifier,
+        R² for a regressor.
+    loss_name : str, default="loss"
+
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+    ax_ : ndarray of matplotlib.axes.Axes
+        The loss axes, and the validation-score axes when there is one.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_learnact import LearnedActivationClassifier
+    >>> from sklearn_learnact.plotting import TrainingCurveDisplay
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LearnedActivationClassifier((8,), max_iter=3, early_stopping=True)
+    >>> disp = TrainingCurveDisplay.from_estimator(clf.fit(X, y))
+    >>> disp.ax_[1].get_ylabel()
+    'validation accuracy'
+    """
+
+    def __init__(
+        self,
+        histories: Mapping[str, pd.DataFrame],
+        *,
+        score_name: str = "score",
+        loss_name: str = "loss",
+    ):
+        self.histories = dict(histories)
+        self.score_name, self.loss_name = score_name, loss_name
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, *, name: str | None = None, title=None, ax=None
+    ) -> "TrainingCurveDisplay":
+        """Plot a fitted estimator's (or pipeline's) training curves.
+
+        Parameters
+        ----------
+        estimator : estimator
+            Fitted learned-activation estimator, or a pipeline ending in one.
+        name : str, optional
+            Legend label; default the activation.
+        title : str, optional
+        ax : matplotlib Axes or a pair of them, optional
+            Loss axes, and validation-score axes with early stopping.
+
+        Returns
+        -------
+        display : TrainingCurveDisplay
+        """
+        return cls._from({name: estimator}, title, ax)
+
+    @classmethod
+    def from_comparison(cls, comparison, *, title=None, ax=None):
+        """Plot the training curves of a comparison's refitted models.
+
+        Parameters
+        ----------
+        comparison : Comparison
+        title : str, optional
+        ax : matplotlib Axes or a pair of them, optional
+
+        Returns
+        -------
+        display : TrainingCurveDisplay
+        """
+        if not comparison.estimators:
+            raise ValueError("The comparison has no refitted model: use refit=True.")
+        return cls._from(dict(comparison.estimators), title, ax)
+
+    @classmethod
+    def _from(cls, estimators: Mapping, title, ax):
+        histories, inner = {}, None
+        for name, estimator in estimators.items():
+            _, inner = learnact_step(estimator)
+            histories[name or inner.activation_] = inner.history_
+        display = cls(
+            histories,
+            score_name="accuracy" if is_classifier(inner) else "R²",
+            loss_name=_loss_name(inner),
         )
-    low = (table["mean_score"] - table["std_score"]).min()
-    high = (table["mean_score"] + table["std_score"]).max()
-    pad = 0.15 * (high - low) + 1e-3
-    ax.set_xlim(low - pad, high + pad)
-    for kind, color in _KIND_COLORS.items():
-        if kind in set(table["kind"]):
-            ax.barh([np.nan], [np.nan], color=color, label=kind)
-    ax.legend(fontsize="small", loc="lower right")
-    ax.set_xlabel(f"mean CV {score_name} (± 1 std over folds)")
-    ax.set_ylabel("activation (* significant vs baseline)")
-    fig.suptitle(title or "Cross-validated score per activation")
-    return fig
+        return display.plot(title=title, ax=ax)
+
+    def plot(self, *, title: str | None = None, ax=None) -> "TrainingCurveDisplay":
+        """Draw the curves.
+
+        Parameters
+        ----------
+        title : str, optional
+        ax : matplotlib Axes or a pair of them, optional
+
+        Returns
+        -------
+        self : TrainingCurveDisplay
+        """
+        scored = any("valid_score" in h for h in self.histories.values())
+        n = 2 if scored else 1
+        fig, axes = _axes(ax, n, (11 if scored else 6, 4.2))
+        for i, (name, history) in enumerate(self.histories.items()):
+            color = f"C{i % 10}"
+            epochs = np.arange(1, len(history) + 1)
+            axes[0].plot(epochs, history["train_loss"], color=color, label=name)
+            if "valid_loss" in history:
+                axes[0].plot(epochs, history["valid_loss"], color=color, ls="--")
+            if scored and "valid_score" in history:
+                axes[1].plot(epochs, history["valid_score"], color=color, label=name)
+        axes[0].set_title("Loss (solid: training, dashed: validation)")
+        axes[0].set_xlabel("epoch")
+        axes[0].set_ylabel(self.loss_name)
+        axes[0].legend(fontsize="small", ncol=2)
+        if scored:
+            axes[1].set_title(f"Validation {self.score_name} (early stopping)")
+            axes[1].set_xlabel("epoch")
+            axes[1].set_ylabel(f"validation {self.score_name}")
+            axes[1].legend(fontsize="small", ncol=2)
+        if ax is None:
+            fig.suptitle(title or "Training curves")
+        self.figure_, self.ax_ = fig, axes
+        return self
 
 
-def plot_robustness(table: pd.DataFrame, *, title: str = "", score_name="score"):
+class RobustnessDisplay(_TableDisplay):
     """Clean vs dirty training data (seed 004): scores and their difference.
 
     Left: the clean and the dirty model's mean score on the same clean test
-    folds. Right: dirty minus clean with its 95% confidence interval; a
-    robust activation stays close to 0.
+    folds. Right: dirty minus clean with its 95% confidence interval (as in
+    the table); a robust activation stays close to 0.
 
     Parameters
     ----------
     table : DataFrame
         A :func:`~sklearn_learnact.search.compare_activations` table from the
         robustness mode (``corruption=...``).
-    title : str, default=""
     score_name : str, default="score"
 
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+    ax_ : ndarray of two matplotlib.axes.Axes
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_learnact.plotting import plot_robustness
+    >>> from sklearn_learnact.plotting import RobustnessDisplay
     >>> t = pd.DataFrame({"activation": ["relu", "tanh"], "clean_score": [0.9, 0.8],
     ...     "dirty_score": [0.8, 0.78], "dirty_minus_clean": [-0.1, -0.02],
     ...     "dirty_minus_clean_ci_low": [-0.15, -0.05],
     ...     "dirty_minus_clean_ci_high": [-0.05, 0.01]})
-    >>> len(plot_robustness(t).axes)
+    >>> len(RobustnessDisplay(t).plot().ax_)
     2
     """
-    table = table.iloc[::-1]
-    fig = _new_figure(figsize=(11, 0.45 * len(table) + 1.8))
-    left, right = fig.subplots(1, 2, sharey=True)
-    y = np.arange(len(table))
-    left.barh(
-        y + 0.2,
-        table["clean_score"],
-        height=0.4,
-        color="tab:green",
-        label="trained on clean data",
-    )
-    left.barh(
-        y - 0.2,
-        table["dirty_score"],
-        height=0.4,
-        color="tab:red",
-        label="trained on dirty data",
-    )
-    left.set_yticks(y, table["activation"])
-    scores = np.r_[table["clean_score"], table["dirty_score"]]
-    pad = 0.1 * (scores.max() - scores.min()) + 1e-3
-    left.set_xlim(scores.min() - pad, scores.max() + pad)
-    left.set_xlabel(f"mean {score_name} on clean test folds")
-    left.set_ylabel("activation")
-    left.set_title("Clean vs dirty training data")
-    left.legend(fontsize="small", loc="lower right")
-    diff = table["dirty_minus_clean"]
-    err = np.vstack(
-        [
-            diff - table["dirty_minus_clean_ci_low"],
-            table["dirty_minus_clean_ci_high"] - diff,
-        ]
-    )
-    right.barh(
-        y, diff, xerr=err, color="tab:orange", capsize=3, label="dirty − clean, 95% CI"
-    )
-    right.axvline(0, color="k", lw=1)
-    right.set_xlabel(f"dirty − clean {score_name} (0 = robust)")
-    right.set_title("Cost of the corruption")
-    right.legend(fontsize="small", loc="lower right")
-    fig.suptitle(title or "Robustness to corrupted training data")
-    return fig
+
+    @classmethod
+    def from_comparison(
+        cls, comparison, *, score_name: str | None = None, title=None, ax=None
+    ) -> "RobustnessDisplay":
+        """Plot a robustness comparison (``corruption=...``).
+
+        Parameters
+        ----------
+        comparison : Comparison
+        score_name : str, optional
+            Default: the comparison's metric.
+        title : str, optional
+        ax : pair of matplotlib Axes, optional
+
+        Returns
+        -------
+        display : RobustnessDisplay
+        """
+        if "dirty_score" not in comparison.table:
+            raise ValueError(
+                "Not a robustness comparison: call compare_activations with "
+                "corruption=... ."
+            )
+        return cls._from(comparison, score_name, title, ax)
+
+    def plot(self, *, title: str | None = None, ax=None) -> "RobustnessDisplay":
+        """Draw the two panels.
+
+        Parameters
+        ----------
+        title : str, optional
+        ax : pair of matplotlib Axes, optional
+
+        Returns
+        -------
+        self : RobustnessDisplay
+        """
+        table = self.table.iloc[::-1]
+        fig, (left, right) = _axes(ax, 2, (11, 0.45 * len(table) + 1.8))
+        y = np.arange(len(table))
+        left.barh(
+            y + 0.2,
+            table["clean_score"],
+            height=0.4,
+            color="tab:green",
+            label="trained on clean data",
+        )
+        left.barh(
+            y - 0.2,
+            table["dirty_score"],
+            height=0.4,
+            color="tab:red",
+            label="trained on dirty data",
+        )
+        left.set_yticks(y, table["activation"])
+        right.set_yticks(y, table["activation"])
+        scores = np.r_[table["clean_score"], table["dirty_score"]]
+        scores = scores[np.isfinite(scores)]
+        if scores.size:
+            pad = 0.1 * (scores.max() - scores.min()) + 1e-3
+            left.set_xlim(scores.min() - pad, scores.max() + pad)
+        left.set_xlabel(f"mean {self.score_name} on clean test folds")
+        left.set_ylabel("activation")
+        left.set_title("Clean vs dirty training data")
+        left.legend(fontsize="small", loc="best")
+        diff = table["dirty_minus_clean"]
+        err = np.vstack(
+            [
+                diff - table["dirty_minus_clean_ci_low"],
+                table["dirty_minus_clean_ci_high"] - diff,
+            ]
+        )
+        right.errorbar(
+            diff,
+            y,
+            xerr=err,
+            fmt="o",
+            color="tab:orange",
+            capsize=4,
+            lw=2,
+            label="dirty − clean, 95% CI",
+        )
+        right.axvline(0, color="k", lw=1)
+        right.set_xlabel(f"dirty − clean {self.score_name} (0 = robust)")
+        right.set_title("Cost of the corruption")
+        right.legend(fontsize="small", loc="best")
+        if ax is None:
+            fig.suptitle(title or "Robustness to corrupted training data")
+        self.figure_, self.ax_ = fig, np.array([left, right], dtype=object)
+        return self
+
+
+class CompressionDisplay:
+    """Each learned activation beside its compressed replacement.
+
+    One panel per compressed activation: the learned function and its
+    replacement over the recorded range (widened by a margin), the recorded
+    range marked, and a histogram of the recorded inputs on a twin axis.
+    Create it with :meth:`from_compressor` (or :meth:`from_estimator`, which
+    fits the compressor first).
+
+    Parameters
+    ----------
+    inputs : list of ndarray of shape (n_points,)
+        The x values, one array per panel.
+    learned, compressed : list of ndarray of shape (n_points,)
+        The learned activation and its replacement at ``inputs``.
+    ranges : list of (float, float)
+        The recorded range of each panel.
+    histograms : list of (ndarray, ndarray)
+        Per panel, ``(counts, edges)`` of the recorded inputs.
+    titles : list of str
+        Panel titles.
+    replaced_by : list of str
+        Legend label of each replacement, e.g. ``"spline"``.
+
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+        After :meth:`plot`.
+    axes_ : ndarray of matplotlib.axes.Axes
+        One per panel.
+    hist_axes_ : ndarray of matplotlib.axes.Axes
+        The twin axes of the histograms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_learnact import (LearnedActivationRegressor,
+    ...                               SplineActivationCompressor)
+    >>> from sklearn_learnact.plotting import CompressionDisplay
+    >>> X = np.linspace(-2, 2, 64)[:, None]
+    >>> reg = LearnedActivationRegressor((8,), "swish", max_iter=5, random_state=0)
+    >>> comp = SplineActivationCompressor(reg).fit(X, X[:, 0] ** 2)
+    >>> disp = CompressionDisplay.from_compressor(comp)
+    >>> len(disp.axes_), disp.axes_[0].get_xlabel()
+    (1, 'pre-activation x')
+    """
+
+    def __init__(
+        self, inputs, learned, compressed, ranges, histograms, titles, replaced_by
+    ):
+        self.inputs, self.learned, self.compressed = inputs, learned, compressed
+        self.ranges, self.histograms = ranges, histograms
+        self.titles, self.replaced_by = titles, replaced_by
+
+    @classmethod
+    def from_compressor(
+        cls,
+        compressor,
+        *,
+        channel: int = 0,
+        margin: float = 0.1,
+        n_points: int = 1001,
+        ax=None,
+    ) -> "CompressionDisplay":
+        """Plot the activations of a fitted compressor.
+
+        Parameters
+        ----------
+        compressor : SplineActivationCompressor
+            A fitted compressor.
+        channel : int, default=0
+            Channel drawn for per-neuron activations.
+        margin : float, default=0.1
+            Share of the recorded range added on each side.
+        n_points : int, default=1001
+            Points per curve.
+        ax : matplotlib Axes or sequence of Axes, optional
+            One per compressed activation; default: a new figure.
+
+        Returns
+        -------
+        display : CompressionDisplay
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(compressor, "layers_")
+        rows = {row["layer"]: row for row in compressor.report_.to_dict("records")}
+        panels = []
+        for layer in compressor.layers_:
+            n_channels = layer.low.size
+            if n_channels > 1 and not 0 <= channel < n_channels:
+                raise ValueError(
+                    f"channel={channel} but layer {layer.layer} has {n_channels} "
+                    f"channels (0 to {n_channels - 1})."
+                )
+            ch = channel if n_channels > 1 else 0
+            low, high = float(layer.low[ch]), float(layer.high[ch])
+            width = high - low
+            x = np.linspace(low - margin * width, high + margin * width, n_points)
+            xs = np.repeat(x[:, None], n_channels, axis=1)
+            row = rows[layer.layer]
+            suffix = f", channel {ch}" if n_channels > 1 else ""
+            form = "exact" if row["exact"] else f"{row['n_knots']} knots"
+            title = (
+                f"layer {layer.layer} ({row['kind']}{suffix}): {form}, "
+                f"{row['n_cells']} cells, max err {row['max_error']:.1e}"
+            )
+            panels.append(
+                (
+                    x,
+                    _evaluate(layer.original, xs)[:, ch],
+                    _evaluate(layer.compressed, xs)[:, ch],
+                    (low, high),
+                    (layer.counts[ch], layer.edges[ch]),
+                    title,
+                    row["replaced_by"],
+                )
+            )
+        display = cls(*(list(column) for column in zip(*panels)))
+        return display.plot(ax=ax)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y=None,
+        *,
+        channel: int = 0,
+        margin: float = 0.1,
+        n_points: int = 1001,
+        ax=None,
+        **compressor_params,
+    ) -> "CompressionDisplay":
+        """Compress ``estimator`` on ``X`` and plot its activations.
+
+        Parameters
+        ----------
+        estimator : estimator
+            A learned-activation classifier or regressor, or a pipeline ending
+            in one (fitted, or fitted on ``X, y`` first).
+        X : array-like of shape (n_samples, n_features)
+            Data whose activation inputs define the recorded ranges.
+        y : array-like of shape (n_samples,), optional
+            Targets, for an unfitted ``estimator``.
+        channel, margin, n_points, ax
+            As in :meth:`from_compressor`.
+        **compressor_params
+            Parameters of
+            :class:`~sklearn_learnact.SplineActivationCompressor`, e.g.
+            ``tol``.
+
+        Returns
+        -------
+        display : CompressionDisplay
+        """
+        from .compression import SplineActivationCompressor
+
+        compressor = SplineActivationCompressor(estimator, **compressor_params)
+        return cls.from_compressor(
+            compressor.fit(X, y),
+            channel=channel,
+            margin=margin,
+            n_points=n_points,
+            ax=ax,
+        )
+
+    def plot(self, *, ax=None) -> "CompressionDisplay":
+        """Draw one panel per compressed activation.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of Axes, optional
+            One per panel; default: a new figure.
+
+        Returns
+        -------
+        self : CompressionDisplay
+        """
+        n = len(self.inputs)
+        if ax is None:
+            fig = _new_figure(figsize=(4.5 * n, 3.6))
+            axes = np.atleast_1d(fig.subplots(1, n, squeeze=False)[0])
+        else:
+            axes = np.ravel(np.asarray(ax, dtype=object))
+            if len(axes) != n:
+                raise ValueError(
+                    f"ax has {len(axes)} axes but there are {n} compressed "
+                    "activations: pass one Axes per activation."
+                )
+            fig = axes[0].figure
+        hist_axes = []
+        panels = zip(
+            axes,
+            self.inputs,
+            self.learned,
+            self.compressed,
+            self.ranges,
+            self.histograms,
+            self.titles,
+            self.replaced_by,
+        )
+        for ax_, x, learned, compressed, (low, high), hist, title, label in panels:
+            counts, edges = hist
+            shown = (edges[1:] > x[0]) & (edges[:-1] < x[-1])
+            edges = edges[np.r_[shown, False] | np.r_[False, shown]]
+            twin = ax_.twinx()
+            twin.stairs(counts[shown], edges, fill=True, color="0.85")
+            twin.set_ylabel("recorded inputs")
+            hist_axes.append(twin)
+            ax_.set_zorder(twin.get_zorder() + 1)
+            ax_.patch.set_visible(False)
+            ax_.plot(x, learned, color="C0", lw=2.5, label="learned")
+            ax_.plot(x, compressed, "--", color="C3", lw=1.5, label=label)
+            ax_.axvspan(low, high, color="C2", alpha=0.06, label="recorded range")
+            for edge in (low, high):
+                ax_.axvline(edge, color="C2", lw=0.8, ls=":")
+            ax_.set_xlim(x[0], x[-1])
+            ax_.set_title(title, fontsize=9)
+            ax_.set_xlabel("pre-activation x")
+            ax_.set_ylabel("activation(x)")
+            ax_.legend(fontsize=8, loc="upper left")
+        self.figure_, self.axes_ = fig, axes
+        self.hist_axes_ = np.asarray(hist_axes, dtype=object)
+        return self
+
+
+def _evaluate(module: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    """``module`` at the (n, C) points ``x``, in float32 on its own device."""
+    tensors = [*module.parameters(), *module.buffers()]
+    device = tensors[0].device if tensors else torch.device("cpu")
+    with torch.inference_mode():
+        y = module(torch.as_tensor(x, dtype=torch.float32, device=device))
+    return y.cpu().double().numpy()

@@ -1,11 +1,18 @@
 """Write a comparison's results: ``results.csv``, ``report.md`` and PNG figures.
 
+The report starts with the verdict in plain words (did a learned activation
+beat the baseline significantly, and by how much) and what limits it: failed
+fits, under-trained models, learned activations that barely moved from their
+initialisation, selection bias of the tuning, low power. Then, per dataset,
+the table, the tuned hyperparameters and the figures.
+
 Every file is written to a temporary file in the same folder and then moved
 into place with :func:`os.replace`, so an interrupted run never leaves a
 half-written file; the report only ever replaces the files it names and
 deletes nothing else in the output folder.
 """
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -15,9 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .search import Comparison
+from .search import BARELY_MOVED, Comparison
 
-__all__ = ["ReportSection", "check_output_dir", "markdown_table", "write_report"]
+__all__ = [
+    "ReportSection",
+    "check_output_dir",
+    "console_summary",
+    "markdown_table",
+    "tuned_parameters",
+    "write_report",
+]
 
 
 @dataclass
@@ -36,6 +50,9 @@ class ReportSection:
         What the score is, e.g. ``"accuracy"`` or ``"R²"``.
     extra_tables : dict of str to DataFrame
         More tables, each under its own heading (e.g. a compression report).
+    extra_figures : dict of str to (Figure, str)
+        More figures with a caption, each under its own heading (e.g. the
+        compression figure).
     """
 
     name: str
@@ -43,6 +60,7 @@ class ReportSection:
     description: str = ""
     score_name: str = "score"
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    extra_figures: dict[str, tuple] = field(default_factory=dict)
 
 
 def check_output_dir(path: str | os.PathLike) -> Path:
@@ -151,51 +169,178 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _interval(low: float, high: float, sign: str = "") -> str:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+    return f"[{low:{sign}.3f}, {high:{sign}.3f}]"
+
+
 def _summary(table: pd.DataFrame) -> pd.DataFrame:
+    failed = ~np.isfinite(table["mean_score"].to_numpy(float))
     out = pd.DataFrame(
         {
             "rank": table["rank"],
             "activation": table["activation"],
             "kind": table["kind"],
             "mean ± std": [
-                f"{m:.4f} ± {s:.4f}"
-                for m, s in zip(table["mean_score"], table["std_score"])
+                "failed" if bad else f"{m:.4f} ± {s:.4f}"
+                for m, s, bad in zip(table["mean_score"], table["std_score"], failed)
             ],
             "95% CI": [
-                f"[{lo:.3f}, {hi:.3f}]"
-                for lo, hi in zip(table["ci_low"], table["ci_high"])
+                _interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])
             ],
-            "diff vs baseline": table["diff_vs_baseline"],
+            "diff vs baseline [95% CI]": [
+                "(baseline)"
+                if a == b
+                else ""
+                if not np.isfinite(d)
+                else f"{d:+.4f} {_interval(lo, hi, '+')}"
+                for a, b, d, lo, hi in zip(
+                    table["activation"],
+                    table["baseline"],
+                    table["diff_vs_baseline"],
+                    table["diff_ci_low"],
+                    table["diff_ci_high"],
+                )
+            ],
             "p (Holm)": table["p_value_holm"],
             "significant": table["significant"],
+            "under-trained": [
+                f"{u}/{n}" for u, n in zip(table["n_under_trained"], table["n_fits"])
+            ],
+            "moved": [
+                "" if not np.isfinite(m) else f"{m:.3f}" + (" (barely)" if b else "")
+                for m, b in zip(table["movement"], table["barely_moved"])
+            ],
             "fit s": table["fit_time"],
             "predict s": table["predict_time"],
         }
     )
     if "n_parameters" in table:
-        out["parameters"] = table["n_parameters"]
+        out["parameters"] = table["n_parameters"].astype("Int64")
     return out
 
 
-_TEST_NOTE = (
-    "Every activation was trained and scored on the same cross-validation "
-    "splits. *diff vs baseline*, *p (Holm)* and *significant* compare each "
-    "activation with the baseline **{baseline}** by the Nadeau–Bengio corrected "
-    "resampled t-test over the folds, Holm-adjusted for the number of "
-    "comparisons (significant: p < 0.05). The 95% CI uses the same corrected "
-    "variance."
-)
+def _test_note(comparison: Comparison) -> str:
+    table = comparison.table
+    return (
+        "Every activation was trained and scored on the same "
+        f"{len(comparison.splits)} cross-validation splits. *diff vs baseline*, "
+        "*p (Holm)* and *significant* compare each activation with the baseline "
+        f"**{table['baseline'].iloc[0]}** by the Nadeau–Bengio corrected "
+        "resampled t-test over the folds, Holm-adjusted for the number of "
+        f"comparisons (significant: p < {comparison.alpha:g}). The 95% CIs use "
+        f"the same corrected variance. {comparison.interval_note()} The intervals "
+        "are per comparison, not adjusted for the number of comparisons as the "
+        "p-values are: an interval of a difference that excludes 0 can still be "
+        "not significant after Holm's adjustment. "
+        "*under-trained*: fits that ran all their epochs while still improving. "
+        "*moved*: how far a learned activation moved from its initial shape "
+        "(max |f_learned − f_init| over the inputs it saw in training, relative "
+        "to the initial output's range; median over folds; *barely* below "
+        f"{BARELY_MOVED:g}). *fit s*, *predict s*: median seconds per fold, "
+        "after an untimed warm-up fit."
+    )
+
+
+def tuned_parameters(comparison: Comparison) -> pd.DataFrame:
+    """Each activation's chosen hyperparameters, one column per parameter.
+
+    One row per activation, or per activation and outer fold when the tuning
+    was nested (each outer fold chose its own).
+
+    Parameters
+    ----------
+    comparison : Comparison
+
+    Returns
+    -------
+    table : DataFrame
+        ``activation`` (and ``outer fold``), then the parameters.
+    """
+    folds = comparison.fold_scores
+    folds = folds[folds["condition"] == "clean"]
+    rows = []
+    for activation in comparison.table["activation"]:
+        mine = folds[folds["activation"] == activation]
+        params = [json.loads(p) for p in mine["params"]]
+        nested = comparison.selection == "nested"
+        for fold, p in zip(mine["fold"], params if nested else params[:1]):
+            row = {"activation": activation}
+            if nested:
+                row["outer fold"] = int(fold)
+            row.update({k: _param_cell(v) for k, v in sorted(p.items())})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _param_cell(value) -> object:
+    if isinstance(value, list):
+        return "(" + ", ".join(map(str, value)) + ")"
+    if isinstance(value, float):
+        return float(f"{value:.3g}")
+    return value
+
+
+def _verdict_lines(section: ReportSection) -> list[str]:
+    comparison = section.comparison
+    return [comparison.verdict(), *comparison.caveats()]
+
+
+def console_summary(section: ReportSection) -> str:
+    """What ``learnact`` prints: the verdict, the caveats, then the ranking.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_learnact import LearnedActivationClassifier
+    >>> from sklearn_learnact.reports import ReportSection, console_summary
+    >>> from sklearn_learnact.search import compare_activations
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LearnedActivationClassifier((8,), max_iter=40, random_state=0)
+    >>> _, comp = compare_activations(clf, X, y, "relu,affine", cv=5,
+    ...                               return_details=True)
+    >>> print(console_summary(ReportSection("iris", comp)))  # doctest: +ELLIPSIS
+    iris: No learned activation beat relu significantly (5-fold CV, ...
+    """
+    verdict, *caveats = _verdict_lines(section)
+    table = section.comparison.table
+    baseline = table["baseline"].iloc[0]
+    shown = _summary(table)[
+        [
+            "rank",
+            "activation",
+            "kind",
+            "mean ± std",
+            "95% CI",
+            "diff vs baseline [95% CI]",
+            "significant",
+            "under-trained",
+            "moved",
+        ]
+    ].rename(
+        columns={
+            "mean ± std": f"{section.score_name} mean ± std",
+            "diff vs baseline [95% CI]": f"diff vs {baseline} [95% CI]",
+        }
+    )
+    shown["significant"] = ["yes" if s else "no" for s in table["significant"]]
+    lines = [f"{section.name}: {verdict}"]
+    lines += [f"  ! {c}" for c in caveats]
+    lines += ["", shown.to_string(index=False)]
+    return "\n".join(lines)
 
 
 def _section(section: ReportSection, figures: Path, out: Path) -> tuple[str, list]:
     from .plotting import (
         ActivationDisplay,
-        plot_robustness,
-        plot_scores,
-        plot_training_curves,
+        RobustnessDisplay,
+        ScoreDisplay,
+        TrainingCurveDisplay,
     )
 
-    table, name = section.comparison.table, section.name
+    comparison = section.comparison
+    table, name = comparison.table, section.name
     written = []
 
     def figure(fig, stem: str) -> str:
@@ -206,33 +351,37 @@ def _section(section: ReportSection, figures: Path, out: Path) -> tuple[str, lis
     md = [f"## {name}", ""]
     if section.description:
         md += [section.description, ""]
-    md += [
-        markdown_table(_summary(table)),
-        "",
-        _TEST_NOTE.format(baseline=table["baseline"].iloc[0]),
-        "",
-    ]
+    md += [f"**Tuning**: {comparison.selection_note()}", ""]
+    md += [markdown_table(_summary(table)), "", _test_note(comparison), ""]
     scores = figure(
-        plot_scores(
-            table,
-            title=f"{name}: cross-validated {section.score_name}",
-            score_name=section.score_name,
-        ),
+        ScoreDisplay(table, score_name=section.score_name)
+        .plot(title=f"{name}: cross-validated {section.score_name}")
+        .figure_,
         "scores",
     )
     md += [f"![{name} scores]({scores})", ""]
-    learned = (
-        table.loc[table["kind"] != "fixed", ["activation", "learned_parameters"]]
-        if "learned_parameters" in table
-        else table.iloc[:0]
-    )
-    if len(learned):
+    if comparison.selection != "none":
         md += [
-            "### Learned parameters (model refitted on all the data)",
+            "### Tuned hyperparameters",
             "",
-            markdown_table(learned),
+            "The configuration each activation was scored with"
+            + (
+                " (chosen by the inner search of each outer fold)"
+                if comparison.selection == "nested"
+                else ""
+            )
+            + ".",
+            "",
+            markdown_table(tuned_parameters(comparison)),
             "",
         ]
+    learned = table[table["kind"] != "fixed"]
+    if len(learned):
+        cols = {"activation": "activation", "movement": "moved (median)"}
+        if "learned_parameters" in table:
+            cols["learned_parameters"] = "learned parameters (refit on all data)"
+        frame = learned[list(cols)].rename(columns=cols)
+        md += ["### Learned activations", "", markdown_table(frame), ""]
     if "dirty_score" in table:
         cols = [
             "activation",
@@ -253,42 +402,51 @@ def _section(section: ReportSection, figures: Path, out: Path) -> tuple[str, lis
             "",
         ]
         path = figure(
-            plot_robustness(
-                table, title=f"{name}: robustness", score_name=section.score_name
-            ),
+            RobustnessDisplay(table, score_name=section.score_name)
+            .plot(title=f"{name}: robustness")
+            .figure_,
             "robustness",
         )
         md += [f"![{name} robustness]({path})", ""]
-    estimators = section.comparison.estimators
-    if estimators:
-        histories = {a: _history(e) for a, e in estimators.items()}
+    if comparison.estimators:
         path = figure(
-            plot_training_curves(
-                histories, title=f"{name}: training curves (model refitted on all data)"
-            ),
+            TrainingCurveDisplay.from_comparison(
+                comparison,
+                title=f"{name}: training curves (models refitted on all data)",
+            ).figure_,
             "curves",
         )
         md += ["### Training curves", "", f"![{name} training curves]({path})", ""]
-        shapes = [a for a in table["activation"] if a in set(learned["activation"])]
+        shapes = [
+            a
+            for a in learned["activation"]
+            if a in comparison.estimators and a in comparison.initial_activations
+        ]
         if shapes:
-            md += ["### Learned activation shapes", ""]
+            md += [
+                "### Learned activation shapes",
+                "",
+                "Each hidden layer's activation after training (solid) and "
+                "before (dotted), with ReLU for reference (dashed); the shaded "
+                "band and the bar at the bottom mark the inputs the layer "
+                "received on the data. Outside it the curve is extrapolation.",
+                "",
+            ]
         for activation in shapes:
-            disp = ActivationDisplay.from_estimator(
-                estimators[activation],
+            disp = ActivationDisplay.from_comparison(
+                comparison,
+                activation,
                 title=f"{name}: learned '{activation}' activation per hidden layer",
             )
             path = figure(disp.figure_, f"shapes_{activation}")
             md += [f"![{name} {activation} shapes]({path})", ""]
     for heading, extra in section.extra_tables.items():
         md += [f"### {heading}", "", markdown_table(extra), ""]
+    for heading, (fig, caption) in section.extra_figures.items():
+        stem = "".join(c if c.isalnum() else "_" for c in heading.lower()).strip("_")
+        path = figure(fig, stem)
+        md += [f"### {heading}", "", caption, "", f"![{name} {heading}]({path})", ""]
     return "\n".join(md), written
-
-
-def _history(estimator) -> pd.DataFrame:
-    """The ``history_`` of a fitted estimator or of a pipeline's last step."""
-    from .estimators import learnact_step
-
-    return learnact_step(estimator)[1].history_
 
 
 def write_report(
@@ -334,8 +492,14 @@ def write_report(
     out = check_output_dir(out)
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
-    md = [f"# {title}", ""]
+    md = [f"# {title}", "", "## Verdict", ""]
+    for section in sections:
+        verdict, *caveats = _verdict_lines(section)
+        lead = f"**{section.name}**: " if len(sections) > 1 else ""
+        md += [f"{lead}{verdict}", ""]
+        md += [f"- ⚠ {c}" for c in caveats] + ([""] if caveats else [])
     if settings:
+        md += ["## Settings", ""]
         md += [f"- **{k}**: {v}" for k, v in settings.items()] + [""]
     written = []
     for section in sections:

@@ -6,6 +6,8 @@ import os
 # scipy is imported: set it so that the check runs instead of being skipped.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -65,3 +67,29 @@ def mnist(shared_data):
     X_train, y_train = load_mnist(shared_data, split="train", return_X_y=True)
     X_test, y_test = load_mnist(shared_data, split="test", return_X_y=True)
     return X_train, y_train, X_test, y_test
+
+
+@pytest.fixture
+def mount_namespace():
+    """``prefix(folder)``: ``unshare ... sh -c``, a shell in a private mount
+    namespace where ``folder`` can be mounted (e.g. a tiny tmpfs, seen by nothing
+    outside the command). Works as root, or where user namespaces are allowed;
+    elsewhere the test is skipped, saying why."""
+
+    def prefix(folder) -> list[str]:
+        unshare = shutil.which("unshare")
+        if unshare is None:
+            pytest.skip("needs util-linux's unshare to mount a tiny tmpfs")
+        shell = [unshare, "--mount", "--map-root-user", "sh", "-c"]
+        probe = subprocess.run(
+            [*shell, f"mount -t tmpfs -o size=4k tmpfs {folder}"],
+            capture_output=True,
+        )
+        if probe.returncode != 0:
+            pytest.skip(
+                "cannot mount a tmpfs in a private namespace here (no root, no "
+                f"user namespaces): {probe.stderr.decode().strip()}"
+            )
+        return shell
+
+    return prefix

@@ -5,11 +5,15 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import sklearn_learnact.compression._spline as spline_module
 from sklearn_learnact import (
@@ -19,17 +23,20 @@ from sklearn_learnact import (
 )
 from sklearn_learnact.activations import (
     Mixture,
+    PReLU,
     Rational,
     Subnet,
     available_activations,
 )
 from sklearn_learnact.compression import (
     FIXED_MADDS,
+    CompressedLayer,
     SplineActivation,
     SymbolicActivation,
     activation_madds,
-    plot_compression,
+    fit_spline,
 )
+from sklearn_learnact.plotting import CompressionDisplay
 
 LEARNABLE = available_activations("learnable")
 REPORT_COLUMNS = [
@@ -44,10 +51,16 @@ REPORT_COLUMNS = [
     "exact",
     "max_error",
     "rms_error",
-    "params_before",
-    "params_after",
+    "tail_share",
+    "tail_max_error",
+    "tail_rms_error",
+    "stored_before",
+    "stored_after",
     "madds_before",
     "madds_after",
+    "ns_before",
+    "ns_after",
+    "speedup",
     "symbolic",
     "symbolic_r2",
     "replaced_by",
@@ -179,6 +192,12 @@ def test_spline_activation_kinks_per_channel():
         SplineActivation(lo, step, torch.zeros(4, 2, 1), kinks)
 
 
+def _fit_on(act, values, quantiles=(0.001, 0.999), **kwargs):
+    """``fit_spline`` on the compressor's default recorded range of ``values``."""
+    low, high = np.quantile(values, quantiles, axis=0)
+    return fit_spline(act, low, high, values=values, **kwargs)
+
+
 def _spread_subnet(seed=0):
     """A ReLU subnet with its kinks moved off the initial even spread."""
     act = Subnet(hidden_size=16).requires_grad_(False)
@@ -192,12 +211,12 @@ def _spread_subnet(seed=0):
 def test_relu_subnet_compressed_exactly_with_few_cells():
     act = _spread_subnet()
     values = np.random.default_rng(0).normal(0.0, 2.0, (20000, 1))
-    new, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
-    assert row["exact"] and row["max_error"] < 1e-5
-    n_kinks = row["n_knots"] - 2
+    new, info = _fit_on(act, values)
+    assert info["exact"] and info["max_error"] < 1e-5
+    n_kinks = info["n_knots"] - 2
     assert n_kinks == 16  # every kink is inside [-3.3, 3.3] and reached
-    assert row["n_cells"] <= 4 * (n_kinks + 2)
-    assert row["params_after"] == 4 * row["n_cells"] + 2
+    assert info["n_cells"] <= 4 * (n_kinks + 2)
+    assert new.n_stored() == 4 * info["n_cells"] + 2
     # beyond the recorded range: linear, as the subnet is beyond its kinks
     x = torch.linspace(-30, 30, 200001)
     assert (new(x) - act(x)).abs().max() < 1e-5 * 30
@@ -208,18 +227,18 @@ def test_near_duplicate_kinks_are_merged_within_tol():
     with torch.no_grad():  # unit 1 gets a kink 1e-7 from unit 0's
         act.w1[1], act.b1[1] = act.w1[0], act.b1[0] + 1e-7 * act.w1[0]
     values = np.random.default_rng(0).normal(0.0, 2.0, (20000, 1))
-    _, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
-    assert row["exact"] and row["max_error"] < 1e-5
-    assert row["n_knots"] - 2 == 15
-    assert row["n_cells"] <= 4 * 17
+    _, info = _fit_on(act, values)
+    assert info["exact"] and info["max_error"] < 1e-5
+    assert info["n_knots"] - 2 == 15
+    assert info["n_cells"] <= 4 * 17
 
 
 def test_unreached_kinks_fold_into_the_tails():
     act = _spread_subnet()
     values = np.random.default_rng(0).uniform(-1.0, 1.0, (20000, 1))
-    new, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
-    assert row["max_error"] < 1e-5
-    assert row["n_knots"] - 2 < 16
+    new, info = _fit_on(act, values)
+    assert info["max_error"] < 1e-5
+    assert info["n_knots"] - 2 < 16
     # the tails continue with the activation's own slopes near the range
     x = torch.tensor([1.0, 1.5, -1.0, -1.5])
     eps = 1e-3
@@ -232,10 +251,8 @@ def test_unreached_kinks_fold_into_the_tails():
 def test_exact_false_gives_the_uniform_spline():
     act = _spread_subnet()
     values = np.random.default_rng(0).normal(0.0, 2.0, (20000, 1))
-    new, row, _ = SplineActivationCompressor(None, exact=False)._compress_one(
-        act, values
-    )
-    assert not row["exact"] and new.kinks is None and row["max_error"] < 1e-3
+    new, info = _fit_on(act, values, exact=False)
+    assert not info["exact"] and new.kinks is None and info["max_error"] < 1e-3
 
 
 def test_fixed_activations_untouched_and_costed(tiny_classification):
@@ -258,7 +275,7 @@ def test_unfitted_estimator_without_y_is_a_clear_error(tiny_classification):
     X, y = tiny_classification
     with pytest.raises(NotFittedError, match="pass y so that it can be fitted"):
         SplineActivationCompressor(_clf("mlp")).fit(X)
-    with pytest.raises(TypeError, match="compresses LearnedActivationClassifier"):
+    with pytest.raises(TypeError, match="compresses a LearnedActivationClassifier"):
         SplineActivationCompressor(LogisticRegression()).fit(X, y)
     with pytest.raises(NotFittedError):
         SplineActivationCompressor(_clf("mlp")).predict(X)
@@ -267,12 +284,20 @@ def test_unfitted_estimator_without_y_is_a_clear_error(tiny_classification):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"degree": 2}, "degree"),
-        ({"tol": 0}, "tol"),
-        ({"n_knots": 1}, "n_knots"),
-        ({"quantiles": (0.9, 0.1)}, "quantiles"),
-        ({"max_knots": 1}, "max_knots"),
-        ({"exact": "yes"}, "exact"),
+        ({"degree": 2}, "degree must be one of 1, 3, got 2"),
+        ({"degree": True}, "degree must be one of 1, 3, got True"),
+        ({"tol": 0}, "tol == 0, must be > 0"),
+        ({"tol": "small"}, "tol must be an instance of"),
+        ({"tol": float("nan")}, "tol must be a number, got nan"),
+        ({"n_knots": 1}, "n_knots == 1, must be >= 2"),
+        ({"n_knots": "many"}, "n_knots must be 'auto' or an int"),
+        ({"degree": 3, "n_knots": 3}, "n_knots == 3, must be >= 4"),
+        ({"quantiles": (0.9, 0.1)}, "0 <= low < high <= 1"),
+        ({"quantiles": (0.1, 2)}, r"quantiles\[1\] == 2, must be <= 1"),
+        ({"quantiles": 0.5}, "quantiles must be two numbers"),
+        ({"max_knots": 1}, "max_knots == 1, must be >= 2"),
+        ({"exact": "yes"}, "exact must be True or False"),
+        ({"symbolic": None}, "symbolic must be True or False"),
         ({"compile": 1}, "compile must be True or False"),
     ],
 )
@@ -280,6 +305,12 @@ def test_bad_parameters(fitted_mlp, tiny_classification, params, match):
     X, _ = tiny_classification
     with pytest.raises(ValueError, match=match):
         SplineActivationCompressor(fitted_mlp, **params).fit(X)
+
+
+def _held_out(X, y, seed=1):
+    """Rows like ``X``'s that ``fit`` never saw (jittered copies)."""
+    noise = np.random.default_rng(seed).normal(0.0, 0.05, X.shape)
+    return (X + noise).astype(X.dtype), y
 
 
 def test_unfitted_estimator_is_fitted_on_X_y(tiny_classification):
@@ -292,10 +323,11 @@ def test_unfitted_estimator_is_fitted_on_X_y(tiny_classification):
     assert (comp.report_["n_knots"] == 40).all()
     assert comp.classes_.tolist() == [0, 1, 2]
     assert comp.n_features_in_ == X.shape[1]
-    result = comp.evaluate(X, y)
+    X_test, y_test = _held_out(X, y)
+    result = comp.evaluate(X_test, y_test)
     assert result["metric"] == "accuracy"
     assert result["agreement"] == 1.0
-    assert result["score_after"] == comp.score(X, y)
+    assert result["score_after"] == comp.score(X_test, y_test)
 
 
 def test_pickle_and_clone(fitted_mlp, tiny_classification):
@@ -319,22 +351,25 @@ def test_regressor_and_no_predict_proba(tiny_regression):
     )
     comp = SplineActivationCompressor(reg).fit(X)
     assert not hasattr(comp, "predict_proba")
-    result = comp.evaluate(X, y)
+    assert not hasattr(comp, "decision_function")
+    X_test, y_test = _held_out(X, y)
+    result = comp.evaluate(X_test, y_test)
     assert result["metric"] == "r2"
     assert result["agreement"] > 0.999
-    assert comp.score(X, y) == pytest.approx(result["score_after"])
+    assert comp.score(X_test, y_test) == pytest.approx(result["score_after"])
 
 
 def _symbolic_fit(act, lo=-3.0, hi=3.0, tol=1e-3):
     """Compress one activation module on its own, symbolic on."""
     comp = SplineActivationCompressor(None, symbolic=True, tol=tol)
     values = np.linspace(lo, hi, 5001)[:, None]
-    return comp._compress_one(act.requires_grad_(False), values)
+    new, row, _, _ = comp._compress_one(act.requires_grad_(False), values)
+    return new, row
 
 
 def test_symbolic_finds_tanh_for_a_tanh_rational():
     act = Rational(init="tanh")
-    new, row, _ = _symbolic_fit(act, tol=2e-2)
+    new, row = _symbolic_fit(act, tol=2e-2)
     assert row["symbolic"] == "tanh"
     assert row["symbolic_r2"] > 0.999
     assert isinstance(new, SymbolicActivation)
@@ -346,7 +381,7 @@ def test_symbolic_finds_relu_for_a_relu_mixture():
     act = Mixture(basis=("relu", "tanh", "sin"))
     with torch.no_grad():
         act.weight.copy_(torch.tensor([20.0, -20.0, -20.0]))  # P_relu ~ 1
-    new, row, _ = _symbolic_fit(act)
+    new, row = _symbolic_fit(act)
     assert row["symbolic"] == "relu"
     assert row["replaced_by"] == "symbolic:relu"
     x = torch.linspace(-5, 5, 101)
@@ -355,22 +390,9 @@ def test_symbolic_finds_relu_for_a_relu_mixture():
 
 def test_symbolic_not_used_above_tol():
     act = Subnet(hidden_size=4, init="sin")  # a bumpy piecewise-linear curve
-    _, row, _ = _symbolic_fit(act, tol=1e-6)
+    _, row = _symbolic_fit(act, tol=1e-6)
     assert row["replaced_by"] == "spline"
     assert row["symbolic"] in available_activations("fixed")
-
-
-def test_plot_compression(fitted_mlp, tiny_classification):
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    X, _ = tiny_classification
-    comp = SplineActivationCompressor(fitted_mlp, tol=1e-2).fit(X)
-    fig = plot_compression(comp)
-    assert len(fig.axes) == 4  # two panels, each with a histogram twin
-    assert "layer 1" in fig.axes[0].get_title()
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["learned", "spline", "recorded range"]
-    matplotlib.pyplot.close(fig)
 
 
 def _load_mnist(folder):
@@ -456,14 +478,12 @@ def test_power_form_is_the_table_function():
 
 def test_eager_power_form_for_few_kinks_per_channel():
     # PReLU per neuron compressed exactly: one kink per channel, 3 ops not 10
-    from sklearn_learnact.activations import PReLU
-
     act = PReLU(num_parameters=3).requires_grad_(False)
     act.weight.copy_(torch.tensor([0.1, -0.5, 2.0]))
     values = np.random.default_rng(0).normal(size=(5000, 3))
-    new, row, _ = SplineActivationCompressor(None)._compress_one(act, values)
-    assert row["exact"] and new.power_d.shape == (1, 3)
-    assert row["madds_after"] == 3.0
+    new, info = _fit_on(act, values)
+    assert info["exact"] and new.power_d.shape == (1, 3)
+    assert activation_madds(new) == 3.0
     x = 5 * torch.randn(6, 3, 4, 2)
     torch.testing.assert_close(new(x), act(x))
     torch.testing.assert_close(new._forward_table(x), act(x))
@@ -550,9 +570,310 @@ def test_cnn_compressed_eager_and_compiled():
         max_iter=2,
         random_state=0,
     )
-    _fit(cnn, X, y)
+    _fit(cnn, X[:400], y[:400])
     for compile in (False, True):
-        comp = SplineActivationCompressor(cnn, compile=compile).fit(X)
+        comp = SplineActivationCompressor(cnn, compile=compile).fit(X[:400])
         assert comp.report_["channels"].tolist() == [32, 64, 16]
         assert (comp.report_["max_error"] < 1e-5).all()
-        assert comp.evaluate(X, y)["agreement"] == 1.0
+        assert comp.evaluate(X[400:], y[400:])["agreement"] == 1.0
+
+
+# --------------------------------------------- what the compressor keeps and says
+def _recorded_inputs(estimator, X, layer):
+    """The inputs of hidden activation ``layer`` on ``X``, recorded by a hook."""
+    seen = []
+    handle = estimator.activations_[layer].register_forward_pre_hook(
+        lambda module, args: seen.append(args[0].detach().reshape(-1).double())
+    )
+    try:
+        estimator.decision_function(X)
+    finally:
+        handle.remove()
+    return torch.cat(seen).numpy()
+
+
+def test_keeps_a_histogram_not_the_recorded_inputs(fitted_mlp):
+    # main pickled every recorded input (up to 2M per layer, float64)
+    X = np.random.default_rng(0).normal(size=(20_000, 6)).astype(np.float32)
+    comp = SplineActivationCompressor(fitted_mlp).fit(X)
+    assert len(pickle.dumps(comp)) < 200_000  # 2 x 20,000 x 8 inputs: 2.6 MB
+    assert [type(layer) for layer in comp.layers_] == [CompressedLayer] * 2
+    for k, layer in enumerate(comp.layers_):
+        values = _recorded_inputs(fitted_mlp, X, k)
+        assert layer.layer == k + 1
+        assert layer.original is fitted_mlp.activations_[k]
+        assert layer.compressed is comp.compressed_estimator_.activations_[k]
+        row = comp.report_.iloc[k]
+        assert (layer.low[0], layer.high[0]) == (row.range_low, row.range_high)
+        np.testing.assert_allclose(
+            [layer.low[0], layer.high[0]], np.quantile(values, (0.001, 0.999))
+        )
+        # the histogram counts every recorded input, in the bins it reports
+        expected, _ = np.histogram(values, layer.edges[0])
+        np.testing.assert_array_equal(layer.counts[0], expected)
+        assert layer.below[0] == np.sum(values < layer.edges[0, 0])
+        total = layer.counts.sum() + layer.below.sum() + layer.above.sum()
+        assert total == len(values) == len(X) * (8, 6)[k]
+        assert "layer=" in repr(layer) and "SplineActivation" in repr(layer)
+
+
+def test_compressed_estimator_tells_what_it_is(fitted_mlp, tiny_classification):
+    X, _ = tiny_classification
+    comp = SplineActivationCompressor(fitted_mlp).fit(X)
+    compressed = comp.compressed_estimator_
+    assert compressed.replaced_activations_ == {
+        0: "SplineActivation",
+        1: "SplineActivation",
+    }
+    with pytest.raises(TypeError, match="activations replaced"):
+        clone(compressed)
+    summary = comp.summary()
+    assert "with 2 of its 2 hidden activations replaced" in summary
+    assert "refuses clone" in summary
+    assert "layer 1: mlp -> exact piecewise-linear spline" in summary
+    stored = comp.report_.loc[0, ["stored_before", "stored_after"]].tolist()
+    assert f"stores {stored[1]} numbers (was {stored[0]}: more)" in summary
+    # the user's estimator still clones, and refits the uncompressed network
+    assert clone(fitted_mlp).activation == "mlp"
+
+
+def test_compressor_uses_only_public_seams():
+    # no private attribute of another object (e.g. estimator._forward) and no
+    # mutation of the net's modules: the compressor goes through the
+    # estimators' public surface (activations_, replace_activations, ...)
+    import ast
+    import inspect
+    import re
+
+    import sklearn_learnact.compression._compressor as compressor
+
+    source = inspect.getsource(compressor)
+    private = set(re.findall(r"\b(?!self\b)([a-z]\w*)\.(_[a-z]\w*)", source))
+    assert private == set()
+    # nor private helpers of other libraries (e.g. sklearn's _safe_indexing)
+    imported = [
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.level == 0
+        for alias in node.names
+    ]
+    assert [name for name in imported if name.startswith("_")] == []
+    assert "net_" not in source and "module_" not in source
+
+
+def test_fit_spline_is_the_compressors_one_path(tiny_classification):
+    X, y = tiny_classification
+    clf = _fit(_clf("mixture"), X, y)
+    comp = SplineActivationCompressor(clf).fit(X)
+    for k, layer in enumerate(comp.layers_):
+        values = _recorded_inputs(clf, X, k)[:, None]
+        spline, info = fit_spline(layer.original, layer.low, layer.high, values=values)
+        row = comp.report_.iloc[k]
+        assert (info["n_knots"], info["n_cells"]) == (row.n_knots, row.n_cells)
+        for key, value in spline.state_dict().items():
+            torch.testing.assert_close(layer.compressed.state_dict()[key], value)
+
+
+def test_fit_spline_ranges_and_errors():
+    # one spline per channel of a per-channel activation, a range per channel
+    act = PReLU(num_parameters=3).requires_grad_(False)
+    act.weight.copy_(torch.tensor([0.1, -0.5, 2.0]))
+    spline, info = fit_spline(act, [-1.0, -2.0, -3.0], 2.0)
+    assert info["exact"] and spline.num_channels == 3
+    x = 5 * torch.randn(100, 3)
+    torch.testing.assert_close(spline(x), act(x))
+    # a smooth function: the fewest knots within tol; more knots, less error
+    spline, info = fit_spline(torch.nn.Tanh(), -3.0, 3.0, tol=1e-4)
+    assert info["max_error"] < 1e-4 and not info["exact"]
+    coarse, coarse_info = fit_spline(torch.nn.Tanh(), -3.0, 3.0, n_knots=10)
+    assert coarse_info["n_knots"] == 10 and coarse_info["max_error"] > 1e-4
+    with pytest.raises(ValueError, match="low must be below high"):
+        fit_spline(torch.nn.Tanh(), 1.0, 1.0)
+    with pytest.raises(ValueError, match="one per channel"):
+        fit_spline(act, [0.0, 1.0], 2.0)
+    with pytest.raises(ValueError, match=r"values must have shape \(n_values, 3\)"):
+        fit_spline(act, -1.0, 1.0, values=np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="tol == -1"):
+        fit_spline(act, -1.0, 1.0, tol=-1)
+
+
+def test_report_errors_over_the_same_values(tiny_classification):
+    # a narrow recorded range: 20% of the inputs are in the tails, where the
+    # uniform spline extrapolates; main reported an RMS over all inputs (tails
+    # included) above a max measured inside the range only
+    X, y = tiny_classification
+    clf = _fit(_clf("rational"), X, y)
+    comp = SplineActivationCompressor(clf, quantiles=(0.1, 0.9)).fit(X)
+    report = comp.report_
+    assert (report["rms_error"] <= report["max_error"]).all()
+    assert (report["tail_rms_error"] <= report["tail_max_error"]).all()
+    for k, row in report.iterrows():
+        values = _recorded_inputs(clf, X, k)
+        with torch.no_grad():
+            x = torch.as_tensor(values, dtype=torch.float32)
+            err = (comp.layers_[k].compressed(x) - clf.activations_[k](x)).abs()
+        inside = (values >= row.range_low) & (values <= row.range_high)
+        err = err.double().numpy()
+        assert row.tail_share == pytest.approx(1 - inside.mean())
+        assert 0.15 < row.tail_share < 0.25
+        np.testing.assert_allclose(row.max_error, err[inside].max(), atol=1e-6)
+        rms = np.sqrt(np.mean(err[inside] ** 2))
+        np.testing.assert_allclose(row.rms_error, rms, atol=1e-6)
+        np.testing.assert_allclose(row.tail_max_error, err[~inside].max(), atol=1e-6)
+        assert row.tail_max_error > row.max_error  # linear tails are not exact
+
+
+def test_report_costs_stored_numbers_honestly(tiny_classification):
+    X, y = tiny_classification
+    clf = _fit(_clf("mlp"), X, y)
+    comp = SplineActivationCompressor(clf).fit(X)
+    report = comp.report_
+    # stored numbers: the state_dict of each module, before and after
+    assert (report["stored_before"] == 16 * 3 + 1).all()
+    for layer, row in zip(comp.layers_, report.itertuples()):
+        stored = sum(v.numel() for v in layer.compressed.state_dict().values())
+        assert row.stored_after == stored == layer.compressed.n_stored()
+    # an exact table of a 16-unit subnet stores more numbers than the subnet
+    assert (report["stored_after"] > report["stored_before"]).all()
+    assert (report["madds_before"] == 49).all()
+    assert (report["madds_after"] < report["madds_before"]).all()
+    # measured, side by side: positive times, speedup their ratio
+    assert (report[["ns_before", "ns_after"]] > 0).all().all()
+    np.testing.assert_allclose(
+        report["speedup"], report["ns_before"] / report["ns_after"]
+    )
+
+
+def test_evaluate_scores_held_out_data_only(tiny_classification):
+    X, y = tiny_classification
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    comp = SplineActivationCompressor(_clf("prelu")).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="About 100% of the rows given to evaluate"):
+        comp.evaluate(X_train, y_train)
+    # the same rows in float64, or as a DataFrame, are still the same rows
+    with pytest.raises(ValueError, match="are rows given to fit"):
+        comp.evaluate(X_train.astype(np.float64)[:20], y_train[:20])
+    with pytest.raises(ValueError, match="are rows given to fit"):
+        comp.evaluate(pd.DataFrame(X_train), y_train)
+    # a test set with some training rows mixed in: a warning
+    mixed = np.r_[X_test, X_train[:5]], np.r_[y_test, y_train[:5]]
+    with pytest.warns(UserWarning, match="About 14% of the rows"):
+        comp.evaluate(*mixed)
+    result = comp.evaluate(X_test, y_test, n_repeats=3)
+    assert result["n_samples"] == len(X_test)
+    assert result["score_before"] == comp.estimator_.score(X_test, y_test)
+    assert result["score_after"] == comp.score(X_test, y_test)
+    assert result["predict_seconds_before"] > 0 and result["predict_seconds_after"] > 0
+    assert result["predict_speedup"] == pytest.approx(
+        result["predict_seconds_before"] / result["predict_seconds_after"]
+    )
+    assert comp.evaluation_ is result
+    with pytest.raises(ValueError, match="n_repeats == 0"):
+        comp.evaluate(X_test, y_test, n_repeats=0)
+
+
+def test_evaluate_allows_duplicate_rows_of_the_data():
+    # few distinct rows: a held-out split repeats training rows by chance, as
+    # the training rows repeat each other; only rows given to fit beyond that
+    # share count
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, (600, 3)).astype(np.float32)  # 27 distinct rows
+    y = (X.sum(axis=1) > 3).astype(int)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    clf = _fit(_clf("prelu"), X_train, y_train)
+    comp = SplineActivationCompressor(clf).fit(X_train)
+    assert comp._fit_rows.expected > 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert comp.evaluate(X_test, y_test)["agreement"] == 1.0
+    # many rows (only 2,048 hashed): the same estimate for held-out and fit rows
+    X = rng.normal(size=(10_000, 3)).astype(np.float32)
+    comp = SplineActivationCompressor(clf).fit(X[:8000])
+    assert comp._fit_rows.expected == 0.0
+    assert comp._fit_rows.share(X[8000:]) == 0.0
+    assert 0.8 < comp._fit_rows.share(X[:8000]) < 1.2
+    with pytest.raises(ValueError, match="are rows given to fit"):
+        comp.evaluate(X[:2000], np.zeros(2000, dtype=int))
+
+
+def test_pipeline_last_step_compressed_on_raw_inputs(tiny_classification):
+    X, y = tiny_classification
+    X = X * 50 + 100  # raw features far from the network's scale
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    pipe = make_pipeline(StandardScaler(), _clf("mixture"))
+    _fit(pipe, X_train, y_train)
+    comp = SplineActivationCompressor(pipe).fit(X_train)
+    assert comp.estimator_ is pipe
+    compressed = comp.compressed_estimator_
+    assert type(compressed) is type(pipe) and compressed[0] is not pipe[0]
+    inner = compressed[-1]
+    assert all(isinstance(a, SplineActivation) for a in inner.activations_)
+    assert not any(isinstance(a, SplineActivation) for a in pipe[-1].activations_)
+    # the ranges are those of the scaled inputs the network sees
+    values = _recorded_inputs(pipe[-1], pipe[0].transform(X_train), 0)
+    np.testing.assert_allclose(
+        [comp.layers_[0].low[0], comp.layers_[0].high[0]],
+        np.quantile(values, (0.001, 0.999)),
+    )
+    # every method takes raw X and runs the preprocessing first
+    np.testing.assert_allclose(
+        comp.predict_proba(X_test), pipe.predict_proba(X_test), atol=0.02
+    )
+    np.testing.assert_array_equal(comp.predict(X_test), pipe.predict(X_test))
+    assert comp.decision_function(X_test).shape == (len(X_test), 3)
+    assert comp.score(X_test, y_test) == pipe.score(X_test, y_test)
+    result = comp.evaluate(X_test, y_test)
+    assert result["agreement"] == 1.0
+    assert comp.n_features_in_ == X.shape[1]
+    with pytest.raises(TypeError, match="activations replaced"):
+        clone(compressed)
+    # an unfitted pipeline is fitted on X, y; a nested one is found
+    nested = make_pipeline(StandardScaler(), make_pipeline(_clf("mixture")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        comp = SplineActivationCompressor(nested).fit(X_train, y_train)
+    assert not hasattr(nested[-1][-1], "net_")
+    assert comp.report_["layer"].tolist() == [1, 2]
+    assert comp.evaluate(X_test, y_test)["agreement"] == 1.0
+
+
+def test_compression_display(fitted_mlp, tiny_classification):
+    matplotlib = pytest.importorskip("matplotlib")
+    X, _ = tiny_classification
+    comp = SplineActivationCompressor(fitted_mlp, tol=1e-2).fit(X)
+    disp = CompressionDisplay.from_compressor(comp)
+    assert len(disp.axes_) == len(disp.hist_axes_) == 2
+    assert len(disp.figure_.axes) == 4  # two panels, each with a histogram twin
+    ax = disp.axes_[0]
+    assert ax.get_title().startswith("layer 1 (mlp): exact")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["learned", "spline", "recorded range"]
+    layer = comp.layers_[0]
+    low, high = layer.low[0], layer.high[0]
+    # the recorded range is marked: a shaded span and a line at each end
+    assert [line.get_xdata()[0] for line in ax.lines[2:]] == [low, high]
+    # the histogram is the stored one, over the panel's window
+    hist = disp.hist_axes_[0].patches[0]
+    assert disp.histograms[0][0] is not None
+    drawn = hist.get_data()
+    shown = (layer.edges[0][1:] > low - 0.1 * (high - low)) & (
+        layer.edges[0][:-1] < high + 0.1 * (high - low)
+    )
+    np.testing.assert_array_equal(drawn.values, layer.counts[0][shown])
+    # learned and spline agree on the plot (exact compression)
+    np.testing.assert_allclose(disp.learned[0], disp.compressed[0], atol=1e-5)
+    # on given axes; from an estimator (it fits the compressor)
+    from matplotlib.figure import Figure
+
+    axes = Figure().subplots(1, 2)
+    disp = CompressionDisplay.from_estimator(fitted_mlp, X, ax=axes, tol=1e-2)
+    assert disp.axes_[1] is axes[1]
+    with pytest.raises(ValueError, match="ax has 1 axes but there are 2"):
+        disp.plot(ax=axes[0])
+    per_channel = _fit(_clf("prelu", per_neuron=True), *tiny_classification)
+    comp = SplineActivationCompressor(per_channel).fit(X)
+    disp = CompressionDisplay.from_compressor(comp, channel=5, margin=0.5)
+    assert "channel 5" in disp.axes_[0].get_title()
+    with pytest.raises(ValueError, match="channel=6 but layer 2 has 6 channels"):
+        CompressionDisplay.from_compressor(comp, channel=6)
+    assert matplotlib.get_backend()  # nothing above needed pyplot

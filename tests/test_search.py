@@ -6,12 +6,14 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
@@ -19,14 +21,25 @@ from sklearn_learnact import LearnedActivationClassifier, LearnedActivationRegre
 from sklearn_learnact.activations import ACTIVATIONS, available_activations
 from sklearn_learnact.datasets import load_titanic, make_titanic_preprocessor
 from sklearn_learnact.search import (
+    BARELY_MOVED,
+    InitialActivations,
     activation_grid,
+    activation_input_ranges,
+    activation_movement,
     compare_activations,
     corrected_ttest,
+    fit_and_score,
     parse_activations,
+    score_bounds,
 )
 from sklearn_learnact.search.optuna import _OptunaPruning, tune_activation
 
-optuna = pytest.importorskip("optuna")
+
+@pytest.fixture
+def optuna():
+    """Optuna, for the tests that need it (skipped, saying why, without it)."""
+    return pytest.importorskip("optuna")
+
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
@@ -168,6 +181,11 @@ def test_compare_rejects_bad_arguments(tiny_classification):
         compare_activations(est, X, y, "relu", corruption=1.5)
     with pytest.raises(TypeError, match="Pipeline ending in one"):
         compare_activations(make_pipeline(None), X, y, "relu")
+
+
+def test_compare_rejects_bad_storages(tiny_classification, optuna):
+    X, y = tiny_classification
+    est = LearnedActivationClassifier(**TINY)
     with pytest.raises(ValueError, match="Cannot open the Optuna storage"):
         compare_activations(
             est, X, y, "relu", search="optuna", storage="nodb://host/db"
@@ -207,12 +225,11 @@ def test_titanic_five_fold_table_has_fixed_and_learned_with_significance():
 
 
 # ----------------------------------------------------------------- optuna
-class _AlwaysPrune(optuna.pruners.BasePruner):
-    def prune(self, study, trial):
-        return True
+def test_pruning_stops_training_at_the_first_epoch(tiny_classification, optuna):
+    class _AlwaysPrune(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            return True
 
-
-def test_pruning_stops_training_at_the_first_epoch(tiny_classification):
     X, y = tiny_classification
     est = LearnedActivationClassifier(**TINY)
     assert est.fit(X, y, callbacks=[]).n_iter_ == 3  # the hook alone changes nothing
@@ -222,20 +239,23 @@ def test_pruning_stops_training_at_the_first_epoch(tiny_classification):
     with pytest.raises(optuna.TrialPruned):
         pruned.fit(X, y, callbacks=[("pruning", _OptunaPruning(trial, 0))])
     assert list(trial.storage.get_trial(trial._trial_id).intermediate_values) == [0]
-    with pytest.raises(RuntimeError, match="no trial completed"):
-        tune_activation(
-            LearnedActivationClassifier(**TINY),
-            X,
-            y,
-            "relu",
-            splits=[(np.arange(60), np.arange(60, 120))],
-            scorer=lambda est, X, y: est.score(X, y),
-            n_trials=2,
-            pruner=_AlwaysPrune(),
-        )
+    # a study without a completed trial is reported as failed, not raised
+    summary = tune_activation(
+        LearnedActivationClassifier(**TINY),
+        X,
+        y,
+        "relu",
+        splits=[(np.arange(60), np.arange(60, 120))],
+        scorer=lambda est, X, y: est.score(X, y),
+        n_trials=2,
+        pruner=_AlwaysPrune(),
+    )
+    assert summary["n_trials_pruned"] == 2
+    (fold,) = summary["folds"]
+    assert np.isnan(fold["score"]) and "no trial completed (2 pruned" in fold["error"]
 
 
-def test_optuna_compare_gives_equal_budgets(tiny_classification, tmp_path):
+def test_optuna_compare_gives_equal_budgets(tiny_classification, tmp_path, optuna):
     X, y = tiny_classification
     table = compare_activations(
         LearnedActivationClassifier(**TINY),
@@ -282,13 +302,16 @@ def _resumable_run(path) -> None:
 
 
 def _trials(path):
+    import optuna
+
     storage = optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(path))
     )
-    return optuna.load_study(study_name="learnact.relu", storage=storage).trials
+    (name,) = optuna.get_all_study_names(storage)  # learnact.relu.<fingerprint>
+    return optuna.load_study(study_name=name, storage=storage).trials
 
 
-def test_killed_optuna_comparison_resumes_and_keeps_finished_trials(tmp_path):
+def test_killed_optuna_comparison_resumes_and_keeps_finished_trials(tmp_path, optuna):
     path = tmp_path / "study.journal"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
@@ -332,7 +355,7 @@ def _worker(path: str, n_trials: int) -> None:
     )
 
 
-def test_two_workers_share_one_study_without_losing_or_repeating(tmp_path):
+def test_two_workers_share_one_study_without_losing_or_repeating(tmp_path, optuna):
     path, n_trials = str(tmp_path / "shared.journal"), 8
     ctx = multiprocessing.get_context("spawn")
     workers = [ctx.Process(target=_worker, args=(path, n_trials)) for _ in range(2)]
@@ -351,3 +374,387 @@ def test_two_workers_share_one_study_without_losing_or_repeating(tmp_path):
     assert len(set(params)) == len(params)  # no configuration evaluated twice
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert all(len(t.user_attrs["fold_scores"]) == 2 for t in complete)
+
+
+# ------------------------------------------- one fit-and-score path (issue 9.4)
+#: At this learning rate the affine network (a linear model) diverges on this
+#: data while the bounded tanh and sigmoid networks train.
+DIVERGES = {"hidden_layer_sizes": (8,), "max_iter": 3, "learning_rate_init": 10.0}
+
+
+def test_a_diverging_activation_is_recorded_and_the_grid_comparison_goes_on(
+    tiny_classification,
+):
+    X, y = tiny_classification
+    with pytest.warns(FitFailedWarning, match="affine: 3 of 3 folds failed"):
+        table, details = compare_activations(
+            LearnedActivationClassifier(random_state=0, **DIVERGES),
+            X,
+            y,
+            "tanh,sigmoid,affine",
+            cv=3,
+            baseline="tanh",
+            random_state=0,
+            return_details=True,
+        )
+    rows = table.set_index("activation")
+    affine = rows.loc["affine"]
+    assert np.isnan(affine["mean_score"]) and affine["n_failed_folds"] == 3
+    assert "TrainingDivergedError" in affine["failure"]
+    assert np.isnan(affine["p_value"]) and not affine["significant"]
+    assert table["activation"].iloc[-1] == "affine"  # ranked last
+    assert rows.loc[["tanh", "sigmoid"], "mean_score"].notna().all()
+    folds = details.fold_scores.query("activation == 'affine'")
+    assert folds["score"].isna().all()
+    assert folds["error"].str.startswith("TrainingDivergedError").all()
+    assert any(c.startswith("Failed: affine") for c in details.caveats())
+    assert "affine" not in details.estimators  # the refit diverged too
+
+
+def test_optuna_records_a_failed_activation_the_same_way(tiny_classification, optuna):
+    X, y = tiny_classification
+    with pytest.warns(FitFailedWarning):
+        table = compare_activations(
+            LearnedActivationClassifier(random_state=0, **DIVERGES),
+            X,
+            y,
+            "tanh,affine",
+            cv=2,
+            search="optuna",
+            n_trials=2,
+            search_space=lambda trial, est: {"learning_rate_init": 10.0},
+            baseline="tanh",
+            random_state=0,
+            refit=False,
+        )
+    affine = table.set_index("activation").loc["affine"]
+    assert affine["n_trials_failed"] == 2 and affine["n_trials_complete"] == 0
+    assert np.isnan(affine["mean_score"]) and affine["n_failed_folds"] == 2
+    assert "no trial completed" in affine["failure"]
+    assert "TrainingDivergedError" in affine["failure"]  # the trial's reason
+
+
+def test_grid_and_optuna_score_a_configuration_identically(tiny_classification, optuna):
+    X, y = tiny_classification
+    est = LearnedActivationClassifier(**TINY, early_stopping=True)
+    grid = compare_activations(
+        est,
+        X,
+        y,
+        "mixture",
+        cv=2,
+        param_grid={"learning_rate_init": [0.02]},
+        random_state=0,
+        refit=False,
+        return_details=True,
+    )[1]
+    tuned = compare_activations(
+        est,
+        X,
+        y,
+        "mixture",
+        cv=2,
+        search="optuna",
+        n_trials=1,
+        search_space=lambda trial, est: {"learning_rate_init": 0.02},
+        random_state=0,
+        refit=False,
+        return_details=True,
+    )[1]
+    cols = ["score", "n_iter", "under_trained", "movement"]
+    assert grid.fold_scores[cols].equals(tuned.fold_scores[cols])
+
+
+class _SlowFirstFit(LearnedActivationClassifier):
+    """The first fit of the process costs 1 s of a fake clock, later ones 0.1 s."""
+
+    clock = [0.0]
+    fits = [0]
+
+    def fit(self, X, y, **kwargs):
+        self.clock[0] += 1.0 if self.fits[0] == 0 else 0.1
+        self.fits[0] += 1
+        return super().fit(X, y, **kwargs)
+
+
+def test_the_first_fit_of_a_process_is_not_charged_the_warm_up(
+    tiny_classification, monkeypatch
+):
+    import sklearn_learnact.search._fit as fit_module
+
+    monkeypatch.setattr(fit_module, "perf_counter", lambda: _SlowFirstFit.clock[0])
+    X, y = tiny_classification
+    table = compare_activations(
+        _SlowFirstFit(**TINY), X, y, "relu,tanh", cv=2, refit=False
+    )
+    assert table["fit_time"].tolist() == pytest.approx([0.1, 0.1])
+
+
+def test_fit_and_score_reports_failures_as_error_score_nan(tiny_classification):
+    X, y = tiny_classification
+    est = LearnedActivationClassifier(**TINY)
+    train, test = np.arange(80), np.arange(80, 120)
+
+    def broken_scorer(estimator, X, y):
+        raise ValueError("this scorer does not apply")
+
+    result = fit_and_score(est, X, y, train, test, broken_scorer)
+    assert np.isnan(result["score"])
+    assert result["error"] == "ValueError: this scorer does not apply"
+    result = fit_and_score(est, X, y, train, test, lambda *a: float("nan"))
+    assert "not a finite number" in result["error"]
+    with pytest.raises(KeyError):  # only what the caller lets through
+        fit_and_score(est, X, y, train, test, lambda *a: {}["x"], reraise=(KeyError,))
+
+
+# ------------------------------------------------ fair tuning (issue 9.5)
+def test_same_folds_tuning_warns_and_says_so(tiny_classification):
+    X, y = tiny_classification
+    with pytest.warns(UserWarning, match="chosen and scored on the same folds"):
+        table, details = compare_activations(
+            LearnedActivationClassifier(**TINY),
+            X,
+            y,
+            "relu",
+            cv=2,
+            param_grid={"learning_rate_init": [1e-3, 1e-2]},
+            refit=False,
+            return_details=True,
+        )
+    assert (table["selection"] == "same folds").all()
+    assert any(c.startswith("Selection bias") for c in details.caveats())
+
+
+def _recording_scorer(seen: list):
+    def scorer(estimator, X, y):
+        seen.append(set(X[:, 0].astype(int)))  # column 0 holds the row ids
+        return estimator.score(X, y)
+
+    return scorer
+
+
+@pytest.mark.parametrize("search", ["grid", "optuna"])
+def test_nested_cv_chooses_on_inner_folds_and_scores_on_unseen_outer_folds(
+    tiny_classification, search
+):
+    if search == "optuna":
+        pytest.importorskip("optuna")
+    X, y = tiny_classification
+    X = np.column_stack([np.arange(len(y)), X]).astype(np.float32)  # row ids
+    seen: list = []
+    options = (
+        {"param_grid": {"learning_rate_init": [1e-3, 1e-2]}}
+        if search == "grid"
+        else {"search": "optuna", "n_trials": 2}
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table, details = compare_activations(
+            LearnedActivationClassifier(**TINY),
+            X,
+            y,
+            "relu",
+            cv=3,
+            inner_cv=2,
+            scoring=_recording_scorer(seen),
+            random_state=0,
+            refit=False,
+            return_details=True,
+            **options,
+        )
+    assert not [w for w in caught if "same folds" in str(w.message)]
+    assert (table["selection"] == "nested").all()
+    assert details.n_inner_splits == 2
+    outer_tests = [set(test) for _, test in details.splits]
+    # the last three scorings are the outer folds, each exactly its test fold
+    assert seen[-3:] == outer_tests
+    # every earlier scoring (the inner search) stayed inside one outer
+    # training fold: it never saw that fold's test rows
+    inner = seen[:-3]
+    assert inner and all(
+        any(rows.isdisjoint(test) for test in outer_tests) for rows in inner
+    )
+    folds = details.fold_scores
+    assert len(folds) == 3 and folds["score"].notna().all()
+    assert details.selection_note().startswith("Nested cross-validation")
+
+
+def test_inner_cv_is_checked(tiny_classification):
+    X, y = tiny_classification
+    with pytest.raises(ValueError, match="inner_cv must be None, an int >= 2"):
+        compare_activations(
+            LearnedActivationClassifier(**TINY), X, y, "relu", inner_cv=1
+        )
+
+
+# ------------------------------------ under-trained, movement (issue 10.2, 10.3)
+def test_under_trained_fits_are_counted_and_said_first(tiny_classification):
+    X, y = tiny_classification
+    with pytest.warns(ConvergenceWarning, match="Most fits are under-trained: 4 of 4"):
+        table, details = compare_activations(
+            LearnedActivationClassifier((8,), max_iter=2, random_state=0),
+            X,
+            y,
+            "relu,tanh",
+            cv=2,
+            refit=False,
+            return_details=True,
+        )
+    assert table["n_under_trained"].tolist() == [2, 2]
+    first = details.caveats()[0]
+    assert "stopped at max_iter (2 epochs) while still improving" in first
+    assert "relu 2/2" in first and "tanh 2/2" in first
+    # fits that early stopping ended are not under-trained
+    easy = LearnedActivationClassifier(
+        (8,), max_iter=200, n_iter_no_change=2, early_stopping=True, random_state=0
+    )
+    table = compare_activations(easy, X, y, "relu", cv=2, refit=False)
+    assert table["n_under_trained"].tolist() == [0]
+
+
+def test_movement_is_the_documented_distance_from_the_initial_shape(
+    tiny_classification,
+):
+    X, y = tiny_classification
+    start = InitialActivations()
+    clf = LearnedActivationClassifier(
+        (8,), "affine", max_iter=20, activation_lr=0.05, random_state=0
+    ).fit(X, y, callbacks=[("start", start)])
+    ranges = activation_input_ranges(clf, X)
+    (layer,) = activation_movement(clf, start.modules_, ranges)
+    low, high = ranges[0]
+    values = clf.learned_activations_.set_index("parameter")["value"]
+    k0, k1 = values["k0"], values["k1"]
+    # affine starts as 0.5 + x: f - f0 = (k0 - 0.5) + (k1 - 1) x, largest at an end
+    change = max(abs(k0 - 0.5 + (k1 - 1) * x) for x in (low, high))
+    assert layer["max_change"] == pytest.approx(change, rel=1e-4)
+    assert layer["movement"] == pytest.approx(change / (high - low), rel=1e-4)
+    # the recorded range is the range of the layer's inputs
+    hidden = X @ clf.coefs_[0] + clf.intercepts_[0]
+    assert (low, high) == pytest.approx((hidden.min(), hidden.max()), rel=1e-4)
+
+
+def test_activations_that_barely_moved_are_flagged(tiny_classification):
+    X, y = tiny_classification
+    table, details = compare_activations(
+        LearnedActivationClassifier((8,), max_iter=5, random_state=0),
+        X,
+        y,
+        "relu,mixture",
+        cv=2,
+        refit=False,
+        return_details=True,
+    )
+    rows = table.set_index("activation")
+    assert np.isnan(rows.loc["relu", "movement"])
+    assert not rows.loc["relu", "barely_moved"]
+    assert rows.loc["mixture", "movement"] < BARELY_MOVED
+    assert rows.loc["mixture", "barely_moved"]
+    assert any(c.startswith("Barely learned: mixture") for c in details.caveats())
+    moved = compare_activations(
+        LearnedActivationClassifier(
+            (8,), "mixture", max_iter=5, activation_lr=1.0, random_state=0
+        ),
+        X,
+        y,
+        "mixture",
+        cv=2,
+        refit=False,
+    )
+    assert moved["movement"].iloc[0] > BARELY_MOVED
+    assert not moved["barely_moved"].iloc[0]
+
+
+# ------------------------------------------ verdict, intervals (10.4, 10.6)
+@pytest.fixture(scope="module")
+def circles():
+    from sklearn.datasets import make_circles
+
+    X, y = make_circles(300, noise=0.1, factor=0.4, random_state=0)
+    return X.astype(np.float32), y
+
+
+def test_verdict_names_a_significant_winner(circles):
+    X, y = circles
+    table, details = compare_activations(
+        LearnedActivationClassifier(
+            (16,), max_iter=60, learning_rate_init=0.02, random_state=0
+        ),
+        X,
+        y,
+        "affine,mlp",
+        cv=5,
+        baseline="affine",  # a linear model cannot separate the circles
+        random_state=0,
+        refit=False,
+        return_details=True,
+    )
+    mlp = table.set_index("activation").loc["mlp"]
+    assert mlp["significant"] and mlp["diff_vs_baseline"] > 0.2
+    verdict = details.verdict()
+    assert verdict.startswith(
+        "mlp beat affine significantly (5-fold CV, Holm-adjusted, alpha 0.05): mlp +"
+    )
+    assert f"{100 * mlp['diff_vs_baseline']:+.1f} pp" in verdict
+    assert not any(c.startswith("Low power") for c in details.caveats())
+
+
+def test_verdict_without_a_winner_warns_about_few_folds(circles):
+    X, y = circles
+    table, details = compare_activations(
+        LearnedActivationClassifier(
+            (16,), max_iter=60, learning_rate_init=0.02, random_state=0
+        ),
+        X,
+        y,
+        "relu,mixture",
+        cv=3,
+        random_state=0,
+        refit=False,
+        return_details=True,
+    )
+    mixture = table.set_index("activation").loc["mixture"]
+    assert details.verdict().startswith(
+        "No learned activation beat relu significantly (3-fold CV, Holm-adjusted, "
+        f"alpha 0.05); best: mixture, {100 * mixture['diff_vs_baseline']:+.1f} pp ["
+    )
+    low_power = [c for c in details.caveats() if c.startswith("Low power")]
+    assert (
+        low_power and "with 3 folds the test has 2 degrees of freedom" in (low_power[0])
+    )
+
+
+def test_intervals_are_clipped_to_the_metric_range(circles):
+    X, y = circles
+    table, details = compare_activations(
+        LearnedActivationClassifier(
+            (16,), max_iter=60, learning_rate_init=0.02, random_state=0
+        ),
+        X,
+        y,
+        "relu,affine",
+        cv=3,
+        random_state=0,
+        refit=False,
+        return_details=True,
+    )
+    assert details.score_bounds == (0.0, 1.0)
+    assert (table["ci_low"] >= 0).all() and (table["ci_high"] <= 1).all()
+    relu = table.set_index("activation").loc["relu"]
+    # near-perfect folds: the t interval reaches past 1 and is clipped there
+    k = 3
+    scores = details.fold_scores.query("activation == 'relu'")["score"]
+    half = stats.t.ppf(0.975, k - 1) * np.sqrt((1 / k + 0.5) * scores.var(ddof=1))
+    assert scores.mean() + half > 1 and relu["ci_high"] == 1.0
+    assert relu["ci_low"] == pytest.approx(scores.mean() - half)
+    assert (table["diff_ci_low"].dropna() >= -1).all()
+
+
+def test_score_bounds_of_common_scorers():
+    assert score_bounds(None, LearnedActivationClassifier()) == (0.0, 1.0)
+    assert score_bounds(None, LearnedActivationRegressor()) == (-np.inf, 1.0)
+    assert score_bounds("balanced_accuracy") == (0.0, 1.0)
+    assert score_bounds("roc_auc_ovr") == (0.0, 1.0)
+    assert score_bounds("neg_root_mean_squared_error") == (-np.inf, 0.0)
+    assert score_bounds("matthews_corrcoef") == (-1.0, 1.0)
+    assert score_bounds("custom") == (-np.inf, np.inf)

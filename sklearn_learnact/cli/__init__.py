@@ -1,4 +1,5 @@
-"""The ``learnact`` command: ``learnact compare``, ``demo`` and ``search``.
+"""The ``learnact`` command: ``learnact compare ...``, ``learnact demo``,
+``learnact export ...``, ``learnact report DIR`` and ``learnact search ...``.
 
 ``main(argv=None)`` parses ``argv`` (default ``sys.argv[1:]``) and returns the
 exit status, so it can be called from tests; errors in the input (a bad
@@ -19,13 +20,14 @@ from typing import NoReturn
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
-from . import compare, demo, search
+from ..search.optuna import StudyMismatchError
+from . import compare, demo, export, report, search
 from ._common import UsageError
 
 __all__ = ["UsageError", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (compare, demo, search)
+_SUBCOMMANDS = (compare, demo, export, report, search)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +49,23 @@ def _parser() -> argparse.ArgumentParser:
     for module in _SUBCOMMANDS:
         module.add_parser(sub)
     return parser
+
+
+def _one_line(command: str):
+    """``warnings.showwarning`` printing each warning as one line on stderr.
+
+    ``learnact CMD: warning: MESSAGE``, as errors are printed, instead of
+    Python's ``path:line: Category: message`` followed by the source line;
+    a message already printed is not printed again.
+    """
+    shown = set()
+
+    def showwarning(message, category, *args, **kwargs):
+        if str(message) not in shown:
+            shown.add(str(message))
+            print(f"learnact {command}: warning: {message}", file=sys.stderr)
+
+    return showwarning
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,15 +91,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = argv
+    if not sys.stderr.isatty():  # a progress bar's redraws only clutter a log file
+        args.no_progress = True
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.showwarning = _one_line(args.command)
             paths = args.run(args)
-    except (UsageError, OSError) as exc:
+    except (UsageError, OSError, StudyMismatchError) as exc:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
-    print(
-        f"Wrote {len(paths)} files to {paths[-1].parent} in "
-        f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
-    )
+    if paths:
+        print(
+            f"Wrote {len(paths)} files to {paths[-1].parent} in "
+            f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
+        )
     return 0

@@ -4,23 +4,22 @@ import argparse
 from pathlib import Path
 
 from ..activations import is_learnable
-from ..reports import check_output_dir, write_report
+from ..reports import check_output_dir, console_summary, write_report
 from ..search import DEFAULT_ACTIVATIONS
+from . import report
 from ._common import (
     UsageError,
     activations,
+    add_compression,
     add_data_options,
     add_output_options,
     between,
     check_folds,
     check_scoring,
-    compress_best,
-    compression_heading,
     hidden,
     integer,
     load_data,
     make_estimator,
-    results_text,
     run_section,
     scoring,
 )
@@ -28,7 +27,12 @@ from ._common import (
 #: The learning rate of ``--search grid`` when ``--lr`` is not given.
 DEFAULT_LR = 1e-2
 #: Options that only ``--search optuna`` uses, with their defaults.
-_OPTUNA_ONLY = {"trials": 20, "storage": None, "study_name": "learnact"}
+_OPTUNA_ONLY = {
+    "trials": 20,
+    "storage": None,
+    "study_name": None,
+    "inner_cv": None,
+}
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -73,7 +77,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--compress",
         action="store_true",
         help="compress the best learned model with SplineActivationCompressor, "
-        "scored on held-out rows, and add its table to the report (default: off)",
+        "scored on held-out rows, and add its table, figure and measured speed-up "
+        "to the report (default: off)",
     )
     study.add_argument(
         "--n-jobs",
@@ -122,14 +127,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         f"{_OPTUNA_ONLY['trials']})",
     )
     search.add_argument(
+        "--inner-cv",
+        type=integer(2),
+        help="nested cross-validation of the tuning, with --search optuna: these "
+        "inner folds of each outer training fold choose the configuration, the "
+        "outer test fold scores it (default: off: the same folds choose and "
+        "score, which biases the scores upwards; the report says so)",
+    )
+    search.add_argument(
         "--storage",
         help="Optuna storage URL or journal file, with --search optuna; share one "
         "between workers (default: OUT/optuna.journal)",
     )
     search.add_argument(
         "--study-name",
-        help="prefix of the Optuna study names, with --search optuna (default: "
-        f"{_OPTUNA_ONLY['study_name']})",
+        help="prefix of the Optuna study names, with --search optuna; a named "
+        "study is resumed only by the same comparison (default: one study per "
+        "comparison and activation, learnact.ACTIVATION.FINGERPRINT)",
     )
     add_output_options(compare.add_argument_group("output"))
     compare.set_defaults(run=run)
@@ -177,8 +191,12 @@ class _FixedRate:
         return getattr(self._trial, name)
 
 
-def run(args) -> list[Path]:
-    """Run ``learnact compare``; return the files written."""
+def run(args, *, new_trials: bool = True) -> list[Path]:
+    """Run ``learnact compare``; return the files written.
+
+    ``new_trials=False`` (``learnact report``) runs no Optuna trial: it reports
+    the stored studies.
+    """
     _check_options(args)
     out = check_output_dir(args.out)
     storage = None
@@ -188,14 +206,18 @@ def run(args) -> list[Path]:
 
         import_optuna().logging.set_verbosity(import_optuna().logging.WARNING)
         storage = args.storage or str(out / "optuna.journal")
+        if "://" not in storage:  # the same file, wherever workers start from
+            storage = str(Path(storage).absolute())
         try:
             open_storage(storage)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
+        if new_trials:
+            report.record_run(out, args.argv, storage)
         optuna_options = {
-            "n_trials": args.trials or _OPTUNA_ONLY["trials"],
+            "n_trials": (args.trials or _OPTUNA_ONLY["trials"]) if new_trials else 0,
             "storage": storage,
-            "study_name": args.study_name or _OPTUNA_ONLY["study_name"],
+            "study_name": args.study_name,
         }
         if args.lr is not None:
             optuna_options["search_space"] = _search_space(args.lr)
@@ -226,6 +248,7 @@ def run(args) -> list[Path]:
         estimator,
         activations=args.activations,
         cv=args.cv,
+        inner_cv=args.inner_cv,
         scoring=args.scoring,
         search=args.search,
         n_jobs=args.n_jobs,
@@ -235,20 +258,37 @@ def run(args) -> list[Path]:
         **optuna_options,
     )
     if args.compress:
-        section.extra_tables[compression_heading()] = compress_best(
-            section, data, args.random_state
-        )
+        add_compression(section, data, args.random_state)
+    tuned = args.search == "optuna"
     settings = {
         "command": "learnact " + " ".join(args.argv),
-        "search": args.search,
-        "cv folds": args.cv,
+        "search": args.search
+        + (
+            f" ({args.trials or _OPTUNA_ONLY['trials']} trials per activation)"
+            if tuned
+            else ""
+        ),
+        "cv folds": args.cv
+        if args.inner_cv is None
+        else f"{args.cv} outer x {args.inner_cv} inner (nested)",
         "scoring": section.score_name,
-        "hidden layers": args.hidden,
+        "hidden layers": (
+            f"{len(args.hidden)}, width and weight decay tuned per activation (see "
+            "Tuned hyperparameters)"
+            if tuned
+            else args.hidden
+        ),
         "max epochs": args.max_iter,
         "learning rate": _lr_setting(args),
     }
-    paths = write_report(out, [section], settings=settings)
-    print(results_text(section))
+    if args.search != "optuna":
+        paths = write_report(out, [section], settings=settings)
+    else:
+        settings["optuna trials"] = report.trial_counts(section.comparison.table)
+        if not new_trials:
+            settings["written by"] = f"learnact report {out} (no new trial)"
+        paths = report.write_newest(out, [section], settings)
+    print(console_summary(section))
     return paths
 
 

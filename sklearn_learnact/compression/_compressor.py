@@ -2,38 +2,123 @@
 
 import copy
 import numbers
+import statistics
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import _safe_indexing, get_tags
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags, resample
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..activations import (
-    Expression,
-    LearnableActivation,
-    available_activations,
-)
-from ..estimators import LearnedActivationEstimator
+from .._validation import check_flag, check_numeric
+from ..activations import Expression, LearnableActivation, available_activations
+from ..estimators import learnact_step
 from ._cost import activation_madds
-from ._fit import (
-    _as_function,
-    _check_points,
-    _exact_spline,
-    _kink_form,
-    _max_error,
-    _search_knots,
-    _spline_for,
-)
+from ._fit import _as_function, _check_points, _check_spline_params, fit_spline
 from ._symbolic import SymbolicActivation, _fit_symbolic
 
-_MAX_RECORDED = 2_000_000  # recorded inputs kept per activation (a random subset)
-_MAX_CHECKED = 100_000  # recorded inputs on which the max error is measured
+#: Recorded inputs kept per activation during ``fit`` (a random subset); only
+#: their histogram is kept in the fitted compressor.
+_MAX_RECORDED = 2_000_000
+#: Histogram of the recorded inputs: bins across the recorded range, and bins
+#: added on each side of it (same width).
+_HIST_BINS, _HIST_SIDE_BINS = 50, 10
+#: Elements each activation is timed on, and the side-by-side rounds.
+_TIMED_ELEMENTS, _TIMING_ROUNDS = 65_536, 15
+#: Rows of ``fit``'s X remembered (as 64-bit hashes) to recognise them in
+#: evaluate, and rows of it checked for duplicates; rows of X checked there.
+_HASHED_ROWS, _CHECKED_ROWS = 2048, 20_000
+#: Share of evaluate's rows given to fit, beyond what held-out rows of the same
+#: data match by chance, at which ``evaluate`` raises, and above which it warns.
+_SEEN_ERROR, _SEEN_WARNING = 0.5, 0.05
+#: Values per chunk when evaluating an activation on its recorded inputs.
+_CHUNK = 1 << 18
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class CompressedLayer:
+    """One compressed activation, an item of ``SplineActivationCompressor.layers_``.
+
+    Attributes
+    ----------
+    layer : int
+        1-based hidden layer (as in ``report_``; ``layer - 1`` indexes
+        ``activations_`` and ``replace_activations``).
+    original : torch.nn.Module
+        The learned activation (a module of ``estimator_``).
+    compressed : torch.nn.Module
+        Its replacement (a module of ``compressed_estimator_``).
+    low, high : ndarray of shape (C,)
+        The recorded range of each channel (``C = 1`` for a layer-wide
+        activation): the compressor's ``quantiles`` of its inputs.
+    counts : ndarray of shape (C, n_bins)
+        Histogram of the recorded inputs per channel, on the bins ``edges``:
+        50 bins across ``[low, high]`` and 10 more of the same width on each
+        side.
+    below, above : ndarray of shape (C,)
+        Recorded inputs left of the first bin and right of the last.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_learnact import (LearnedActivationRegressor,
+    ...                               SplineActivationCompressor)
+    >>> X = np.linspace(-2, 2, 64)[:, None]
+    >>> reg = LearnedActivationRegressor((8,), "swish", max_iter=5, random_state=0)
+    >>> comp = SplineActivationCompressor(reg).fit(X, X[:, 0] ** 2)
+    >>> layer = comp.layers_[0]
+    >>> layer.layer, int(layer.counts.sum() + layer.below.sum() + layer.above.sum())
+    (1, 512)
+    """
+
+    layer: int
+    original: nn.Module
+    compressed: nn.Module
+    low: np.ndarray
+    high: np.ndarray
+    counts: np.ndarray
+    below: np.ndarray
+    above: np.ndarray
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Bin edges of ``counts``, shape (C, n_bins + 1)."""
+        width = (self.high - self.low)[:, None] / _HIST_BINS
+        steps = np.arange(-_HIST_SIDE_BINS, _HIST_BINS + _HIST_SIDE_BINS + 1)
+        return self.low[:, None] + width * steps
+
+    def __repr__(self) -> str:
+        return (
+            f"CompressedLayer(layer={self.layer}, "
+            f"original={type(self.original).__name__}, "
+            f"compressed={type(self.compressed).__name__}, "
+            f"channels={self.low.size}, "
+            f"range=[{self.low.min():.4g}, {self.high.max():.4g}])"
+        )
+
+
+def _histogram(values: np.ndarray, low: np.ndarray, high: np.ndarray):
+    """``counts``, ``below`` and ``above`` of :class:`CompressedLayer`."""
+    n_bins = _HIST_BINS + 2 * _HIST_SIDE_BINS
+    width = (high - low) / _HIST_BINS
+    index = np.floor((values - (low - _HIST_SIDE_BINS * width)) / width)
+    below = np.sum(index < 0, axis=0)
+    above = np.sum(index >= n_bins, axis=0)
+    inside = (index >= 0) & (index < n_bins)
+    flat = (index + n_bins * np.arange(values.shape[1]))[inside].astype(np.int64)
+    counts = np.bincount(flat, minlength=n_bins * values.shape[1])
+    return counts.reshape(values.shape[1], n_bins), below, above
 
 
 # --------------------------------------------------------------- compressor
@@ -52,31 +137,48 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
     ``fit`` runs ``X`` through the network, records the inputs of every
     learned activation, and fits a spline to each activation over the range
     those inputs reach (between two quantiles, per channel for per-neuron
-    activations): scipy's least-squares B-spline on uniform knots, converted
-    to a table of cells that :class:`SplineActivation` evaluates with a few
-    elementwise ops, whatever the number of knots. Outside the range the
-    spline continues linearly with the activation's own slopes at the ends.
-    Expression activations (``"expr"``) are compressed too; other fixed
-    activations are left alone. ``predict``, ``predict_proba`` and
-    ``score`` use the compressed network, ``compressed_estimator_``, a normal
-    fitted estimator (it pickles, predicts and plots like any other).
+    activations) with :func:`fit_spline`: scipy's least-squares B-spline on
+    uniform knots, converted to a table of cells that
+    :class:`SplineActivation` evaluates with a few elementwise ops, whatever
+    the number of knots. Outside the range the spline continues linearly with
+    the activation's own slopes at the ends. Expression activations
+    (``"expr"``) are compressed too; other fixed activations are left
+    alone. ``predict``, ``predict_proba``, ``decision_function`` and ``score``
+    use the compressed model, ``compressed_estimator_``.
+
+    The compressed model is the fitted estimator (or pipeline) with modules
+    in place of its learned activations: it predicts, pickles and plots like
+    any other, and its ``replaced_activations_`` says which layers were
+    replaced. Its parameters still describe the uncompressed network, so
+    :func:`~sklearn.base.clone` refuses it; clone the compressor instead.
+    :meth:`summary` says in words what it is.
+
+    A spline is a table, made for speed (a constant number of elementwise
+    ops per element), not for size: it can store more numbers than the
+    learned activation had parameters. ``report_`` shows both.
 
     Parameters
     ----------
-    estimator : LearnedActivationClassifier or LearnedActivationRegressor
-        The model to compress. A fitted one is never modified; an unfitted one
-        is cloned and fitted on ``(X, y)`` first.
+    estimator : estimator
+        The model to compress: a
+        :class:`~sklearn_learnact.LearnedActivationClassifier` or
+        :class:`~sklearn_learnact.LearnedActivationRegressor`, or a
+        :class:`~sklearn.pipeline.Pipeline` ending in one (its last step is
+        compressed, its preprocessing kept: every method takes raw ``X``). A
+        fitted one is never modified; an unfitted one is cloned and fitted on
+        ``(X, y)`` first.
     n_knots : "auto" or int, default="auto"
         Knots per spline (uniform on the recorded range). ``"auto"`` picks, per
         activation, the fewest whose maximum error on the recorded range is
         below ``tol`` (up to ``max_knots``). The evaluation cost does not grow
-        with the number of knots, only the (small) table does.
+        with the number of knots, only the table does.
     degree : {1, 3}, default=1
         Degree of the spline. Degree 1 is the fastest to evaluate and fits the
         kinks of a ReLU subnetwork best; degree 3 needs fewer knots on smooth
         activations.
     tol : float, default=1e-3
-        Target maximum absolute error of each activation on its recorded range.
+        Target maximum absolute error of each activation on its recorded range
+        (checked on a dense grid of the range and on the recorded inputs).
     quantiles : (float, float), default=(0.001, 0.999)
         The recorded range of each activation: these quantiles of its inputs.
     max_knots : int, default=4096
@@ -117,44 +219,71 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
     Attributes
     ----------
     estimator_ : estimator
-        The uncompressed, fitted estimator (``estimator`` itself if it was
-        fitted).
+        The uncompressed, fitted estimator or pipeline (``estimator`` itself
+        if it was fitted).
     compressed_estimator_ : estimator
-        A copy of ``estimator_`` whose learned activations are replaced.
+        A copy of ``estimator_`` whose learned activations are replaced (see
+        above: it refuses ``clone``).
     report_ : pandas.DataFrame
-        One row per compressed activation: ``layer`` (1-based), ``kind``,
-        ``channels``, ``range_low``/``range_high`` (over channels), ``n_knots``
-        (for an exact compression: the kinks kept, summed over channels, plus
-        the two ends),
-        ``n_cells`` (of the grid, tails included), ``degree``, ``exact``,
-        ``max_error`` (on a dense grid of the recorded range and
-        up to 100,000 recorded inputs clipped to it), ``rms_error`` (all
-        recorded inputs, tails included), ``params_before``/``params_after``,
-        ``madds_before``/``madds_after`` (per element, see
-        :func:`activation_madds`), ``symbolic``, ``symbolic_r2`` and
-        ``replaced_by``.
+        One row per compressed activation:
+
+        - ``layer`` (1-based), ``kind`` (the learned activation), ``channels``,
+          ``range_low``/``range_high`` (the recorded range, over channels);
+        - the spline: ``n_knots`` (for an exact compression: the kinks kept,
+          summed over channels, plus the two ends), ``n_cells`` (of the grid,
+          tails included), ``degree``, ``exact``;
+        - its error against the learned activation, in float32, on the
+          recorded inputs: ``max_error`` and ``rms_error`` over the same
+          values, those inside the recorded range; ``tail_share``, the share
+          of recorded inputs outside it, and ``tail_max_error`` /
+          ``tail_rms_error`` over those (NaN without any);
+        - its cost: ``stored_before``/``stored_after``, the numbers in the
+          module's ``state_dict`` (parameters and buffers: what saving it
+          stores; ``stored_after`` is larger when the table holds more
+          numbers than the learned activation has); ``madds_before`` /
+          ``madds_after``, multiply-adds per element (a cost model, see
+          :func:`activation_madds`); ``ns_before``/``ns_after``, measured
+          nanoseconds per element of the module alone on batches of its
+          recorded inputs (65,536 elements, 15 rounds timed side by side,
+          medians; ``fit`` time, this machine), and ``speedup``, their ratio;
+        - ``symbolic``, ``symbolic_r2`` (with ``symbolic=True``) and
+          ``replaced_by`` (``"spline"`` or ``"symbolic:<name>"``).
+    layers_ : list of CompressedLayer
+        Per compressed activation: the original and the compressed module,
+        the recorded range and a histogram of the recorded inputs (what
+        :class:`~sklearn_learnact.plotting.CompressionDisplay` draws). The
+        recorded inputs themselves are used during ``fit`` only.
     max_abs_error_ : float
         Largest ``max_error`` over the activations.
     evaluation_ : dict
-        Set by :meth:`evaluate`: the score before and after compression and
-        the agreement of the predictions, on the data given there.
+        Set by :meth:`evaluate`, on held-out data.
     classes_ : ndarray
         The classifier's classes (classifiers only).
     n_features_in_ : int
         Number of features of the estimator.
+    feature_names_in_ : ndarray of str
+        Feature names of the estimator, when it has them.
+
+    See Also
+    --------
+    fit_spline : Fits the spline of one activation.
+    sklearn_learnact.plotting.CompressionDisplay : Each activation beside its
+        replacement.
 
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import train_test_split
     >>> from sklearn_learnact import (LearnedActivationClassifier,
     ...                               SplineActivationCompressor)
     >>> X, y = load_iris(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     >>> clf = LearnedActivationClassifier((16,), "mlp", max_iter=100,
     ...                                   learning_rate_init=1e-2, random_state=0)
-    >>> comp = SplineActivationCompressor(clf).fit(X, y)
+    >>> comp = SplineActivationCompressor(clf).fit(X_train, y_train)
     >>> bool(comp.max_abs_error_ < comp.tol)
     True
-    >>> float(comp.evaluate(X, y)["agreement"])
+    >>> float(comp.evaluate(X_test, y_test)["agreement"])
     1.0
     """
 
@@ -190,37 +319,19 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         return tags
 
     def _check_params(self) -> None:
-        if self.degree not in (1, 3):
-            raise ValueError(f"degree must be 1 or 3, got {self.degree!r}.")
-        for key in ("exact", "compile"):
-            value = getattr(self, key)
-            if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"{key} must be True or False, got {value!r}.")
-        if not (isinstance(self.tol, numbers.Real) and self.tol > 0):
-            raise ValueError(f"tol must be a number > 0, got {self.tol!r}.")
-        if not (
-            isinstance(self.max_knots, numbers.Integral)
-            and self.max_knots > self.degree
-        ):
-            raise ValueError(
-                f"max_knots must be an int > degree, got {self.max_knots!r}."
-            )
-        if not (
-            self.n_knots == "auto"
-            or (
-                isinstance(self.n_knots, numbers.Integral)
-                and not isinstance(self.n_knots, bool)
-                and self.n_knots > self.degree
-            )
-        ):
-            raise ValueError(
-                f"n_knots must be 'auto' or an int > degree, got {self.n_knots!r}."
-            )
+        _check_spline_params(
+            self.degree, self.tol, self.n_knots, self.max_knots, self.exact
+        )
+        check_flag("symbolic", self.symbolic)
+        check_flag("compile", self.compile)
         q = self.quantiles
-        if not (isinstance(q, (tuple, list)) and len(q) == 2 and 0 <= q[0] < q[1] <= 1):
+        if not (isinstance(q, (tuple, list)) and len(q) == 2):
+            raise ValueError(f"quantiles must be two numbers (low, high), got {q!r}.")
+        for name, value in zip(("quantiles[0]", "quantiles[1]"), q):
+            check_numeric(name, value, (numbers.Real, 0.0, 1.0, "both"))
+        if not q[0] < q[1]:
             raise ValueError(
-                "quantiles must be two numbers 0 <= low < high <= 1, got "
-                f"{self.quantiles!r}."
+                f"quantiles must be two numbers 0 <= low < high <= 1, got {q!r}."
             )
 
     def fit(self, X, y=None):
@@ -230,7 +341,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Data whose activation inputs define the range of each spline
-            (typically the training data).
+            (typically the training data; raw data for a pipeline).
         y : array-like of shape (n_samples,), optional
             Targets: needed only to fit an unfitted ``estimator``.
 
@@ -239,12 +350,14 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         self._check_params()
-        if not isinstance(self.estimator, LearnedActivationEstimator):
+        try:
+            learnact_step(self.estimator)
+        except TypeError as exc:
             raise TypeError(
-                "SplineActivationCompressor compresses LearnedActivationClassifier "
-                f"or LearnedActivationRegressor models, got "
-                f"{type(self.estimator).__name__}."
-            )
+                "SplineActivationCompressor compresses a "
+                "LearnedActivationClassifier, a LearnedActivationRegressor or a "
+                f"Pipeline ending in one, got {type(self.estimator).__name__}."
+            ) from exc
         try:
             check_is_fitted(self.estimator)
             estimator = self.estimator
@@ -256,35 +369,60 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
                     "first."
                 ) from exc
             estimator = clone(self.estimator).fit(X, y)
-        acts = estimator.activations_
+        _, inner = learnact_step(estimator)
+        acts = inner.activations_
         # learned activations, and expression activations (often costly)
         compressible = (LearnableActivation, Expression)
         learned = [i for i, m in enumerate(acts) if isinstance(m, compressible)]
         if not learned:
             raise ValueError(
                 f"Nothing to compress: the estimator's activation "
-                f"{estimator.activation!r} is fixed (not learnable). Compress a "
+                f"{inner.activation_!r} is fixed (not learnable). Compress a "
                 "model with a learnable activation, one of "
                 f"{', '.join(available_activations('learnable'))}, or an "
                 "expression activation ('expr')."
             )
-        recorded = _record_inputs(estimator, X, learned)
+        Xt = _preprocess(estimator, X)
+        recorded, widths = _record_inputs(inner, Xt, learned)
+        fitted = {i: self._compress_one(acts[i], recorded[i]) for i in learned}
         compressed = copy.deepcopy(estimator)
-        rows, self._curves, replacements = [], {}, {}
-        for i in learned:
-            original = acts[i]
-            new, row, curve = self._compress_one(original, recorded[i])
-            replacements[i] = new
-            rows.append({"layer": i + 1, "kind": estimator.activation_, **row})
-            self._curves[i + 1] = curve
-        compressed.replace_activations(replacements)
+        _, compressed_inner = learnact_step(compressed)
+        compressed_inner.replace_activations({i: f[0] for i, f in fitted.items()})
         if self.compile:  # compile now what predict runs (its shapes and mode)
+            n = _n_rows(Xt)
             _run_network(
-                compressed, _safe_indexing(X, np.arange(min(64, _num_samples(X))))
+                compressed_inner,
+                resample(Xt, n_samples=min(64, n), replace=False, random_state=0),
             )
+        new_acts = compressed_inner.activations_
+        rows, layers = [], []
+        for i in learned:
+            _, row, low, high = fitted[i]
+            last = {k: row.pop(k) for k in ("symbolic", "symbolic_r2", "replaced_by")}
+            x = _timing_batch(recorded[i], widths[i], inner.device_)
+            before, after = _time_activations([acts[i], new_acts[i]], x)
+            rows.append(
+                {
+                    "layer": i + 1,
+                    "kind": inner.activation_,
+                    **row,
+                    "ns_before": 1e9 * before / x.numel(),
+                    "ns_after": 1e9 * after / x.numel(),
+                    "speedup": before / after,
+                    **last,
+                }
+            )
+            counts, below, above = _histogram(recorded[i], low, high)
+            layers.append(
+                CompressedLayer(
+                    i + 1, acts[i], new_acts[i], low, high, counts, below, above
+                )
+            )
+        self._fit_rows = _FitRows(X)
         self.estimator_ = estimator
         self.compressed_estimator_ = compressed
         self.report_ = pd.DataFrame(rows)
+        self.layers_ = layers
         self.max_abs_error_ = float(self.report_["max_error"].max())
         self.n_features_in_ = estimator.n_features_in_
         if hasattr(estimator, "feature_names_in_"):
@@ -292,31 +430,24 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _compress_one(self, original: nn.Module, values: np.ndarray):
-        """Spline (or symbolic) replacement of one activation, and its report row."""
+        """Replacement of one activation, its report row (without timings) and
+        its recorded range ``(low, high)``."""
         lo, hi = np.quantile(values, self.quantiles, axis=0)  # (C,) each
         lo, hi = np.atleast_1d(lo), np.atleast_1d(hi)
-        pad = np.maximum(1e-3, 1e-3 * np.abs(lo))
-        hi = np.where(hi - lo < 1e-6, hi + pad, hi)
-        lo = np.where(hi - lo < 1e-6, lo - pad, lo)
-        inside = values
-        if len(inside) > _MAX_CHECKED:
-            rng = np.random.default_rng(0)
-            inside = inside[rng.choice(len(inside), _MAX_CHECKED, replace=False)]
-        inside = np.clip(inside, lo, hi)
-        forms = _kink_form(original) if self.exact and self.n_knots == "auto" else None
-        exact = forms and _exact_spline(forms, values, lo, hi, self.tol, self.max_knots)
-        if exact:
-            spline, n_kinks, n_cells = exact
-            n_knots = n_kinks + 2
-        elif self.n_knots == "auto":
-            n_knots, spline, _ = _search_knots(
-                original, lo, hi, self.degree, self.tol, self.max_knots, inside
-            )
-        else:
-            n_knots = self.n_knots
-            spline, _ = _spline_for(original, lo, hi, n_knots, self.degree, inside)
-        if not exact:
-            n_cells = spline.n_cells
+        # a range of (nearly) one value is widened on both sides
+        pad, narrow = np.maximum(1e-3, 1e-3 * np.abs(lo)), hi - lo < 1e-6
+        lo, hi = np.where(narrow, lo - pad, lo), np.where(narrow, hi + pad, hi)
+        spline, info = fit_spline(
+            original,
+            lo,
+            hi,
+            degree=self.degree,
+            tol=self.tol,
+            n_knots=self.n_knots,
+            max_knots=self.max_knots,
+            exact=self.exact,
+            values=values,
+        )
         spline.compiled = bool(self.compile)
         fn = _as_function(original)
         new, replaced_by = spline, "spline"
@@ -326,37 +457,83 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             sym_name, abcd, sym_r2 = _fit_symbolic(x, fn(x[:, None])[:, 0])
             if sym_name is not None:
                 sym = SymbolicActivation(sym_name, *abcd)
-                if _max_error(sym, fn, _check_points(lo, hi, 2, inside)) < self.tol:
+                points = _check_points(lo, hi, 2, np.clip(values, lo, hi))
+                if _abs_errors(sym, fn, points).max() < self.tol:
                     new, replaced_by = sym, f"symbolic:{sym_name}"
-        # errors of what is actually used, in float32
-        max_error = _max_error(new, fn, _check_points(lo, hi, n_cells + 1, inside))
-        with torch.inference_mode():
-            approx = new(torch.as_tensor(values, dtype=torch.float32)).double()
-        rms = float(np.sqrt(np.mean((approx.numpy() - fn(values)) ** 2)))
+        # errors of what is actually used, in float32, on the recorded inputs
+        errors = _abs_errors(new, fn, values)
+        inside = (values >= lo) & (values <= hi)
+        max_error, rms_error = _max_rms(errors[inside])
+        tail_max, tail_rms = _max_rms(errors[~inside])
         row = {
             "channels": lo.size,
             "range_low": float(lo.min()),
             "range_high": float(hi.max()),
-            "n_knots": int(n_knots),
-            "n_cells": int(n_cells),
-            "degree": spline.degree,
-            "exact": bool(exact),
+            "n_knots": info["n_knots"],
+            "n_cells": info["n_cells"],
+            "degree": info["degree"],
+            "exact": info["exact"],
             "max_error": max_error,
-            "rms_error": rms,
-            "params_before": sum(p.numel() for p in original.parameters()),
-            "params_after": new.n_stored(),
+            "rms_error": rms_error,
+            "tail_share": float(1.0 - inside.mean()),
+            "tail_max_error": tail_max,
+            "tail_rms_error": tail_rms,
+            "stored_before": _n_stored(original),
+            "stored_after": _n_stored(new),
             "madds_before": activation_madds(original),
             "madds_after": activation_madds(new),
             "symbolic": sym_name,
             "symbolic_r2": sym_r2,
             "replaced_by": replaced_by,
         }
-        curve = {"original": original, "compressed": new, "values": values}
-        return new, row, curve
+        return new, row, lo, hi
+
+    def summary(self) -> str:
+        """What ``compressed_estimator_`` is, in words, layer by layer.
+
+        Returns
+        -------
+        text : str
+        """
+        check_is_fitted(self)
+        _, inner = learnact_step(self.compressed_estimator_)
+        lines = [
+            f"compressed_estimator_ is the fitted {type(inner).__name__} "
+            f"(activation {inner.activation_!r}) with {len(self.layers_)} of its "
+            f"{len(inner.activations_)} hidden activations replaced; it predicts "
+            "and pickles like the original, and refuses clone (its parameters "
+            "describe the uncompressed network): clone the compressor instead."
+        ]
+        for row in self.report_.to_dict("records"):
+            form = (
+                "exact piecewise-linear spline"
+                if row["exact"]
+                else (f"degree-{row['degree']} spline")
+            )
+            if row["replaced_by"] != "spline":
+                form = row["replaced_by"]
+            more = row["stored_after"] > row["stored_before"]
+            tail = (
+                f", tails max {row['tail_max_error']:.2g}"
+                if row["tail_share"] > 0
+                else ""
+            )
+            lines.append(
+                f"layer {row['layer']}: {row['kind']} -> {form} "
+                f"({row['n_cells']} cells); error on the recorded inputs max "
+                f"{row['max_error']:.2g}, rms {row['rms_error']:.2g} "
+                f"({row['tail_share']:.1%} outside the recorded range{tail}); "
+                f"stores {row['stored_after']} numbers (was "
+                f"{row['stored_before']}{': more' if more else ''}); "
+                f"{row['madds_after']:g} multiply-adds per element (was "
+                f"{row['madds_before']:g}); measured {row['speedup']:.2f}x the "
+                "speed of the learned activation."
+            )
+        return "\n".join(lines)
 
     # ------------------------------------------------------------ delegation
     def predict(self, X):
-        """Predict with the compressed network.
+        """Predict with the compressed model.
 
         Parameters
         ----------
@@ -371,7 +548,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
 
     @available_if(_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities of the compressed network.
+        """Class probabilities of the compressed model.
 
         Parameters
         ----------
@@ -384,8 +561,23 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.compressed_estimator_.predict_proba(X)
 
+    @available_if(_has("decision_function"))
+    def decision_function(self, X):
+        """Logits of the compressed classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self.compressed_estimator_.decision_function(X)
+
     def score(self, X, y, sample_weight=None):
-        """Accuracy (classifier) or R^2 (regressor) of the compressed network.
+        """Accuracy (classifier) or R^2 (regressor) of the compressed model.
 
         Parameters
         ----------
@@ -406,26 +598,39 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.compressed_estimator_.classes_
 
-    def evaluate(self, X, y) -> dict:
-        """Model-level effect of the compression on held-out data.
+    def evaluate(self, X, y, *, n_repeats: int = 5) -> dict:
+        """Model-level effect of the compression, on held-out data.
 
-        Pass data not used for ``fit`` (e.g. the test set) for an honest
-        figure. The result is also stored in ``evaluation_``.
+        ``X`` must be held out: rows the model was not fitted on. Rows given
+        to :meth:`fit` are recognised (from hashes of up to 2,048 of them):
+        if about half of ``X`` or more are such rows, beyond the share that
+        held-out rows of the same data match by chance (duplicate rows), this
+        raises; above 5% it warns. Data the estimator was trained on but the
+        compressor never saw cannot be recognised: pass a test split. The
+        result is also stored in ``evaluation_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Held-out data (raw data for a pipeline).
         y : array-like of shape (n_samples,)
+        n_repeats : int, default=5
+            Timed ``predict`` calls of each model, side by side.
 
         Returns
         -------
         evaluation : dict
-            ``metric`` ("accuracy" or "r2"), ``score_before``,
-            ``score_after`` and ``agreement``: for a classifier the share of
+            ``metric`` ("accuracy" or "r2"), ``n_samples``, ``score_before``,
+            ``score_after``; ``agreement``: for a classifier the share of
             samples with the same predicted class, for a regressor the R^2 of
-            the compressed predictions against the uncompressed ones.
+            the compressed predictions against the uncompressed ones;
+            ``predict_seconds_before``, ``predict_seconds_after`` (median of
+            ``n_repeats`` ``predict`` calls on ``X``, the two models timed in
+            turn) and ``predict_speedup``, their ratio.
         """
         check_is_fitted(self)
+        check_numeric("n_repeats", n_repeats, (numbers.Integral, 1, None, "left"))
+        self._check_held_out(X)
         before = self.estimator_.predict(X)
         after = self.compressed_estimator_.predict(X)
         if get_tags(self.estimator_).estimator_type == "classifier":
@@ -434,13 +639,115 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         else:
             metric, score = "r2", r2_score
             agreement = float(r2_score(before, after))
+        t_before, t_after = _time_side_by_side(
+            [self.estimator_.predict, self.compressed_estimator_.predict],
+            X,
+            rounds=n_repeats,
+            warm_up=False,  # both just predicted X
+        )
         self.evaluation_ = {
             "metric": metric,
+            "n_samples": _n_rows(X),
             "score_before": float(score(y, before)),
             "score_after": float(score(y, after)),
             "agreement": agreement,
+            "predict_seconds_before": t_before,
+            "predict_seconds_after": t_after,
+            "predict_speedup": t_before / t_after,
         }
         return self.evaluation_
+
+    def _check_held_out(self, X) -> None:
+        seen, expected = self._fit_rows.share(X), self._fit_rows.expected
+        excess = seen - expected
+        if excess <= _SEEN_WARNING:
+            return
+        message = (
+            f"About {min(seen, 1.0):.0%} of the rows given to evaluate are rows "
+            "given to fit"
+        )
+        if expected > 0.01:
+            message += (
+                f" ({expected:.0%} would be expected of held-out rows: this data "
+                "has duplicate rows)"
+            )
+        message += (
+            ": evaluate scores the compression on held-out data (e.g. a test "
+            "split the model was not trained on)"
+        )
+        if excess >= _SEEN_ERROR:
+            raise ValueError(f"{message}. Use score(X, y) for an in-sample score.")
+        warnings.warn(f"{message}; the scores are optimistic.", UserWarning)
+
+
+# ----------------------------------------------------------------- helpers
+def _n_rows(X) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _sample(n: int, k: int) -> np.ndarray:
+    """``k`` distinct row indices out of ``n``, in random order."""
+    return np.random.default_rng(0).choice(n, k, replace=False)
+
+
+def _row_hashes(X, rows: np.ndarray) -> np.ndarray:
+    """64-bit hashes of the ``rows`` of ``X`` (numbers compared as float64)."""
+    if isinstance(X, pd.DataFrame):
+        frame = X.iloc[rows].reset_index(drop=True)
+    else:
+        part = X[rows] if issparse(X) else np.asarray(X)[rows]
+        frame = pd.DataFrame(part.toarray() if issparse(part) else part)
+    numeric = frame.select_dtypes("number").columns
+    frame = frame.astype(dict.fromkeys(numeric, "float64"))
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+class _FitRows:
+    """The rows given to ``fit`` (64-bit hashes of up to ``_HASHED_ROWS``), to
+    recognise them in ``evaluate``.
+
+    :meth:`share` estimates the share of rows of an ``X`` that were given to
+    fit; ``expected`` is what rows of the same data that fit did not see
+    score: the same estimate on other rows of fit's ``X`` (or, when every row
+    is hashed, the share of rows equal to another one), not 0 when the data
+    has duplicate rows.
+    """
+
+    def __init__(self, X) -> None:
+        n = _n_rows(X)
+        rows = _sample(n, min(n, 2 * _HASHED_ROWS))
+        hashed, other = np.sort(rows[:_HASHED_ROWS]), np.sort(rows[_HASHED_ROWS:])
+        hashes = _row_hashes(X, hashed)
+        self.n_rows, self.n_hashed = n, len(hashed)
+        self.hashes = np.unique(hashes)
+        if len(other):
+            self.expected = self._estimate(_row_hashes(X, other))
+        else:
+            _, inverse, counts = np.unique(
+                hashes, return_inverse=True, return_counts=True
+            )
+            self.expected = float(np.mean(counts[inverse] > 1))
+
+    def _estimate(self, hashes: np.ndarray) -> float:
+        # each row given to fit is among the hashed ones with probability
+        # n_hashed / n_rows
+        hits = np.isin(hashes, self.hashes).sum()
+        return float(hits * self.n_rows / self.n_hashed / len(hashes))
+
+    def share(self, X) -> float:
+        n = _n_rows(X)
+        return self._estimate(
+            _row_hashes(X, np.sort(_sample(n, min(n, _CHECKED_ROWS))))
+        )
+
+
+def _preprocess(estimator, X):
+    """``X`` as the learned-activation step of ``estimator`` receives it."""
+    while isinstance(estimator, Pipeline):
+        if len(estimator) > 1:
+            X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
+    return X
 
 
 def _run_network(estimator, X) -> None:
@@ -451,17 +758,20 @@ def _run_network(estimator, X) -> None:
         estimator.predict(X)
 
 
-def _record_inputs(estimator, X, layers) -> dict[int, np.ndarray]:
-    """Inputs of the activations ``layers`` on ``X``: (n_values, C) per layer.
+def _record_inputs(estimator, X, layers):
+    """Inputs of the activations ``layers`` on ``X``.
 
-    Per-neuron activations keep their channel axis (C channels); layer-wide
-    ones are flattened (C = 1). At most ``_MAX_RECORDED`` values per
-    activation are kept, a random subset of each batch.
+    Returns ``values`` (per layer an (n_values, C) float64 array: per-neuron
+    activations keep their channel axis, C channels; layer-wide ones are
+    flattened, C = 1) and ``widths`` (per layer, the elements per sample). At
+    most ``_MAX_RECORDED`` values per activation are kept, a random subset of
+    each batch.
     """
     acts = estimator.activations_
-    n_samples = len(X)
+    n_samples = _n_rows(X)
     rng = np.random.default_rng(0)
     chunks = {i: [] for i in layers}
+    widths = {}
 
     def hook(i):
         channels = getattr(acts[i], "num_parameters", 1)
@@ -469,6 +779,7 @@ def _record_inputs(estimator, X, layers) -> dict[int, np.ndarray]:
         def record(module, args):
             (x,) = args
             x = x.detach()
+            widths[i] = x[0].numel()
             if channels > 1:
                 x = x.movedim(1, -1).reshape(-1, channels)
             else:
@@ -488,82 +799,87 @@ def _record_inputs(estimator, X, layers) -> dict[int, np.ndarray]:
     finally:
         for handle in handles:
             handle.remove()
-    return {i: np.concatenate(chunks[i]).astype(np.float64) for i in layers}
+    values = {i: np.concatenate(chunks[i]).astype(np.float64) for i in layers}
+    return values, widths
 
 
-def plot_compression(compressor, *, channel: int = 0, margin: float = 0.1):
-    """Each learned activation beside its compressed version.
+def _abs_errors(module: nn.Module, fn, values: np.ndarray) -> np.ndarray:
+    """|module(x) - fn(x)| on the (n, C) ``values``, module in float32 (in
+    chunks: a subnetwork's float64 reference holds its hidden units)."""
+    step = max(1, _CHUNK // values.shape[1])
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(values), step):
+            x = values[start : start + step]
+            approx = module(torch.as_tensor(x, dtype=torch.float32)).double()
+            out.append(np.abs(approx.numpy() - fn(x)))
+    return np.concatenate(out)
 
-    One panel per compressed activation: the learned function and its
-    replacement over the recorded range (widened by ``margin``), the range
-    marked, and a histogram of the recorded inputs on a twin axis.
 
-    Parameters
-    ----------
-    compressor : SplineActivationCompressor
-        A fitted compressor.
-    channel : int, default=0
-        Channel drawn for per-neuron activations.
-    margin : float, default=0.1
-        Share of the recorded range added on each side.
+def _max_rms(errors: np.ndarray) -> tuple[float, float]:
+    if not errors.size:
+        return np.nan, np.nan
+    return float(errors.max()), float(np.sqrt(np.mean(errors**2)))
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_learnact import (LearnedActivationRegressor,
-    ...                               SplineActivationCompressor)
-    >>> from sklearn_learnact.compression import plot_compression
-    >>> X = np.linspace(-2, 2, 64)[:, None]
-    >>> reg = LearnedActivationRegressor((8,), "swish", max_iter=5, random_state=0)
-    >>> comp = SplineActivationCompressor(reg).fit(X, X[:, 0] ** 2)
-    >>> len(plot_compression(comp).axes)  # one panel and its twin
-    2
+def _n_stored(module: nn.Module) -> int:
+    """Numbers in the module's ``state_dict`` (parameters and buffers)."""
+    return int(sum(v.numel() for v in module.state_dict().values()))
+
+
+def _timing_batch(values: np.ndarray, width: int, device) -> torch.Tensor:
+    """About ``_TIMED_ELEMENTS`` recorded inputs as a batch of the layer:
+    (rows, C) for a per-channel activation, (rows, width) for a layer-wide
+    one; values drawn with replacement from those recorded."""
+    rng = np.random.default_rng(0)
+    channels = values.shape[1]
+    cols = channels if channels > 1 else width
+    n_rows = max(1, _TIMED_ELEMENTS // cols)
+    if channels > 1:
+        x = values[rng.integers(len(values), size=n_rows)]
+    else:
+        x = rng.choice(values[:, 0], size=(n_rows, cols))
+    return torch.as_tensor(x, dtype=torch.float32, device=device)
+
+
+def _time_side_by_side(
+    functions: Sequence[Callable], arg, *, rounds: int = _TIMING_ROUNDS, warm_up=True
+) -> list[float]:
+    """Median seconds of each ``function(arg)``, timed in turn, ``rounds`` times.
+
+    On CUDA the device is synchronised around each call.
     """
+    device = getattr(arg, "device", None)
+    cuda = isinstance(device, torch.device) and device.type == "cuda"
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(device)
+
+    times = [[] for _ in functions]
+    with torch.inference_mode():
+        if warm_up:
+            for function in functions:
+                function(arg)
+        for _ in range(rounds):
+            for k, function in enumerate(functions):
+                sync()
+                start = time.perf_counter()
+                function(arg)
+                sync()
+                times[k].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def _time_activations(modules: Sequence[nn.Module], x: torch.Tensor) -> list[float]:
+    """:func:`_time_side_by_side` of activation modules on ``x``; on the CPU on
+    one thread, so that a busy machine's thread-pool stalls (up to 1000x the
+    time of a small elementwise op) do not decide the figure."""
+    if x.device.type != "cpu":
+        return _time_side_by_side(modules, x)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            "plot_compression needs matplotlib: pip install matplotlib (or "
-            "sklearn-learnact[plot])."
-        ) from exc
-    check_is_fitted(compressor, "report_")
-    rows = compressor.report_.to_dict("records")
-    fig, axes = plt.subplots(
-        1, len(rows), figsize=(4.5 * len(rows), 3.6), squeeze=False
-    )
-    for ax, row in zip(axes[0], rows):
-        curve = compressor._curves[row["layer"]]
-        values = curve["values"]
-        ch = channel if values.shape[1] > 1 else 0
-        lo, hi = np.quantile(values[:, ch], compressor.quantiles)
-        width = max(hi - lo, 1e-3)
-        x = np.linspace(lo - margin * width, hi + margin * width, 1001)
-        xs = np.repeat(x[:, None], values.shape[1], axis=1)
-        y_true = _as_function(curve["original"])(xs)[:, ch]
-        with torch.inference_mode():
-            y_new = curve["compressed"].cpu()(torch.as_tensor(xs, dtype=torch.float32))
-        twin = ax.twinx()
-        twin.hist(values[:, ch], bins=60, range=(x[0], x[-1]), color="0.85")
-        twin.set_ylabel("recorded inputs")
-        ax.set_zorder(twin.get_zorder() + 1)
-        ax.patch.set_visible(False)
-        ax.plot(x, y_true, color="C0", lw=2.5, label="learned")
-        ax.plot(
-            x, y_new[:, ch].numpy(), "--", color="C3", lw=1.5, label=row["replaced_by"]
-        )
-        ax.axvspan(lo, hi, color="C2", alpha=0.06, label="recorded range")
-        suffix = f", channel {ch}" if values.shape[1] > 1 else ""
-        ax.set_title(
-            f"layer {row['layer']} ({row['kind']}{suffix}): {row['n_knots']} knots, "
-            f"max err {row['max_error']:.1e}",
-            fontsize=9,
-        )
-        ax.set_xlabel("pre-activation x")
-        ax.set_ylabel("activation(x)")
-        ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    return fig
+        return _time_side_by_side(modules, x)
+    finally:
+        torch.set_num_threads(threads)

@@ -1,19 +1,177 @@
-"""Fitting one activation: uniform least-squares splines and exact kink forms."""
+"""Fitting one activation: uniform least-squares splines and exact kink forms.
+
+:func:`fit_spline` is the public entry point (the compressor's one path).
+"""
 
 import copy
+import numbers
 import warnings
 from collections.abc import Callable
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy.interpolate import PPoly, make_lsq_spline
 from torch import nn
 
+from .._validation import check_choice, check_flag, check_numeric, is_int
 from ..activations import (
     PReLU,
     Subnet,
 )
 from ._spline import SplineActivation
+
+#: Recorded inputs on which the maximum error is measured (a random subset).
+_MAX_CHECKED = 100_000
+
+
+def fit_spline(
+    module: nn.Module,
+    low: float | ArrayLike,
+    high: float | ArrayLike,
+    *,
+    degree: int = 1,
+    tol: float = 1e-3,
+    n_knots: int | str = "auto",
+    max_knots: int = 4096,
+    exact: bool = True,
+    values: ArrayLike | None = None,
+) -> tuple[SplineActivation, dict]:
+    """Fit a :class:`SplineActivation` to one activation over a range.
+
+    The spline follows ``module`` on ``[low, high]`` and continues linearly
+    beyond it with the activation's own slopes at the ends. It is what
+    :class:`SplineActivationCompressor` does for each learned activation, on
+    the range the recorded inputs reach.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The activation: any elementwise module (learned or fixed); one with
+        ``num_parameters=C > 1`` gets one spline per channel (dim 1).
+    low, high : float or array-like of shape (C,)
+        The range to follow, per channel or for all channels;
+        ``low < high``.
+    degree : {1, 3}, default=1
+        Degree of the uniform spline.
+    tol : float, default=1e-3
+        Target maximum absolute error on the range (``n_knots="auto"``), and
+        the merge error budget of an exact compression (kinks closer than
+        ``tol / 100`` in effect are merged).
+    n_knots : "auto" or int, default="auto"
+        Uniform knots on the range; ``"auto"``: the fewest whose maximum
+        error is below ``tol``, up to ``max_knots`` (a warning says when even
+        ``max_knots`` is not enough).
+    max_knots : int, default=4096
+        Most knots (or cells of an exact compression) ``"auto"`` may use.
+    exact : bool, default=True
+        With ``n_knots="auto"``, represent a piecewise-linear activation whose
+        kinks are known (a ReLU ``mlp`` subnetwork, ``prelu``) exactly, up to
+        float32 rounding: one kink per cell, at most ``max_knots`` cells (else
+        the uniform spline is fitted). Kinks that no input reaches (outside
+        ``values``, or outside the range without ``values``) fold into the
+        linear tails.
+    values : array-like of shape (n_values,) or (n_values, C), optional
+        Inputs the activation actually receives: the error is also measured
+        on those inside the range, and they decide which kinks are reached.
+
+    Returns
+    -------
+    spline : SplineActivation
+        The fitted spline (evaluated eagerly; set ``compiled=True`` to fuse
+        it with ``torch.compile``).
+    info : dict
+        ``n_knots`` (an exact compression: the kinks kept plus the two ends),
+        ``n_cells`` (of the grid, the two tail cells included), ``degree``,
+        ``exact`` (whether the exact kink form was used) and ``max_error``:
+        the maximum absolute error, in float32, on a dense grid of the range
+        (16 points per cell, at least 4001) and on the ``values`` inside it.
+
+    See Also
+    --------
+    SplineActivationCompressor : Fits one per learned activation of a model.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.compression import fit_spline
+    >>> spline, info = fit_spline(torch.nn.Tanh(), -3.0, 3.0, tol=1e-3)
+    >>> info["n_knots"], info["exact"], bool(info["max_error"] < 1e-3)
+    (49, False, True)
+    >>> x = torch.tensor([-5.0, 0.5, 5.0])
+    >>> bool((spline(x) - torch.tanh(x)).abs()[1] < 1e-3)
+    True
+    """
+    _check_spline_params(degree, tol, n_knots, max_knots, exact)
+    n_channels = getattr(module, "num_parameters", 1)
+    lo, hi = (
+        _per_channel(v, name, n_channels) for v, name in ((low, "low"), (high, "high"))
+    )
+    if not np.all(lo < hi):
+        raise ValueError(f"low must be below high, got low={low!r}, high={high!r}.")
+    inside = None
+    if values is not None:
+        values = np.asarray(values, dtype=np.float64)
+        values = values.reshape(-1, 1) if values.ndim == 1 else values
+        if values.ndim != 2 or values.shape[1] != n_channels or not len(values):
+            raise ValueError(
+                f"values must have shape (n_values, {n_channels}) for this "
+                f"{type(module).__name__}, got {values.shape}."
+            )
+        inside = values
+        if len(inside) > _MAX_CHECKED:
+            rng = np.random.default_rng(0)
+            inside = inside[rng.choice(len(inside), _MAX_CHECKED, replace=False)]
+        inside = np.clip(inside, lo, hi)
+    forms = _kink_form(module) if exact and n_knots == "auto" else None
+    reached = np.stack([lo, hi]) if values is None else values
+    found = forms and _exact_spline(forms, reached, lo, hi, tol, max_knots)
+    if found:
+        spline, n_kinks, n_cells = found
+        n_knots = n_kinks + 2
+    else:
+        if n_knots == "auto":
+            n_knots, spline, _ = _search_knots(
+                module, lo, hi, degree, tol, max_knots, inside
+            )
+        else:
+            spline, _ = _spline_for(module, lo, hi, n_knots, degree, inside)
+        n_cells = spline.n_cells
+    fn = _as_function(module)
+    max_error = _max_error(spline, fn, _check_points(lo, hi, n_cells + 1, inside))
+    info = {
+        "n_knots": int(n_knots),
+        "n_cells": int(n_cells),
+        "degree": spline.degree,
+        "exact": bool(found),
+        "max_error": max_error,
+    }
+    return spline, info
+
+
+def _check_spline_params(degree, tol, n_knots, max_knots, exact) -> None:
+    """The spline parameters' declared constraints (shared with the compressor)."""
+    check_choice("degree", degree, (1, 3))
+    check_numeric("tol", tol, (numbers.Real, 0.0, None, "neither"))
+    check_numeric("max_knots", max_knots, (numbers.Integral, degree + 1, None, "left"))
+    if not (n_knots == "auto" or is_int(n_knots)):
+        raise ValueError(f"n_knots must be 'auto' or an int, got {n_knots!r}.")
+    if n_knots != "auto":
+        check_numeric("n_knots", n_knots, (numbers.Integral, degree + 1, None, "left"))
+    check_flag("exact", exact)
+
+
+def _per_channel(value, name: str, n_channels: int) -> np.ndarray:
+    """``low`` or ``high`` as a finite float64 array of shape (C,)."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        array = np.full(n_channels, float(array))
+    if array.shape != (n_channels,) or not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"{name} must be a finite number or {n_channels} finite numbers (one "
+            f"per channel), got {value!r}."
+        )
+    return array
 
 
 # ----------------------------------------------------------------- fitting
@@ -248,6 +406,6 @@ def _search_knots(module, lo, hi, degree, tol, max_knots, inside=None):
             f"The spline error {fit(k)[1]:.2g} is above tol={tol:g} even with "
             f"max_knots={max_knots} knots; raise max_knots or tol, or use degree=3.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
     return k, *fit(k)

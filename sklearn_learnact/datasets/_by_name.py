@@ -9,10 +9,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
 from ._images import IMAGE_DATASETS, load_images
+from ._options import OptionNames
 from ._synthetic import make_infinite_regression
 from ._tabular import read_csv_dataset
 from ._titanic import load_titanic, make_titanic_preprocessor
-from ._validation import OptionNames
 
 #: Names :func:`load_dataset` knows (the path of a CSV file also works).
 DATASET_NAMES = ("titanic", "synthetic", *IMAGE_DATASETS)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from ._validation import check_number
+from .._validation import check_numeric
 
 
 def corrupt_labels(
@@ -50,14 +50,14 @@ def corrupt_labels(
     >>> int(mask.sum()), bool(np.all(y_dirty[mask] != y[mask]))
     (3, True)
     """
-    check_number(fraction, "fraction", low=0.0, high=1.0)
+    check_numeric("fraction", fraction, (numbers.Real, 0.0, 1.0, "both"))
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D; got shape {y.shape}")
     if n_classes is None:
         classes = np.unique(y)
     else:
-        check_number(n_classes, "n_classes", numbers.Integral, low=2)
+        check_numeric("n_classes", n_classes, (numbers.Integral, 2, None, "both"))
         classes = np.arange(n_classes)
         if not np.isin(y, classes).all():
             raise ValueError(
@@ -123,8 +123,8 @@ def corrupt_regression(
     >>> int(mask.sum()), bool((X_dirty[~mask] == X[~mask]).all())
     (10, True)
     """
-    check_number(fraction, "fraction", low=0.0, high=1.0)
-    check_number(noise_std, "noise_std", low=0.0)
+    check_numeric("fraction", fraction, (numbers.Real, 0.0, 1.0, "both"))
+    check_numeric("noise_std", noise_std, (numbers.Real, 0.0, None, "both"))
     X_corrupt = check_array(X, dtype=[np.float64, np.float32], copy=True)
     y_corrupt = check_array(
         y, dtype=[np.float64, np.float32], copy=True, ensure_2d=False

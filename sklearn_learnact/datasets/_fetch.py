@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._validation import OptionNames
+from ._options import OptionNames
 
 #: Environment variable naming the data folder (see :func:`get_data_home`).
 DATA_HOME_ENV = "SKLEARN_LEARNACT_DATA"

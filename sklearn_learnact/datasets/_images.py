@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
+from .._validation import check_choice, check_numeric
 from ._fetch import (
     DATA_HOME_ENV,
     Archive,
@@ -22,7 +23,7 @@ from ._fetch import (
     resolve_data_home,
     verify_checksum,
 )
-from ._validation import OptionNames, check_number, check_option
+from ._options import OptionNames
 
 # %% File readers
 
@@ -498,9 +499,9 @@ def load_images(
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
     """Load ``spec``'s images; ``names`` says how messages name the options."""
     names = names or OptionNames()
-    check_option(split, "split", sorted(spec.splits))
+    check_choice("split", split, sorted(spec.splits))
     if n_samples is not None:
-        check_number(n_samples, "n_samples", numbers.Integral, low=1)
+        check_numeric("n_samples", n_samples, (numbers.Integral, 1, None, "both"))
     home, origin = resolve_data_home(data_home, names)
     folder = home / spec.key
     chosen = next(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from ._validation import check_number
+from .._validation import check_numeric
 
 _FUNCTION_FAMILIES = ("sin", "cos", "linear", "quadratic", "cubic")
 _POLYNOMIAL_DEGREE = {"linear": 1, "quadratic": 2, "cubic": 3}
@@ -173,12 +173,12 @@ class InfiniteRegressionStream:
         batch_size: int = 256,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
-        check_number(n_features, "n_features", numbers.Integral, low=1)
-        check_number(
-            n_informative, "n_informative", numbers.Integral, low=1, high=n_features
+        check_numeric("n_features", n_features, (numbers.Integral, 1, None, "both"))
+        check_numeric(
+            "n_informative", n_informative, (numbers.Integral, 1, n_features, "both")
         )
-        check_number(noise, "noise", low=0.0)
-        check_number(batch_size, "batch_size", numbers.Integral, low=1)
+        check_numeric("noise", noise, (numbers.Real, 0.0, None, "both"))
+        check_numeric("batch_size", batch_size, (numbers.Integral, 1, None, "both"))
         if isinstance(function_families, str):
             function_families = (function_families,)
         unknown = sorted(set(function_families) - set(_FUNCTION_FAMILIES))
@@ -241,7 +241,7 @@ class InfiniteRegressionStream:
         X : ndarray of shape (n_samples, n_features), float32
         y : ndarray of shape (n_samples,), float32
         """
-        check_number(n_samples, "n_samples", numbers.Integral, low=1)
+        check_numeric("n_samples", n_samples, (numbers.Integral, 1, None, "both"))
         X = np.empty((n_samples, self.n_features), dtype=np.float32)
         for j, (low, high) in enumerate(self.domains):
             cells = self._rng.permutation(n_samples) + self._rng.uniform(size=n_samples)

@@ -14,7 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import Bunch
 
-from ._validation import OptionNames, check_option
+from .._validation import check_choice
+from ._options import OptionNames
 
 #: Tasks of :func:`load_csv`; ``"auto"`` guesses from the target column.
 TASKS = ("auto", "classification", "regression")
@@ -168,7 +169,7 @@ def read_csv_dataset(
 ) -> Bunch:
     """:func:`load_csv`, with messages naming the options through ``names``."""
     names = names or OptionNames()
-    check_option(task, "task", TASKS)
+    check_choice("task", task, TASKS)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} not found.")

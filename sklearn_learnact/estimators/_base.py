@@ -22,11 +22,12 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from torch import nn
 
+from .._validation import check_choice, check_flag, check_numeric, is_int
 from ..activations import LearnableActivation, get_activation
 from ..nets import CNN, MLP, check_hidden_layer_sizes, reset_parameters
 from ._skorch import (
@@ -70,22 +71,6 @@ _NUMERIC = {
 _CHOICES = {"schedule": ("joint", "alternating"), "architecture": ("mlp", "cnn")}
 #: Boolean parameters.
 _FLAGS = ("learn_activation", "shuffle", "early_stopping", "warm_start")
-
-
-def _check_numeric(name: str, value, spec) -> None:
-    kind, low, high, closed = spec
-    if isinstance(value, bool):  # check_scalar takes True for 1
-        raise ValueError(f"{name} must be a number, got {value!r}.")
-    try:
-        check_scalar(
-            value, name, kind, min_val=low, max_val=high, include_boundaries=closed
-        )
-    except TypeError as exc:  # one exception type for every bad parameter
-        raise ValueError(str(exc)) from exc
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
 # -- threads ----------------------------------------------------------------
@@ -288,20 +273,13 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         for name, spec in _NUMERIC.items():
             value = getattr(self, name)
             if not (value is None and name == "activation_lr"):
-                _check_numeric(name, value, spec)
+                check_numeric(name, value, spec)
         for name, choices in _CHOICES.items():
-            if getattr(self, name) not in choices:
-                raise ValueError(
-                    f"{name} must be one of {', '.join(map(repr, choices))}, got "
-                    f"{getattr(self, name)!r}."
-                )
+            check_choice(name, getattr(self, name), choices)
         for name in _FLAGS:
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(
-                    f"{name} must be True or False, got {getattr(self, name)!r}."
-                )
-        if not (self.batch_size == "auto" or _is_int(self.batch_size)) or (
-            _is_int(self.batch_size) and self.batch_size < 1
+            check_flag(name, getattr(self, name))
+        if not (self.batch_size == "auto" or is_int(self.batch_size)) or (
+            is_int(self.batch_size) and self.batch_size < 1
         ):
             raise ValueError(
                 f"batch_size must be 'auto' or an int >= 1, got {self.batch_size!r}."
@@ -360,12 +338,12 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         if epochs is None:
             base, extra = divmod(self.max_iter, 3)
             epochs = tuple(max(1, base + (i < extra)) for i in range(3))
-        elif _is_int(epochs):
+        elif is_int(epochs):
             epochs = (epochs,) * 3
         if not (
             isinstance(epochs, (tuple, list))
             and len(epochs) == 3
-            and all(_is_int(e) and e >= 1 for e in epochs)
+            and all(is_int(e) and e >= 1 for e in epochs)
         ):
             raise ValueError(
                 "cycle_epochs must be None, an int >= 1 or three ints >= 1 (epochs "
@@ -434,7 +412,7 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         if not (
             isinstance(shape, (tuple, list))
             and len(shape) == 3
-            and all(_is_int(s) and s > 0 for s in shape)
+            and all(is_int(s) and s > 0 for s in shape)
         ):
             raise ValueError(
                 "architecture='cnn' needs image_shape=(C, H, W), e.g. (1, 28, 28) "
@@ -788,7 +766,7 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         acts = self.net_.module_.activations
         for index, module in modules.items():
-            if not (_is_int(index) and 0 <= index < len(acts)):
+            if not (is_int(index) and 0 <= index < len(acts)):
                 raise ValueError(
                     f"Activation index {index!r} out of range: the network has "
                     f"{len(acts)} hidden activations (0 to {len(acts) - 1})."

@@ -1,21 +1,37 @@
 """Compare learned and fixed activations (grids, Optuna studies, paired tests),
 and search new ones with a surrogate (seed 003)."""
 
+from ._diagnostics import (
+    BARELY_MOVED,
+    InitialActivations,
+    activation_input_ranges,
+    activation_movement,
+    activation_outputs,
+)
+from ._fit import fit_and_score
 from .compare import (
     DEFAULT_ACTIVATIONS,
     Comparison,
     compare_activations,
     corrected_ttest,
+    score_bounds,
 )
 from .grids import activation_grid, parse_activations
 from .surrogate import SurrogateActivationSearch
 
 __all__ = [
+    "BARELY_MOVED",
     "DEFAULT_ACTIVATIONS",
     "Comparison",
+    "InitialActivations",
     "SurrogateActivationSearch",
     "activation_grid",
+    "activation_input_ranges",
+    "activation_movement",
+    "activation_outputs",
     "compare_activations",
     "corrected_ttest",
+    "fit_and_score",
     "parse_activations",
+    "score_bounds",
 ]

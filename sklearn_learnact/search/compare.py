@@ -2,7 +2,8 @@
 
 Every activation is trained and scored on the same cross-validation splits,
 with the same tuning budget, so the per-fold scores are paired and the
-differences between activations can be tested.
+differences between activations can be tested. Every fold is trained and
+scored by one function, :func:`~sklearn_learnact.search.fit_and_score`.
 
 Significance test
 -----------------
@@ -14,14 +15,59 @@ k - 1 degrees of freedom. The correction ``n_test/n_train`` accounts for the
 overlap of the training sets across folds, which makes the plain paired t-test
 far too optimistic. The p-values are then adjusted for the number of
 comparisons by Holm's method; ``significant`` is ``p_value_holm < alpha``.
-The confidence intervals use the same corrected variance.
+With few folds the test has little power: the verdict says so below 5 folds.
+
+Confidence intervals
+--------------------
+The 95% intervals of the mean score (``ci_low``, ``ci_high``) and of the
+difference from the baseline (``diff_ci_low``, ``diff_ci_high``) are Student
+t intervals with the same corrected variance, **clipped to the range the
+metric can take** (e.g. [0, 1] for accuracy, at most 1 for R^2, at most 0 for
+the ``neg_*`` scorers; a difference of two [0, 1] scores to [-1, 1]). A
+clipped bound means the interval reached past what is possible, a sign of
+few folds or a large spread. ``score_bounds`` of :class:`Comparison` gives
+the range used.
+
+Failures
+--------
+A fold whose fit diverges or raises is recorded with score NaN and the reason
+(``n_failed_folds``, ``failure``; the per-fold reasons are in
+``fold_scores``), as scikit-learn's ``error_score=np.nan``; the comparison goes
+on. An activation with a failed fold has no mean score (NaN): it is ranked
+last and left out of the tests, as a failed candidate of ``GridSearchCV``.
+
+Tuning and selection bias
+-------------------------
+When several configurations are tried per activation (``search="optuna"``, or
+a ``param_grid`` with several candidates) and the best one's fold scores are
+reported, the same folds choose and score it: the reported score is
+optimistically biased, the more so the more configurations are tried.
+``inner_cv`` gives nested cross-validation instead: in each outer training
+fold, the configuration is chosen on the inner splits only, then refitted on
+the whole outer training fold and scored on the outer test fold, which it has
+never seen. The table's ``selection`` column says which was used.
+
+Training diagnostics
+--------------------
+``n_under_trained`` counts the fits (of the reported folds) that ran all their
+epochs while still improving, and ``movement`` is the median over the folds of
+how far a learned activation moved from its initial shape (see
+:mod:`sklearn_learnact.search._diagnostics`); ``barely_moved`` flags movements
+below :data:`~sklearn_learnact.search.BARELY_MOVED`.
+
+Timing
+------
+``fit_time`` and ``predict_time`` are medians over the reported folds, after
+an untimed warm-up fit per activation and process, so the first activation
+fitted does not absorb torch's one-off start-up costs.
 """
 
 import json
+import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -29,6 +75,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import (
     KFold,
@@ -36,10 +83,17 @@ from sklearn.model_selection import (
     StratifiedKFold,
     check_cv,
 )
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import (  # _safe_indexing: public in sklearn.utils API docs
+    _safe_indexing,
+    check_random_state,
+)
 
 from ..activations import is_learnable
 from ..estimators import learnact_step
+from ._diagnostics import (
+    BARELY_MOVED,
+)
+from ._fit import fit_and_score
 from .grids import parse_activations
 from .optuna import _json_params
 
@@ -48,6 +102,7 @@ __all__ = [
     "Comparison",
     "compare_activations",
     "corrected_ttest",
+    "score_bounds",
 ]
 
 #: The default comparison: three fixed and five learned activations.
@@ -72,20 +127,159 @@ class Comparison:
     table : pandas.DataFrame
         The returned table, one row per activation.
     fold_scores : pandas.DataFrame
-        Long table: ``activation``, ``fold``, ``condition`` (``"clean"``, or
-        ``"dirty"`` in robustness mode) and ``score``.
+        Long table, one row per reported fit: ``activation``, ``fold``,
+        ``condition`` (``"clean"``, or ``"dirty"`` in robustness mode),
+        ``score`` (NaN for a failed fold), ``error`` (its reason),
+        ``fit_time``, ``score_time``, ``n_iter``, ``under_trained``,
+        ``movement`` and ``params`` (the configuration scored, JSON).
     estimators : dict
         Per activation, its chosen configuration refitted on all of X, y
-        (empty with ``refit=False``); their ``history_`` gives the training
-        curves and their activations the learned shapes.
+        (empty with ``refit=False``; an activation whose refit failed is
+        missing); their ``history_`` gives the training curves and their
+        activations the learned shapes.
     splits : list of (train, test) index arrays
         The cross-validation splits every activation was scored on.
+    scoring : str
+        The metric's name (``"accuracy"``, ``"r2"``, a scorer name, or the
+        callable's name).
+    score_bounds : (float, float)
+        The range the metric can take, to which the intervals are clipped
+        (``(-inf, inf)`` when unknown).
+    alpha : float
+        Level of the Holm-adjusted tests.
+    selection : str
+        How each activation's configuration was chosen: ``"none"`` (one
+        configuration), ``"same folds"`` (chosen and scored on the same
+        splits: optimistically biased) or ``"nested"``.
+    n_inner_splits : int or None
+        Inner splits per outer training fold when nested.
+    search : str
+        ``"grid"`` or ``"optuna"``.
+    n_candidates : int or None
+        Configurations per activation: the grid's size, or Optuna's trials.
+    max_iter : int or None
+        The estimator's ``max_iter`` (maximum epochs of a fit).
+    input_ranges : dict
+        Per refitted activation, ``(min, max)`` of each hidden layer's inputs
+        on all of X (:func:`~sklearn_learnact.search.activation_input_ranges`).
+    initial_activations : dict
+        Per refitted learned activation, its hidden activation modules before
+        training.
     """
 
     table: pd.DataFrame
     fold_scores: pd.DataFrame
     estimators: dict[str, BaseEstimator] = field(default_factory=dict)
     splits: list = field(default_factory=list)
+    scoring: str = "score"
+    score_bounds: tuple[float, float] = (-math.inf, math.inf)
+    alpha: float = 0.05
+    selection: str = "none"
+    n_inner_splits: int | None = None
+    search: str = "grid"
+    n_candidates: int | None = None
+    max_iter: int | None = None
+    input_ranges: dict[str, list] = field(default_factory=dict)
+    initial_activations: dict[str, list] = field(default_factory=dict)
+
+    def verdict(self) -> str:
+        """The answer in plain words, e.g. "No learned activation beat relu
+        significantly (5-fold CV, Holm-adjusted, alpha 0.05); best: mlp,
+        +0.5 pp [-1.2, +2.2]": the difference from the baseline's mean score
+        (percentage points for a score in [0, 1]) with its 95% interval."""
+        from ._summary import verdict
+
+        return verdict(self)
+
+    def caveats(self) -> list[str]:
+        """What limits the verdict: failed fits, under-training, activations
+        that did not learn, selection bias, low power (most important first)."""
+        from ._summary import caveats
+
+        return caveats(self)
+
+    def selection_note(self) -> str:
+        """How each activation's configuration was chosen, in one sentence."""
+        from ._summary import selection_text
+
+        return selection_text(self)
+
+    def interval_note(self) -> str:
+        """How the confidence intervals were bounded, in one sentence."""
+        from ._summary import bounds_text
+
+        return bounds_text(self)
+
+
+#: Ranges of scikit-learn's scorers, by name prefix (first match wins).
+_BOUNDS = (
+    (("neg_",), (-math.inf, 0.0)),
+    (("r2", "explained_variance", "d2_"), (-math.inf, 1.0)),
+    (("matthews_corrcoef",), (-1.0, 1.0)),
+    (("adjusted_rand_score",), (-0.5, 1.0)),
+    (("positive_likelihood_ratio",), (0.0, math.inf)),
+    (
+        (
+            "accuracy",
+            "balanced_accuracy",
+            "top_k_accuracy",
+            "average_precision",
+            "roc_auc",
+            "f1",
+            "precision",
+            "recall",
+            "jaccard",
+            "rand_score",
+            "completeness_score",
+            "homogeneity_score",
+            "v_measure_score",
+            "fowlkes_mallows_score",
+            "normalized_mutual_info_score",
+        ),
+        (0.0, 1.0),
+    ),
+)
+
+
+def score_bounds(scoring: str | None, estimator=None) -> tuple[float, float]:
+    """The range a score can take, for clipping its confidence intervals.
+
+    Parameters
+    ----------
+    scoring : str or None
+        A scikit-learn scorer name, or None for the estimator's ``score``
+        (accuracy for a classifier, R^2 for a regressor).
+    estimator : estimator, optional
+        Needed when ``scoring`` is None.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        ``(-inf, inf)`` for a name not known here (e.g. a custom scorer).
+
+    Examples
+    --------
+    >>> from sklearn_learnact.search import score_bounds
+    >>> score_bounds("accuracy"), score_bounds("r2")
+    ((0.0, 1.0), (-inf, 1.0))
+    >>> score_bounds("neg_mean_absolute_error"), score_bounds("my_scorer")
+    ((-inf, 0.0), (-inf, inf))
+    """
+    if scoring is None:
+        scoring = "accuracy" if is_classifier(estimator) else "r2"
+    if isinstance(scoring, str):
+        for prefixes, bounds in _BOUNDS:
+            if scoring.startswith(prefixes):
+                return bounds
+    return (-math.inf, math.inf)
+
+
+def _scoring_name(scoring, estimator) -> str:
+    if scoring is None:
+        return "accuracy" if is_classifier(estimator) else "r2"
+    if isinstance(scoring, str):
+        return scoring
+    return getattr(scoring, "__name__", None) or type(scoring).__name__
 
 
 def corrected_ttest(
@@ -124,15 +318,20 @@ def corrected_ttest(
     return float(t), float(2 * stats.t.sf(abs(t), df=k - 1))
 
 
-def _corrected_ci(values, n_train, n_test, level=0.95) -> tuple[float, float]:
+def _corrected_ci(
+    values, n_train, n_test, bounds=(-math.inf, math.inf), level=0.95
+) -> tuple[float, float]:
+    """Corrected Student t interval of the mean of ``values``, clipped to
+    ``bounds``; NaN if a value is NaN."""
     values = np.asarray(values, float)
     k, mean = values.size, values.mean()
-    if k < 2:
+    if k < 2 or not np.isfinite(mean):
         return float(mean), float(mean)
     half = stats.t.ppf((1 + level) / 2, df=k - 1) * np.sqrt(
         (1 / k + n_test / n_train) * values.var(ddof=1)
     )
-    return float(mean - half), float(mean + half)
+    low, high = bounds
+    return float(max(mean - half, low)), float(min(mean + half, high))
 
 
 def _holm(p_values: np.ndarray) -> np.ndarray:
@@ -162,58 +361,94 @@ def _run(tasks: list, n_jobs, desc: str, verbose: int) -> list:
     return list(results)
 
 
-def _fit_score(estimator, X, y, train, test, scorer, corrupt=None):
-    """Fit on ``train`` (corrupted if asked), score on the clean ``test``."""
-    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-    if corrupt is not None:
-        X_train, y_train = corrupt(X_train, y_train)
-    start = perf_counter()
-    est = clone(estimator).fit(X_train, y_train)
-    fit_time, start = perf_counter() - start, perf_counter()
-    score = float(scorer(est, _safe_indexing(X, test), _safe_indexing(y, test)))
-    return score, fit_time, perf_counter() - start
+def _mean(folds: list[dict]) -> float:
+    """Mean score over folds; NaN if one failed (as ``error_score=np.nan``)."""
+    return float(np.mean([r["score"] for r in folds]))
 
 
-def _grid_search(
-    configured, X, y, names, splits, scorer, param_grid, n_jobs, verbose
-) -> dict[str, dict]:
-    """Every activation x ``param_grid`` candidate on every split (a grid search
-    with a progress bar); per activation, its best candidate."""
-    candidates = list(ParameterGrid(dict(param_grid or {})))
+def _best(cells: list[list[dict]]) -> int:
+    """The candidate with the best mean score. Candidates with a failed fold
+    lose to any without; among them, the fewest failures win."""
+
+    def key(c):
+        scores = np.array([r["score"] for r in cells[c]], float)
+        ok = scores[np.isfinite(scores)]
+        return (-int(np.isnan(scores).sum()), ok.mean() if ok.size else -math.inf)
+
+    return max(range(len(cells)), key=key)
+
+
+def _choose(configured, X, y, names, split_sets, scorer, candidates, run, diagnose):
+    """Every activation x candidate on each set of splits; per (activation,
+    set) the best candidate and its fold results."""
     jobs = [
-        (name, c, fold)
+        (name, c, s, f)
         for name in names
         for c in range(len(candidates))
-        for fold in range(len(splits))
+        for s, splits in enumerate(split_sets)
+        for f in range(len(splits))
     ]
-    out = _run(
+    out = run(
         [
-            delayed(_fit_score)(
-                configured(name, candidates[c]), X, y, *splits[fold], scorer
+            delayed(fit_and_score)(
+                configured(name, candidates[c]),
+                X,
+                y,
+                *split_sets[s][f],
+                scorer,
+                diagnose=diagnose,
             )
-            for name, c, fold in jobs
+            for name, c, s, f in jobs
         ],
-        n_jobs,
         "grid search",
-        verbose,
     )
     cells: dict = {}
-    for (name, c, _), result in zip(jobs, out):
-        cells.setdefault((name, c), []).append(result)
-    results = {}
-    for name in names:
-        best = max(
-            range(len(candidates)),
-            key=lambda c: np.mean([r[0] for r in cells[name, c]]),
+    for (name, c, s, _), result in zip(jobs, out):
+        cells.setdefault((name, s), {}).setdefault(c, []).append(result)
+    chosen = {}
+    for (name, s), per_candidate in cells.items():
+        best = _best([per_candidate[c] for c in range(len(candidates))])
+        folds = [{**r, "params": candidates[best]} for r in per_candidate[best]]
+        chosen[name, s] = {"params": candidates[best], "folds": folds}
+    return chosen
+
+
+def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwargs):
+    """One Optuna study per activation and problem ``(X, y, splits)``: one
+    problem, or one per outer training fold when ``nested`` (studies then named
+    ``"{study_name}.outer{k}.{activation}"``, or by their fingerprints)."""
+    from .optuna import tune_activation
+
+    jobs = [(name, k) for name in names for k in range(len(problems))]
+    base = optuna_kwargs.pop("study_name")
+    summaries = run_parallel(
+        delayed(tune_activation)(
+            estimator,
+            problems[k][0],
+            problems[k][1],
+            name,
+            splits=problems[k][2],
+            scorer=scorer,
+            study_name=f"{base}.outer{k}" if nested and base else base,
+            **optuna_kwargs,
         )
-        scores, fit_times, score_times = zip(*cells[name, best])
-        results[name] = {
-            "params": candidates[best],
-            "fold_scores": list(scores),
-            "fit_time": float(np.mean(fit_times)),
-            "score_time": float(np.mean(score_times)),
-        }
-    return results
+        for name, k in jobs
+    )
+    return dict(zip(jobs, summaries))
+
+
+def _inner_splits(inner_cv, X, y, splits, classifier, seed) -> list:
+    """Per outer training fold, the inner splits (indices into that fold)."""
+    return [
+        _splits(
+            inner_cv,
+            _safe_indexing(X, train),
+            _safe_indexing(y, train),
+            classifier,
+            seed + k,
+        )
+        for k, (train, _) in enumerate(splits)
+    ]
 
 
 def _corrupter(classifier: bool, fraction: float, noise_std: float, seed: int):
@@ -261,12 +496,13 @@ def compare_activations(
     activations: str | Iterable[str] = DEFAULT_ACTIVATIONS,
     *,
     cv=5,
+    inner_cv=None,
     scoring: str | Callable | None = None,
     search: str = "grid",
     param_grid: Mapping[str, Iterable] | None = None,
     n_trials: int = 20,
     storage=None,
-    study_name: str = "learnact",
+    study_name: str | None = None,
     search_space: Callable | None = None,
     n_jobs: int | None = None,
     random_state: int | None = None,
@@ -295,6 +531,14 @@ def compare_activations(
         An int builds a shuffled (stratified for classifiers) K-fold seeded
         from ``random_state``. The splits are drawn once and shared by every
         activation, which makes the fold scores paired.
+    inner_cv : int, cross-validation splitter or None, default=None
+        Nested cross-validation for the tuning (``search="optuna"``, or a
+        ``param_grid`` with several candidates): in each outer training fold
+        of ``cv``, the configuration is chosen on these inner splits only,
+        refitted on the outer training fold and scored on the outer test fold.
+        None chooses and scores on the same ``cv`` splits, which biases the
+        reported scores upwards (a warning says so). An int builds a shuffled
+        (stratified) K-fold.
     scoring : str or callable, optional
         A scikit-learn scorer; None is the estimator's ``score`` (accuracy or
         R^2). Greater is better.
@@ -305,25 +549,35 @@ def compare_activations(
         ``"optuna"`` gives each activation its own study of ``n_trials``
         trials over ``search_space`` (by default learning rate, width and
         weight decay), with pruning, see :mod:`sklearn_learnact.search.optuna`.
-        Either way every activation gets the same tuning budget, and its best
-        configuration's fold scores are reported (the selection bias of taking
-        a best configuration is the same for all).
+        Either way every activation gets the same tuning budget.
     param_grid : dict, optional
         Extra grid of the learned-activation estimator's parameters (names
         without pipeline prefix), for ``search="grid"``.
     n_trials : int, default=20
-        Trials per activation for ``search="optuna"``.
+        Trials per activation (per outer fold when nested) for
+        ``search="optuna"``; 0 runs none and reports the studies stored by an
+        earlier run (needs ``storage``).
     storage : str, path-like or None, default=None
         Optuna storage: None (in memory), a journal-file path or a storage URL;
-        a stored study resumes where it stopped.
-    study_name : str, default="learnact"
-        Studies are named ``"{study_name}.{activation}"``.
+        a stored study resumes where it stopped. Each study is bound to the
+        data, folds, estimator, search space and scoring that define its
+        scores (see :mod:`sklearn_learnact.search.optuna`). The table is read
+        back from the storage once every study is done, so it includes the
+        trials other workers finished meanwhile.
+    study_name : str, optional
+        None: each study is named ``"learnact.{activation}.{fingerprint}"``,
+        one per comparison (and per outer fold when nested, whose data differ),
+        so a different comparison in the same storage never reuses its scores.
+        A name: ``"{study_name}.{activation}"`` (nested:
+        ``"{study_name}.outer{k}.{activation}"``), which only the same
+        comparison may resume (a different one stops with
+        :class:`~sklearn_learnact.search.optuna.StudyMismatchError`).
     search_space : callable, optional
         ``search_space(trial, learned_activation_estimator) -> dict`` of
         estimator parameters; default
         :func:`~sklearn_learnact.search.optuna.default_search_space`.
     n_jobs : int, optional
-        Parallel jobs (joblib): fits of the grid search, activations of an
+        Parallel jobs (joblib): fits of the grid search, studies of an
         Optuna comparison, robustness fits and refits. Use
         ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) to spread
         them over a cluster.
@@ -345,28 +599,49 @@ def compare_activations(
         Level of the Holm-adjusted tests (``significant``).
     refit : bool, default=True
         Refit each activation's chosen configuration on all of X, y, for the
-        parameter counts, the learned parameters, figures and compression.
+        parameter counts, the learned parameters, figures and compression
+        (nested: the configuration whose inner search scored best).
     return_details : bool, default=False
-        Also return a :class:`Comparison`.
+        Also return a :class:`Comparison` (with its :meth:`~Comparison.verdict`).
     verbose : int, default=0
         1 shows progress bars (fits, or Optuna trials).
 
     Returns
     -------
     table : pandas.DataFrame
-        One row per activation, best first: ``activation``, ``kind``
-        (``"fixed"``, ``"learned"`` or ``"frozen"`` when ``learn_activation``
-        is False), ``rank``, ``mean_score``, ``std_score``, ``ci_low``,
-        ``ci_high``, ``baseline``, ``diff_vs_baseline``, ``p_value``,
-        ``p_value_holm``, ``significant``, ``fit_time`` and ``predict_time``
-        (mean seconds per fold), ``n_parameters``, ``n_activation_parameters``,
-        ``learned_parameters`` (per-layer summary), ``params`` (the chosen
-        configuration, JSON). Optuna adds ``n_trials_complete``,
-        ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``;
-        robustness mode adds ``clean_score``, ``dirty_score``,
-        ``dirty_minus_clean`` and ``dirty_minus_clean_ci_low``/``_ci_high``.
+        One row per activation, best first (failed ones last): ``activation``,
+        ``kind`` (``"fixed"``, ``"learned"`` or ``"frozen"`` when
+        ``learn_activation`` is False), ``rank``, ``mean_score``,
+        ``std_score``, ``ci_low``, ``ci_high`` (95%, clipped to the metric's
+        range), ``baseline``, ``diff_vs_baseline``, ``diff_ci_low``,
+        ``diff_ci_high``, ``p_value``, ``p_value_holm``, ``significant``,
+        ``n_failed_folds``, ``failure`` (the first reason), ``n_fits``,
+        ``n_under_trained`` (fits that ran all their epochs while still
+        improving), ``movement`` (median over folds of a learned activation's
+        movement from its initialisation), ``barely_moved``, ``fit_time`` and
+        ``predict_time`` (median seconds per fold), ``selection`` (``"none"``,
+        ``"same folds"`` or ``"nested"``), ``params`` (the chosen
+        configuration, JSON; nested: one per outer fold), and after a refit
+        ``n_parameters``, ``n_activation_parameters``, ``learned_parameters``
+        (per-layer summary). Optuna adds ``n_trials_complete``,
+        ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``
+        (summed over the outer folds when nested) and ``study`` (the study's
+        name; nested: the outer folds' names, space-separated); robustness
+        mode adds
+        ``clean_score``, ``dirty_score``, ``dirty_minus_clean`` and
+        ``dirty_minus_clean_ci_low``/``_ci_high``.
     details : Comparison
         Only with ``return_details=True``.
+
+    Warns
+    -----
+    FitFailedWarning
+        When folds failed (their scores are NaN; the reasons are in the table).
+    ConvergenceWarning
+        When fits ran all their epochs while still improving (under-trained).
+    UserWarning
+        When several configurations were chosen and scored on the same folds
+        (no ``inner_cv``): the scores are optimistically biased.
 
     Examples
     --------
@@ -374,11 +649,13 @@ def compare_activations(
     >>> from sklearn_learnact import LearnedActivationClassifier
     >>> from sklearn_learnact.search import compare_activations
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = LearnedActivationClassifier((8,), max_iter=5, random_state=0)
-    >>> table = compare_activations(clf, X, y, ["relu", "affine"], cv=3,
-    ...                             random_state=0)
+    >>> clf = LearnedActivationClassifier((8,), max_iter=40, random_state=0)
+    >>> table, details = compare_activations(clf, X, y, ["relu", "affine"], cv=3,
+    ...                                      random_state=0, return_details=True)
     >>> table[["activation", "kind"]].sort_values("activation").values.tolist()
     [['affine', 'learned'], ['relu', 'fixed']]
+    >>> details.verdict()  # doctest: +ELLIPSIS
+    'No learned activation beat relu significantly (3-fold CV, ...'
     """
     names = parse_activations(activations)
     if search not in ("grid", "optuna"):
@@ -387,8 +664,19 @@ def compare_activations(
         isinstance(corruption, numbers.Real) and 0 < corruption < 1
     ):
         raise ValueError(f"corruption must be in (0, 1) or None, got {corruption!r}.")
-    if not (isinstance(n_trials, numbers.Integral) and n_trials >= 1):
-        raise ValueError(f"n_trials must be an int >= 1, got {n_trials!r}.")
+    if not (isinstance(n_trials, numbers.Integral) and n_trials >= 0):
+        raise ValueError(f"n_trials must be an int >= 0, got {n_trials!r}.")
+    if n_trials == 0 and (search != "optuna" or storage is None):
+        raise ValueError(
+            'n_trials=0 reports stored Optuna studies: it needs search="optuna" '
+            "and a storage."
+        )
+    if isinstance(inner_cv, numbers.Integral) and not (
+        not isinstance(inner_cv, bool) and inner_cv >= 2
+    ):
+        raise ValueError(
+            f"inner_cv must be None, an int >= 2 or a splitter, got {inner_cv!r}."
+        )
     prefix, inner = learnact_step(estimator)
     classifier = is_classifier(estimator)
     if search == "optuna":
@@ -398,84 +686,223 @@ def compare_activations(
     splits = _splits(cv, X, y, classifier, random_state)
     scorer = check_scoring(estimator, scoring)
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    candidates = list(ParameterGrid(dict(param_grid or {}))) if search == "grid" else []
+    tuned = search == "optuna" or len(candidates) > 1
+    nested = tuned and inner_cv is not None
+    selection = "nested" if nested else ("same folds" if tuned else "none")
 
     def configured(name: str, params: Mapping[str, Any]) -> BaseEstimator:
         params = {prefix + k: v for k, v in params.items()}
         return clone(estimator).set_params(**{f"{prefix}activation": name}, **params)
 
+    def run(tasks, desc):
+        return _run(tasks, n_jobs, desc, verbose)
+
+    inner_splits = (
+        _inner_splits(inner_cv, X, y, splits, classifier, seed + 1) if nested else []
+    )
+    results: dict[str, dict] = {}
     if search == "grid":
-        results = _grid_search(
-            configured, X, y, names, splits, scorer, param_grid, n_jobs, verbose
+        split_sets = (
+            [
+                [(train[a], train[b]) for a, b in local]
+                for (train, _), local in zip(splits, inner_splits)
+            ]
+            if nested
+            else [splits]
+        )
+        chosen = _choose(
+            configured, X, y, names, split_sets, scorer, candidates, run, not nested
         )
     else:
-        from .optuna import tune_activation
-
-        summaries = Parallel(n_jobs=n_jobs)(
-            delayed(tune_activation)(
-                estimator,
-                X,
-                y,
-                name,
-                splits=splits,
-                scorer=scorer,
-                n_trials=n_trials,
-                storage=storage,
-                study_name=study_name,
-                random_state=seed,
-                search_space=search_space,
-                show_progress_bar=verbose > 0,
-            )
-            for name in names
+        problems = (
+            [
+                (_safe_indexing(X, train), _safe_indexing(y, train), local)
+                for (train, _), local in zip(splits, inner_splits)
+            ]
+            if nested
+            else [(X, y, splits)]
         )
-        results = dict(zip(names, summaries))
+        chosen = _tune(
+            estimator,
+            problems,
+            names,
+            scorer,
+            Parallel(n_jobs=n_jobs),
+            nested,
+            {
+                "n_trials": n_trials,
+                "storage": storage,
+                "study_name": study_name,
+                "random_state": seed,
+                "search_space": search_space,
+                "show_progress_bar": verbose > 0,
+            },
+        )
+        if storage is not None:  # with the trials other workers finished since
+            from .optuna import study_summary
+
+            stored = open_storage(storage)
+            chosen = {
+                (name, k): study_summary(
+                    s["study_name"], stored, n_folds=len(problems[k][2])
+                )
+                for (name, k), s in chosen.items()
+            }
+    for name in names:
+        per_set = [chosen[name, k] for k in range(len(splits) if nested else 1)]
+        counts = {
+            key: sum(c[key] for c in per_set)
+            for key in per_set[0]
+            if key.startswith("n_trials_")
+        }
+        results[name] = {"per_set": per_set, **counts}
+        if search == "optuna":
+            results[name]["studies"] = [c["study_name"] for c in per_set]
+    if nested:
+        outer = run(
+            [
+                delayed(fit_and_score)(
+                    configured(name, results[name]["per_set"][k]["params"]),
+                    X,
+                    y,
+                    *splits[k],
+                    scorer,
+                )
+                for name in names
+                for k in range(len(splits))
+            ],
+            "outer folds",
+        )
+        for i, name in enumerate(names):
+            folds = outer[i * len(splits) : (i + 1) * len(splits)]
+            results[name]["folds"] = [
+                {**r, "params": c["params"]}
+                for r, c in zip(folds, results[name]["per_set"])
+            ]
+    else:
+        for name in names:
+            results[name]["folds"] = results[name]["per_set"][0]["folds"]
+    for name in names:
+        # the refitted configuration: the chosen one; nested: the one whose
+        # inner search scored best (no outer test fold involved)
+        per_set = results[name]["per_set"]
+        best = max(per_set, key=lambda c: _nan_to_inf(_selection_score(c)))
+        results[name]["params"] = best["params"]
 
     if corruption is not None:
         jobs = [(name, fold) for name in names for fold in range(len(splits))]
-        dirty = _run(
+        dirty = run(
             [
-                delayed(_fit_score)(
-                    configured(name, results[name]["params"]),
+                delayed(fit_and_score)(
+                    configured(name, results[name]["folds"][fold]["params"]),
                     X,
                     y,
                     *splits[fold],
                     scorer,
-                    _corrupter(classifier, corruption, noise_std, seed + fold),
+                    corrupt=_corrupter(classifier, corruption, noise_std, seed + fold),
+                    diagnose=False,
                 )
                 for name, fold in jobs
             ],
-            n_jobs,
             "dirty training data",
-            verbose,
         )
-        for (name, _), (score, *_) in zip(jobs, dirty):
-            results[name].setdefault("dirty_scores", []).append(score)
+        for (name, _), result in zip(jobs, dirty):
+            results[name].setdefault("dirty", []).append(result)
 
-    estimators = {}
+    refits = {}
     if refit:
-        fitted = _run(
+        everything = np.arange(len(y))
+        fitted = run(
             [
-                delayed(configured(name, results[name]["params"]).fit)(X, y)
+                delayed(fit_and_score)(
+                    configured(name, results[name]["params"]),
+                    X,
+                    y,
+                    everything,
+                    None,
+                    scorer,
+                    return_estimator=True,
+                )
                 for name in names
             ],
-            n_jobs,
             "refit on all data",
-            verbose,
         )
-        estimators = dict(zip(names, fitted))
+        refits = dict(zip(names, fitted))
 
-    table = _table(names, results, estimators, splits, inner, baseline, alpha)
-    fold_scores = pd.DataFrame(
-        [
-            (name, fold, condition, score)
-            for name in names
-            for condition, key in (("clean", "fold_scores"), ("dirty", "dirty_scores"))
-            for fold, score in enumerate(results[name].get(key, []))
-        ],
-        columns=["activation", "fold", "condition", "score"],
+    bounds = score_bounds(scoring if isinstance(scoring, str) else None, estimator)
+    if scoring is not None and not isinstance(scoring, str):
+        bounds = (-math.inf, math.inf)
+    table = _table(names, results, refits, splits, inner, baseline, alpha, bounds)
+    table["selection"] = selection
+    comparison = Comparison(
+        table=table,
+        fold_scores=_fold_frame(names, results),
+        estimators={n: r["estimator"] for n, r in refits.items() if r["estimator"]},
+        splits=splits,
+        scoring=_scoring_name(scoring, estimator),
+        score_bounds=bounds,
+        alpha=alpha,
+        selection=selection,
+        n_inner_splits=len(inner_splits[0]) if nested else None,
+        search=search,
+        n_candidates=n_trials if search == "optuna" else len(candidates),
+        max_iter=inner.max_iter,
+        input_ranges={
+            n: r["input_ranges"] for n, r in refits.items() if r["input_ranges"]
+        },
+        initial_activations={
+            n: r["initial_activations"]
+            for n, r in refits.items()
+            if r["initial_activations"]
+        },
     )
+    _warn(comparison)
     if not return_details:
         return table
-    return table, Comparison(table, fold_scores, estimators, splits)
+    return table, comparison
+
+
+def _selection_score(chosen: dict) -> float:
+    """The score that chose a configuration: Optuna's best value, or the grid
+    candidate's mean over the splits it was chosen on."""
+    if "selection_score" in chosen:
+        return chosen["selection_score"]
+    return _mean(chosen["folds"])
+
+
+def _nan_to_inf(value: float) -> float:
+    return -math.inf if math.isnan(value) else value
+
+
+def _warn(comparison: Comparison) -> None:
+    """The caveats that Python users would otherwise not see."""
+    table = comparison.table
+    failed = table[table["n_failed_folds"] > 0]
+    if len(failed):
+        warnings.warn(
+            f"{int(failed['n_failed_folds'].sum())} fit(s) failed and were scored "
+            "NaN: "
+            + "; ".join(f"{a}: {f}" for a, f in zip(failed.activation, failed.failure)),
+            FitFailedWarning,
+            stacklevel=3,
+        )
+    if table["n_under_trained"].sum():
+        warnings.warn(_under_trained_text(comparison), ConvergenceWarning, stacklevel=3)
+    if comparison.selection == "same folds":
+        warnings.warn(
+            "Each activation's configuration was chosen and scored on the same "
+            "folds: its score is optimistically biased, the more so the more "
+            "configurations are tried. Pass inner_cv for nested cross-validation.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _under_trained_text(comparison: Comparison) -> str:
+    from ._summary import under_trained
+
+    return under_trained(comparison)
 
 
 def _kind(name: str, inner) -> str:
@@ -484,63 +911,103 @@ def _kind(name: str, inner) -> str:
     return "learned" if inner.learn_activation else "frozen"
 
 
-def _table(names, results, estimators, splits, inner, baseline, alpha):
+def _failure(folds: list[dict]) -> str:
+    errors = [r["error"] for r in folds if r["error"]]
+    if not errors:
+        return ""
+    return f"{len(errors)} of {len(folds)} folds failed, first: {errors[0]}"
+
+
+def _median(values) -> float:
+    """Median of the finite values; NaN if there are none."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else math.nan
+
+
+def _diff_bounds(bounds) -> tuple[float, float]:
+    width = bounds[1] - bounds[0]
+    return (-width, width) if math.isfinite(width) else (-math.inf, math.inf)
+
+
+def _table(names, results, refits, splits, inner, baseline, alpha, bounds):
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
-    means = {n: float(np.mean(results[n]["fold_scores"])) for n in names}
+    scores = {
+        n: np.array([r["score"] for r in results[n]["folds"]], float) for n in names
+    }
+    means = {n: float(s.mean()) for n, s in scores.items()}
     if baseline not in names:
-        baseline = max(means, key=means.get)
-    base_scores = results[baseline]["fold_scores"]
+        ok = [n for n in names if np.isfinite(means[n])] or list(names)
+        baseline = max(ok, key=lambda n: _nan_to_inf(means[n]))
+    base = scores[baseline]
     rows = []
     for name in names:
-        res = results[name]
-        scores = np.asarray(res["fold_scores"], float)
-        ci_low, ci_high = _corrected_ci(scores, n_train, n_test)
-        p = (
-            np.nan
-            if name == baseline
-            else corrected_ttest(scores, base_scores, n_train, n_test)[1]
-        )
+        res, s = results[name], scores[name]
+        folds = res["folds"]
+        ci_low, ci_high = _corrected_ci(s, n_train, n_test, bounds)
+        diff = s - base
+        diff_low, diff_high = _corrected_ci(diff, n_train, n_test, _diff_bounds(bounds))
+        tested = name != baseline and np.isfinite(diff).all()
+        movements = [r["movement"] for r in folds if r["movement"] is not None]
+        movement = float(np.median(movements)) if movements else math.nan
+        kind = _kind(name, inner)
+        per_fold = [_json_params(r["params"]) for r in folds]
+        params = per_fold[0] if all(p == per_fold[0] for p in per_fold) else per_fold
         row = {
             "activation": name,
-            "kind": _kind(name, inner),
-            "mean_score": scores.mean(),
-            "std_score": scores.std(ddof=1) if scores.size > 1 else 0.0,
+            "kind": kind,
+            "mean_score": means[name],
+            "std_score": float(s.std(ddof=1)) if s.size > 1 else 0.0,
             "ci_low": ci_low,
             "ci_high": ci_high,
             "baseline": baseline,
-            "diff_vs_baseline": scores.mean() - np.mean(base_scores),
-            "p_value": p,
-            "fit_time": float(res["fit_time"]),
-            "predict_time": float(res["score_time"]),
-            "params": json.dumps(
-                _json_params(res["params"]), sort_keys=True, default=str
+            "diff_vs_baseline": float(diff.mean()),
+            "diff_ci_low": diff_low if name != baseline else math.nan,
+            "diff_ci_high": diff_high if name != baseline else math.nan,
+            "p_value": (
+                corrected_ttest(s, base, n_train, n_test)[1] if tested else math.nan
             ),
+            "n_failed_folds": int(np.isnan(s).sum()),
+            "failure": _failure(folds),
+            "n_fits": len(folds),
+            "n_under_trained": int(sum(bool(r["under_trained"]) for r in folds)),
+            "movement": movement,
+            "barely_moved": bool(kind == "learned" and movement < BARELY_MOVED),
+            "fit_time": _median([r["fit_time"] for r in folds]),
+            "predict_time": _median([r["score_time"] for r in folds]),
+            "params": json.dumps(params, sort_keys=True, default=str),
         }
-        if name in estimators:
+        refitted = refits.get(name, {}).get("estimator")
+        if refitted is not None:
             row["n_parameters"], row["n_activation_parameters"] = _n_parameters(
-                estimators[name]
+                refitted
             )
-            row["learned_parameters"] = _learned_summary(estimators[name])
+            row["learned_parameters"] = _learned_summary(refitted)
         row.update({k: v for k, v in res.items() if k.startswith("n_trials_")})
-        if "dirty_scores" in res:
-            diff = np.asarray(res["dirty_scores"]) - scores
-            low, high = _corrected_ci(diff, n_train, n_test)
+        if "studies" in res:
+            row["study"] = " ".join(res["studies"])
+        if "dirty" in res:
+            dirty = np.array([r["score"] for r in res["dirty"]], float)
+            change = dirty - s
+            low, high = _corrected_ci(change, n_train, n_test, _diff_bounds(bounds))
             row.update(
-                clean_score=scores.mean(),
-                dirty_score=float(np.mean(res["dirty_scores"])),
-                dirty_minus_clean=float(diff.mean()),
+                clean_score=means[name],
+                dirty_score=float(dirty.mean()),
+                dirty_minus_clean=float(change.mean()),
                 dirty_minus_clean_ci_low=low,
                 dirty_minus_clean_ci_high=high,
             )
         rows.append(row)
     table = pd.DataFrame(rows)
-    others = table["activation"] != baseline
-    table["p_value_holm"] = np.nan
-    if others.any():
-        table.loc[others, "p_value_holm"] = _holm(table.loc[others, "p_value"].values)
-    table["significant"] = table["p_value_holm"] < alpha
-    table = table.sort_values("mean_score", ascending=False, kind="stable")
+    table["p_value_holm"] = math.nan
+    tested = table["p_value"].notna()
+    if tested.any():
+        table.loc[tested, "p_value_holm"] = _holm(table.loc[tested, "p_value"].values)
+    table["significant"] = (table["p_value_holm"] < alpha).astype(bool)
+    table = table.sort_values(
+        "mean_score", ascending=False, kind="stable", na_position="last"
+    )
     table.insert(2, "rank", np.arange(1, len(table) + 1))
     first = [
         "activation",
@@ -552,10 +1019,53 @@ def _table(names, results, estimators, splits, inner, baseline, alpha):
         "ci_high",
         "baseline",
         "diff_vs_baseline",
+        "diff_ci_low",
+        "diff_ci_high",
         "p_value",
         "p_value_holm",
         "significant",
     ]
     return table[first + [c for c in table.columns if c not in first]].reset_index(
         drop=True
+    )
+
+
+def _fold_frame(names, results) -> pd.DataFrame:
+    rows = [
+        {
+            "activation": name,
+            "fold": fold,
+            "condition": condition,
+            "score": r["score"],
+            "error": r["error"],
+            "fit_time": r["fit_time"],
+            "score_time": r["score_time"],
+            "n_iter": r["n_iter"],
+            "under_trained": r["under_trained"],
+            "movement": r["movement"],
+            "params": json.dumps(
+                _json_params(results[name]["folds"][fold]["params"]),
+                sort_keys=True,
+                default=str,
+            ),
+        }
+        for name in names
+        for condition, key in (("clean", "folds"), ("dirty", "dirty"))
+        for fold, r in enumerate(results[name].get(key, []))
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "activation",
+            "fold",
+            "condition",
+            "score",
+            "error",
+            "fit_time",
+            "score_time",
+            "n_iter",
+            "under_trained",
+            "movement",
+            "params",
+        ],
     )
