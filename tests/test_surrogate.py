@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.datasets import make_classification, make_regression
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -384,6 +385,14 @@ def test_bad_input(searched, tmp_path, monkeypatch):
         _search(tmp_path / "a.journal", 5).set_params(estimator=StandardScaler()).fit(
             X, y
         )
+
+    def failing(estimator, X_, y_):  # fails for the networks only
+        if isinstance(estimator, DummyClassifier):
+            return 0.5
+        raise ArithmeticError("boom")
+
+    with pytest.raises(RuntimeError, match="activation failed: ArithmeticError: boom"):
+        _search(tmp_path / "f.journal", 9, scoring=failing).fit(X, y)
     monkeypatch.setitem(sys.modules, "umap", None)
     with pytest.raises(ImportError, match=r"sklearn-learnact\[search\]"):
         _search(tmp_path / "b.journal", 9).fit(X, y)

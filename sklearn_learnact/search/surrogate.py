@@ -52,8 +52,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..activations import Expression
 from ..activations.expression import canonical_expression
-from ..estimators import TrainingDivergedError, learnact_step
+from ..estimators import learnact_step
 from ._fisher import FISHER_BINS, fisher_features
+from ._fit import fit_and_score
 from ._space import (
     BASELINES,
     DEFAULT_BINARY,
@@ -84,6 +85,8 @@ __all__ = [
 ]
 
 _FEATURES = ("both", "outputs", "fisher")
+#: How :func:`fit_and_score` words the failures that score as a diverged fit.
+_DIVERGED = ("TrainingDivergedError", "the score is not a finite number")
 #: Fewest candidates UMAP embeds (its spectral layout needs more points than 3).
 MIN_CANDIDATES = 4
 #: Neighbours of the two UMAPs: the paper's default for the outputs, few for
@@ -201,16 +204,15 @@ def _hash(*objects) -> str:
 
 
 def _fold_score(estimator, X, y, train, test, scorer, chance: float):
-    """Fit and score one fold; a diverged fit (or a non-finite score) scores as
-    a constant predictor."""
-    start = time.perf_counter()
-    try:
-        est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train))
-        score = float(scorer(est, _safe_indexing(X, test), _safe_indexing(y, test)))
-    except TrainingDivergedError:
-        score = np.nan
-    diverged = not np.isfinite(score)
-    return chance if diverged else score, diverged, time.perf_counter() - start
+    """Fit and score one fold through :func:`~sklearn_learnact.search.fit_and_score`
+    (the library's one fit-and-score path): a fit that diverged, or a score that
+    is not finite, scores as a constant predictor; any other failure raises."""
+    result = fit_and_score(estimator, X, y, train, test, scorer, diagnose=False)
+    error = result["error"]
+    if error is not None and not error.startswith(_DIVERGED):
+        raise RuntimeError(f"Fitting a candidate activation failed: {error}")
+    diverged = error is not None
+    return chance if diverged else result["score"], diverged, result["fit_time"]
 
 
 def _chance_score(classifier: bool, X, y, train, test, scorer) -> float:
@@ -575,7 +577,8 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 fold_scores, diverged, fit_times = zip(*folds)
                 trial.set_user_attr("fold_scores", list(fold_scores))
                 trial.set_user_attr("n_diverged", int(sum(diverged)))
-                trial.set_user_attr("fit_time", float(np.mean(fit_times)))
+                timed = [t for t in fit_times if np.isfinite(t)]  # NaN: diverged
+                trial.set_user_attr("fit_time", float(np.mean(timed or [np.nan])))
             except BaseException:
                 study.tell(trial, state=lib.TrialState.FAIL)
                 raise
