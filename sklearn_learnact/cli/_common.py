@@ -252,6 +252,34 @@ def make_estimator(data: Bunch, *, hidden=(32,), max_iter=60, lr=1e-2, random_st
     return net if data.preprocessor is None else make_pipeline(data.preprocessor, net)
 
 
+def data_and_estimator(args, *, lr: float) -> tuple[Bunch, object]:
+    """Load ``--dataset`` with the data options (:func:`add_data_options`), check
+    ``--cv`` and ``--scoring`` against it, and build the network of ``--hidden``
+    and ``--max-iter`` (:func:`make_estimator`) with learning rate ``lr``."""
+    data = load_data(
+        args.dataset,
+        target=args.target,
+        task=args.task,
+        encoding=args.encoding,
+        sep=args.sep,
+        n_samples=args.n_samples,
+        data_home=args.data_home,
+        download=args.download,
+        random_state=args.random_state,
+    )
+    check_folds(data, args.cv)
+    if args.scoring:
+        check_scoring(args.scoring, data)
+    estimator = make_estimator(
+        data,
+        hidden=args.hidden,
+        max_iter=args.max_iter,
+        lr=lr,
+        random_state=args.random_state,
+    )
+    return data, estimator
+
+
 def run_section(
     name: str, data: Bunch, estimator, *, scoring: str | None = None, **kwargs
 ) -> ReportSection:

@@ -14,12 +14,9 @@ from ._common import (
     add_data_options,
     add_output_options,
     between,
-    check_folds,
-    check_scoring,
+    data_and_estimator,
     hidden,
     integer,
-    load_data,
-    make_estimator,
     run_section,
     scoring,
 )
@@ -221,27 +218,8 @@ def run(args, *, new_trials: bool = True) -> list[Path]:
         }
         if args.lr is not None:
             optuna_options["search_space"] = _search_space(args.lr)
-    data = load_data(
-        args.dataset,
-        target=args.target,
-        task=args.task,
-        encoding=args.encoding,
-        sep=args.sep,
-        n_samples=args.n_samples,
-        data_home=args.data_home,
-        download=args.download,
-        random_state=args.random_state,
-    )
-    check_folds(data, args.cv)
-    if args.scoring:
-        check_scoring(args.scoring, data)
-    estimator = make_estimator(
-        data,
-        hidden=args.hidden,
-        max_iter=args.max_iter,
-        lr=DEFAULT_LR if args.lr is None else args.lr,
-        random_state=args.random_state,
-    )
+    lr = DEFAULT_LR if args.lr is None else args.lr
+    data, estimator = data_and_estimator(args, lr=lr)
     section = run_section(
         Path(args.dataset).stem,
         data,

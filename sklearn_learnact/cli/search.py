@@ -20,12 +20,9 @@ from ._common import (
     add_data_options,
     add_output_options,
     between,
-    check_folds,
-    check_scoring,
+    data_and_estimator,
     hidden,
     integer,
-    load_data,
-    make_estimator,
     scoring,
 )
 
@@ -168,27 +165,7 @@ def run(args) -> list[Path]:
         space = build_space(args.schemas, args.unary, args.binary)
     except (ImportError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    data = load_data(
-        args.dataset,
-        target=args.target,
-        task=args.task,
-        encoding=args.encoding,
-        sep=args.sep,
-        n_samples=args.n_samples,
-        data_home=args.data_home,
-        download=args.download,
-        random_state=args.random_state,
-    )
-    check_folds(data, args.cv)
-    if args.scoring:
-        check_scoring(args.scoring, data)
-    estimator = make_estimator(
-        data,
-        hidden=args.hidden,
-        max_iter=args.max_iter,
-        lr=args.lr,
-        random_state=args.random_state,
-    )
+    data, estimator = data_and_estimator(args, lr=args.lr)
     search = SurrogateActivationSearch(
         estimator,
         n_iter=args.budget,
