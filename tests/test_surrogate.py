@@ -484,6 +484,7 @@ def test_cli_search_writes_the_report_and_resumes(searched, shared_data, tmp_pat
         "results.csv",
         "retest.csv",
         "surrogate.journal",
+        "surrogate.journal.flock",  # the journal's lock (search.optuna.open_storage)
     ]
     report = (out / "report.md").read_text()
     assert report.startswith("# Surrogate activation search: fashion_mnist")
@@ -545,3 +546,15 @@ def test_a_trial_is_queued_with_its_worker_and_a_dead_workers_queue_taken_over()
     following = lib.next_trial(study, sampler, exprs, "host:2")
     assert following.params == {"candidate": 0}  # the second baseline
     assert not study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+
+
+def test_of_two_trials_of_one_candidate_the_later_yields():
+    from sklearn_learnact.search import _surrogate_study as lib
+
+    study = optuna.create_study(direction="maximize")
+    dist = {"candidate": lib.candidate_distribution(5)}
+    for index in (3, 3, 1):  # two workers picked 3 at the same moment
+        study.enqueue_trial({"candidate": index}, user_attrs={"candidate": index})
+    first, second, third = (study.ask(dist) for _ in range(3))
+    assert lib.taken_by(study, first) is None and lib.taken_by(study, third) is None
+    assert lib.taken_by(study, second) == first.number

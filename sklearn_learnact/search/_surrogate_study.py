@@ -38,7 +38,13 @@ from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 from sklearn.neighbors import KNeighborsRegressor
 
-__all__ = ["CandidateSampler", "SearchExhausted", "next_trial", "open_search_study"]
+__all__ = [
+    "CandidateSampler",
+    "SearchExhausted",
+    "next_trial",
+    "open_search_study",
+    "taken_by",
+]
 
 #: A running trial without a worker record older than this is stale (seconds).
 _GRACE = 60.0
@@ -189,6 +195,23 @@ def next_trial(study, sampler: CandidateSampler, expressions, worker: str):
         predicted = sampler.predicted.pop(trial.number, float("nan"))
         trial.set_user_attr("predicted_score", predicted)
     return trial
+
+
+def taken_by(study, trial) -> int | None:
+    """The number of an earlier trial of the same candidate, if any.
+
+    Two workers that pick at the same moment can pick the same candidate.
+    Each checks once its trial is started: the later trial (by number) yields,
+    so at most one of them is evaluated.
+    """
+    index = trial.params["candidate"]
+    for t in study.get_trials(deepcopy=False):
+        if t.number >= trial.number or t.state == TrialState.FAIL:
+            continue
+        other = t.params.get("candidate", t.user_attrs.get("candidate"))
+        if other == index:
+            return t.number
+    return None
 
 
 def fail_stale_trials(study) -> list[int]:

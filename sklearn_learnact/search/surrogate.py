@@ -564,6 +564,11 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             except lib.SearchExhausted:  # other workers took the rest
                 lib.fail_stale_trials(study)
                 return
+            earlier = lib.taken_by(study, trial)
+            if earlier is not None:  # another worker picked it at the same moment
+                trial.set_user_attr("skipped", f"candidate taken by trial {earlier}")
+                study.tell(trial, state=lib.TrialState.FAIL)
+                continue
             try:
                 expr = space.expressions[trial.params["candidate"]]
                 predicted = trial.user_attrs["predicted_score"]
