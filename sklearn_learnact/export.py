@@ -14,7 +14,8 @@ exported model in onnxruntime and measures its agreement with the estimator.
 The networks become standard ONNX operators (``ai.onnx`` domain, the opset skl2onnx
 targets by default, at least 11): ``Gemm``, ``Conv``, ``MaxPool`` and one small
 subgraph per hidden activation, every fixed and learnable activation of the
-registry, per layer and per neuron, and the compressed ones
+registry, per layer and per neuron, expression activations (``"expr"``,
+operator by operator), and the compressed ones
 (:class:`~sklearn_learnact.compression.SplineActivation` in its truncated-power
 or its table form, :class:`~sklearn_learnact.compression.SymbolicActivation`).
 Outputs follow skl2onnx's conventions: ``label`` and ``probabilities`` for a
@@ -39,7 +40,18 @@ from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .activations import Affine, Mixture, PReLU, Rational, Sin, Spline, Subnet, Swish
+from .activations import (
+    Affine,
+    Expression,
+    Mixture,
+    PReLU,
+    Rational,
+    Sin,
+    Spline,
+    Subnet,
+    Swish,
+)
+from .activations.expression import DIV_EPS, POW_EPS, POW_MAX_LOG
 from .compression import (
     SplineActivation,
     SplineActivationCompressor,
@@ -372,6 +384,87 @@ def _softplus(b: GraphBuilder, x: str, module: nn.Softplus) -> str:
         y = b.op("Div", y, b.const(beta))
     # torch returns x itself where beta * x > threshold
     return b.op("Where", b.op("Greater", z, b.const(threshold)), x, y)
+
+
+# -- expression activations (seed 003) ---------------------------------------
+def _expr_log_sigmoid(b: GraphBuilder, a: str) -> str:
+    # torch's stable form: min(a, 0) - log(1 + exp(-|a|))
+    tail = b.op(
+        "Log", b.op("Add", b.op("Exp", b.op("Neg", b.op("Abs", a))), b.const(1.0))
+    )
+    return b.op("Sub", b.op("Min", a, b.const(0.0)), tail)
+
+
+def _expr_softplus(b: GraphBuilder, a: str) -> str:
+    return _softplus(b, a, nn.Softplus())
+
+
+def _expr_safe_div(b: GraphBuilder, a: str, d: str) -> str:
+    # expression.py's _safe_div: a / d, and a * d / eps^2 where |d| < eps
+    small = b.op("Less", b.op("Abs", d), b.const(DIV_EPS))
+    safe_d = b.op("Where", small, b.const(1.0), d)
+    line = b.op("Mul", b.op("Mul", a, d), b.const(1.0 / DIV_EPS**2))
+    return b.op("Where", small, line, b.op("Div", a, safe_d))
+
+
+def _expr_safe_pow(b: GraphBuilder, a: str, e: str) -> str:
+    # expression.py's _safe_pow: exp(min(e * log(max(|a|, eps)), cap))
+    log_a = b.op("Log", b.op("Max", b.op("Abs", a), b.const(POW_EPS)))
+    return b.op("Exp", b.op("Min", b.op("Mul", e, log_a), b.const(POW_MAX_LOG)))
+
+
+#: ONNX subgraph of each expression operator, ``fn(builder, *inputs) -> output``.
+_EXPR_OPS: dict[str, Callable[..., str]] = {
+    "negative": lambda b, a: b.op("Neg", a),
+    "abs": lambda b, a: b.op("Abs", a),
+    "square": lambda b, a: b.op("Mul", a, a),
+    "exp": lambda b, a: b.op("Exp", a),
+    "reciprocal": lambda b, a: _expr_safe_div(b, b.const(1.0), a),
+    "erf": lambda b, a: b.op("Erf", a),
+    "arcsinh": lambda b, a: b.op("Asinh", a),
+    "arctan": lambda b, a: b.op("Atan", a),
+    "tanh": lambda b, a: b.op("Tanh", a),
+    "sigmoid": lambda b, a: b.op("Sigmoid", a),
+    "log_sigmoid": _expr_log_sigmoid,
+    "relu": lambda b, a: b.op("Relu", a),
+    "elu": lambda b, a: _elu(b, a, nn.ELU()),
+    "selu": lambda b, a: _selu(b, a, nn.SELU()),
+    "swish": lambda b, a: _silu(b, a, nn.SiLU()),
+    "softplus": _expr_softplus,
+    "softsign": lambda b, a: b.op("Softsign", a),
+    # torch's hardsigmoid: clamp(a / 6 + 1/2, 0, 1)
+    "hard_sigmoid": lambda b, a: b.op("HardSigmoid", a, alpha=1.0 / 6.0, beta=0.5),
+    "gelu": lambda b, a: _gelu(b, a, nn.GELU()),
+    "sin": lambda b, a: b.op("Sin", a),
+    "cos": lambda b, a: b.op("Cos", a),
+    "add": lambda b, a, c: b.op("Add", a, c),
+    "sub": lambda b, a, c: b.op("Sub", a, c),
+    "mul": lambda b, a, c: b.op("Mul", a, c),
+    "div": _expr_safe_div,
+    "max": lambda b, a, c: b.op("Max", a, c),
+    "min": lambda b, a, c: b.op("Min", a, c),
+    "pow": _expr_safe_pow,
+}
+
+
+@register_activation_converter(Expression)
+def _expression(b: GraphBuilder, x: str, module: Expression) -> str:
+    def build(tree) -> str:
+        kind = tree[0]
+        if kind == "x":
+            return x
+        if kind == "num":
+            return b.const(tree[1])
+        return _EXPR_OPS[kind](b, *(build(child) for child in tree[1:]))
+
+    out = build(module.tree)
+    if not _uses_x(module.tree):  # a constant: broadcast to the input's shape
+        out = b.op("Expand", out, b.op("Shape", x))
+    return out
+
+
+def _uses_x(tree) -> bool:
+    return tree[0] == "x" or any(_uses_x(c) for c in tree[1:] if isinstance(c, tuple))
 
 
 # -- learnable --------------------------------------------------------------

@@ -602,3 +602,30 @@ def test_cli_export_errors(data, tmp_path, capsys):
     assert "spline_form must be one of" in error(
         "m.joblib", "ok.csv", "--spline-form", "fast"
     )
+
+
+# --------------------------------------------------- expression activations
+def _expression_cases() -> list[str]:
+    """Every operator of the expression grammar, each in one expression."""
+    from sklearn_learnact.activations.expression import BINARY, UNARY
+
+    unary = [f"{name}(x)" for name in UNARY if name not in ("zero", "one", "identity")]
+    binary = [f"{name}(x, tanh(x))" for name in BINARY]
+    # the guarded branches of the safe division and pow, and constants
+    guarded = ["x / (x - x)", "pow(x - x, sigmoid(x))", "tanh(pow(exp(x), 40))"]
+    return [*unary, *binary, *guarded, "1", "0.5 * x - 2"]
+
+
+@pytest.mark.parametrize("expr", _expression_cases())
+def test_expression_activations(data, expr):
+    X, y = data
+    clf = _classifier("expr", activation_params={"expr": expr}).fit(X, y)
+    _check(clf, X)
+
+
+def test_expression_converter_covers_the_grammar():
+    from sklearn_learnact.activations.expression import BINARY, UNARY
+    from sklearn_learnact.export import _EXPR_OPS
+
+    grammar = (set(UNARY) | set(BINARY)) - {"zero", "one", "identity"}
+    assert set(_EXPR_OPS) == grammar

@@ -1,4 +1,4 @@
-"""Activation functions: the registry, fixed and learnable modules."""
+"""Activation functions: the registry, fixed, learnable and expression modules."""
 
 from ._fused import (
     FusedKernel,
@@ -9,6 +9,7 @@ from ._fused import (
 )
 from ._registry import (
     ACTIVATIONS,
+    EXPRESSION_ACTIVATIONS,
     FIXED_ACTIVATIONS,
     LEARNABLE_ACTIVATIONS,
     ActivationSpec,
@@ -17,6 +18,7 @@ from ._registry import (
     is_learnable,
 )
 from ._utils import channel_view, check_channels, numpy_function
+from .expression import Expression
 from .fixed import Sin
 from .learnable import (
     Affine,
@@ -36,6 +38,8 @@ __all__ = [
     "LEARNABLE_ACTIVATIONS",
     "ActivationSpec",
     "Affine",
+    "EXPRESSION_ACTIVATIONS",
+    "Expression",
     "LearnableActivation",
     "Mixture",
     "PReLU",

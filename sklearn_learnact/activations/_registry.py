@@ -15,11 +15,13 @@ from types import MappingProxyType
 
 from torch import nn
 
+from .expression import Expression
 from .fixed import Sin
 from .learnable import Affine, Mixture, PReLU, Rational, Spline, Subnet, Swish
 
 __all__ = [
     "ACTIVATIONS",
+    "EXPRESSION_ACTIVATIONS",
     "FIXED_ACTIVATIONS",
     "LEARNABLE_ACTIVATIONS",
     "ActivationSpec",
@@ -48,6 +50,11 @@ class ActivationSpec:
         Whether it can hold one set of parameters per feature/channel.
     summary : str
         One line for tables and ``--help``.
+
+    An activation with :attr:`required` options (``"expr"`` needs its
+    expression) is not listed by :func:`available_activations` ``"all"``,
+    ``"fixed"`` or ``"learnable"``: those name activations that build from
+    their name alone.
     """
 
     name: str
@@ -66,6 +73,12 @@ class ActivationSpec:
             if p.name not in _RESERVED
             and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
         )
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Options without a default: the activation cannot be built without them."""
+        params = inspect.signature(self.factory).parameters
+        return tuple(n for n in self.options if params[n].default is params[n].empty)
 
 
 # -- factories of the learnable activations that take other activations -------
@@ -162,6 +175,12 @@ _SPECS = (
     _fixed("tanh", nn.Tanh, "tanh(x)"),
     _fixed("sin", Sin, "sin(x)"),
     _fixed("hardswish", nn.Hardswish, "x * relu6(x + 3) / 6"),
+    _fixed(
+        "expr",
+        Expression,
+        "an expression of x over a small grammar, e.g. "
+        "expr='max(tanh(x), x * sigmoid(x))' (seed 003)",
+    ),
     _learnable("affine", Affine, "k0 + k1 * x (makes the whole net affine)"),
     _learnable("prelu", PReLU, "max(0, x) + a * min(0, x), a learned"),
     _learnable("swish", Swish, "x * sigmoid(beta * x), beta learned"),
@@ -177,10 +196,12 @@ _SPECS = (
 
 #: Read-only mapping of every registered name to its :class:`ActivationSpec`.
 ACTIVATIONS = MappingProxyType({spec.name: spec for spec in _SPECS})
-#: Names of the fixed activations, in registry order.
-FIXED_ACTIVATIONS = tuple(s.name for s in _SPECS if not s.learnable)
+#: Names of the fixed activations that build from their name, in registry order.
+FIXED_ACTIVATIONS = tuple(s.name for s in _SPECS if not s.learnable and not s.required)
 #: Names of the learnable activations, in registry order.
-LEARNABLE_ACTIVATIONS = tuple(s.name for s in _SPECS if s.learnable)
+LEARNABLE_ACTIVATIONS = tuple(s.name for s in _SPECS if s.learnable and not s.required)
+#: Names of the activations defined by a required option (``"expr"``).
+EXPRESSION_ACTIVATIONS = tuple(s.name for s in _SPECS if s.required)
 
 
 def available_activations(kind: str = "all") -> tuple[str, ...]:
@@ -188,7 +209,11 @@ def available_activations(kind: str = "all") -> tuple[str, ...]:
 
     Parameters
     ----------
-    kind : {"all", "fixed", "learnable"}, default="all"
+    kind : {"all", "fixed", "learnable", "expression"}, default="all"
+        ``"all"``, ``"fixed"`` and ``"learnable"`` list the activations that
+        build from their name alone (what grids and ``--activations`` use);
+        ``"expression"`` lists those defined by a required option: ``"expr"``,
+        which needs ``activation_params={"expr": "..."}``.
 
     Returns
     -------
@@ -199,11 +224,14 @@ def available_activations(kind: str = "all") -> tuple[str, ...]:
     >>> from sklearn_learnact.activations import available_activations
     >>> available_activations("learnable")
     ('affine', 'prelu', 'swish', 'mixture', 'rational', 'spline', 'mlp')
+    >>> available_activations("expression")
+    ('expr',)
     """
     choices = {
         "all": FIXED_ACTIVATIONS + LEARNABLE_ACTIVATIONS,
         "fixed": FIXED_ACTIVATIONS,
         "learnable": LEARNABLE_ACTIVATIONS,
+        "expression": EXPRESSION_ACTIVATIONS,
     }
     if kind not in choices:
         raise ValueError(f"kind must be one of {sorted(choices)}, got {kind!r}.")
@@ -215,7 +243,11 @@ def _spec(name: str) -> ActivationSpec:
         raise ValueError(
             f"Unknown activation {name!r}. Valid names are: fixed "
             f"{', '.join(FIXED_ACTIVATIONS)}; learnable "
-            f"{', '.join(LEARNABLE_ACTIVATIONS)}."
+            f"{', '.join(LEARNABLE_ACTIVATIONS)}; defined by an option "
+            + "; ".join(
+                f"{n} ({ACTIVATIONS[n].summary})" for n in EXPRESSION_ACTIVATIONS
+            )
+            + "."
         )
     return ACTIVATIONS[name]
 
@@ -241,8 +273,9 @@ def get_activation(
         Learn one set of parameters per feature/channel instead of one per
         layer. Only for learnable activations that support it.
     **params
-        The activation's options, e.g. ``basis`` for ``"mixture"`` or
-        ``negative_slope`` for ``"leaky_relu"``.
+        The activation's options, e.g. ``basis`` for ``"mixture"``,
+        ``negative_slope`` for ``"leaky_relu"`` or ``expr`` (required) for
+        ``"expr"``.
 
     Returns
     -------
@@ -252,7 +285,8 @@ def get_activation(
     ------
     ValueError
         If the name is unknown (the message lists the valid names), an option
-        is not one of the activation's, or ``per_neuron`` is not supported.
+        is not one of the activation's, a required option is missing, or
+        ``per_neuron`` is not supported.
 
     Examples
     --------
@@ -265,6 +299,8 @@ def get_activation(
         (1): Tanh()
       )
     )
+    >>> get_activation("expr", expr="max(tanh(x), x * sigmoid(x))")
+    Expression(expr='max(tanh(x), x * sigmoid(x))')
     """
     spec = _spec(name)
     unknown = sorted(set(params) - set(spec.options))
@@ -273,6 +309,12 @@ def get_activation(
         raise ValueError(
             f"Activation {name!r} got unknown option(s) {unknown}; "
             f"its options are: {accepted}."
+        )
+    missing = [o for o in spec.required if o not in params]
+    if missing:
+        raise ValueError(
+            f"Activation {name!r} needs the option(s) {missing}: {spec.summary}. "
+            "Give them as keywords here, or in an estimator's activation_params."
         )
     if per_neuron:
         if not spec.per_neuron:

@@ -14,7 +14,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch
 
-from ..datasets import load_dataset
+from ..activations import available_activations
+from ..datasets import DATASET_NAMES, load_dataset
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
 from ..search import compare_activations, parse_activations
@@ -92,9 +93,17 @@ def between(low: float, high: float = math.inf):
 def activations(text: str) -> tuple[str, ...]:
     """An argparse type: comma-separated activation names (or groups)."""
     try:
-        return parse_activations(text)
+        names = parse_activations(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+    needs_option = [n for n in names if n in available_activations("expression")]
+    if needs_option:
+        raise argparse.ArgumentTypeError(
+            f"{needs_option[0]!r} needs an expression, which --activations cannot "
+            "give: search expressions with `learnact search`, or compare one from "
+            'Python with activation_params={"expr": ...}'
+        )
+    return names
 
 
 def hidden(text: str) -> tuple[int, ...]:
@@ -108,6 +117,49 @@ def hidden(text: str) -> tuple[int, ...]:
             f"expected widths like 32 or 64,32, got {text!r}"
         )
     return sizes
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """``--dataset`` and the options of :func:`load_data`, shared by subcommands."""
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help=f"one of {', '.join(DATASET_NAMES)}, or a CSV file (required)",
+    )
+    parser.add_argument(
+        "--target", help="target column of a CSV file (required with a CSV file)"
+    )
+    parser.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="task of a CSV file; auto: regression for a numeric target unless it "
+        "holds at most 20 distinct integers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--encoding",
+        help="text encoding of a CSV file, e.g. cp1252 or latin-1 (default: UTF-8)",
+    )
+    parser.add_argument(
+        "--sep",
+        help="column separator of a CSV file (default: detected among , ; tab |)",
+    )
+    parser.add_argument(
+        "--n-samples",
+        type=integer(1),
+        help="rows of the synthetic dataset or of an image subsample (default: "
+        "5000 synthetic, 2000 images)",
+    )
+    parser.add_argument(
+        "--data-home",
+        help="folder of the image datasets (default: $SKLEARN_LEARNACT_DATA, "
+        "else ~/sklearn_learnact_data)",
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="download a missing image dataset (default: off, never downloads)",
+    )
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -198,6 +250,34 @@ def make_estimator(data: Bunch, *, hidden=(32,), max_iter=60, lr=1e-2, random_st
         random_state=random_state,
     )
     return net if data.preprocessor is None else make_pipeline(data.preprocessor, net)
+
+
+def data_and_estimator(args, *, lr: float) -> tuple[Bunch, object]:
+    """Load ``--dataset`` with the data options (:func:`add_data_options`), check
+    ``--cv`` and ``--scoring`` against it, and build the network of ``--hidden``
+    and ``--max-iter`` (:func:`make_estimator`) with learning rate ``lr``."""
+    data = load_data(
+        args.dataset,
+        target=args.target,
+        task=args.task,
+        encoding=args.encoding,
+        sep=args.sep,
+        n_samples=args.n_samples,
+        data_home=args.data_home,
+        download=args.download,
+        random_state=args.random_state,
+    )
+    check_folds(data, args.cv)
+    if args.scoring:
+        check_scoring(args.scoring, data)
+    estimator = make_estimator(
+        data,
+        hidden=args.hidden,
+        max_iter=args.max_iter,
+        lr=lr,
+        random_state=args.random_state,
+    )
+    return data, estimator
 
 
 def run_section(

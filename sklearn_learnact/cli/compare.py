@@ -4,7 +4,6 @@ import argparse
 from pathlib import Path
 
 from ..activations import is_learnable
-from ..datasets import DATASET_NAMES
 from ..reports import check_output_dir, console_summary, write_report
 from ..search import DEFAULT_ACTIVATIONS
 from . import report
@@ -12,14 +11,12 @@ from ._common import (
     UsageError,
     activations,
     add_compression,
+    add_data_options,
     add_output_options,
     between,
-    check_folds,
-    check_scoring,
+    data_and_estimator,
     hidden,
     integer,
-    load_data,
-    make_estimator,
     run_section,
     scoring,
 )
@@ -44,46 +41,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "cross-validation folds; write report.md, results.csv and figures to "
         "--out, and print the results table.",
     )
-    data = compare.add_argument_group("data")
-    data.add_argument(
-        "--dataset",
-        required=True,
-        help=f"one of {', '.join(DATASET_NAMES)}, or a CSV file (required)",
-    )
-    data.add_argument(
-        "--target", help="target column of a CSV file (required with a CSV file)"
-    )
-    data.add_argument(
-        "--task",
-        choices=("auto", "classification", "regression"),
-        default="auto",
-        help="task of a CSV file; auto: regression for a numeric target unless it "
-        "holds at most 20 distinct integers (default: %(default)s)",
-    )
-    data.add_argument(
-        "--encoding",
-        help="text encoding of a CSV file, e.g. cp1252 or latin-1 (default: UTF-8)",
-    )
-    data.add_argument(
-        "--sep",
-        help="column separator of a CSV file (default: detected among , ; tab |)",
-    )
-    data.add_argument(
-        "--n-samples",
-        type=integer(1),
-        help="rows of the synthetic dataset or of an image subsample (default: "
-        "5000 synthetic, 2000 images)",
-    )
-    data.add_argument(
-        "--data-home",
-        help="folder of the image datasets (default: $SKLEARN_LEARNACT_DATA, "
-        "else ~/sklearn_learnact_data)",
-    )
-    data.add_argument(
-        "--download",
-        action="store_true",
-        help="download a missing image dataset (default: off, never downloads)",
-    )
+    add_data_options(compare.add_argument_group("data"))
     study = compare.add_argument_group("comparison")
     study.add_argument(
         "--activations",
@@ -260,27 +218,8 @@ def run(args, *, new_trials: bool = True) -> list[Path]:
         }
         if args.lr is not None:
             optuna_options["search_space"] = _search_space(args.lr)
-    data = load_data(
-        args.dataset,
-        target=args.target,
-        task=args.task,
-        encoding=args.encoding,
-        sep=args.sep,
-        n_samples=args.n_samples,
-        data_home=args.data_home,
-        download=args.download,
-        random_state=args.random_state,
-    )
-    check_folds(data, args.cv)
-    if args.scoring:
-        check_scoring(args.scoring, data)
-    estimator = make_estimator(
-        data,
-        hidden=args.hidden,
-        max_iter=args.max_iter,
-        lr=DEFAULT_LR if args.lr is None else args.lr,
-        random_state=args.random_state,
-    )
+    lr = DEFAULT_LR if args.lr is None else args.lr
+    data, estimator = data_and_estimator(args, lr=lr)
     section = run_section(
         Path(args.dataset).stem,
         data,

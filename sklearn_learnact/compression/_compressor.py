@@ -22,7 +22,12 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._validation import check_flag, check_numeric
-from ..activations import LearnableActivation, available_activations, fused_kernels
+from ..activations import (
+    Expression,
+    LearnableActivation,
+    available_activations,
+    fused_kernels,
+)
 from ..estimators import learnact_step
 from ._cost import activation_madds
 from ._fit import _as_function, _check_points, _check_spline_params, fit_spline
@@ -141,7 +146,8 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
     uniform knots, converted to a table of cells that
     :class:`SplineActivation` evaluates with a few elementwise ops, whatever
     the number of knots. Outside the range the spline continues linearly with
-    the activation's own slopes at the ends. Fixed activations are left
+    the activation's own slopes at the ends. Expression activations
+    (``"expr"``) are compressed too; other fixed activations are left
     alone. ``predict``, ``predict_proba``, ``decision_function`` and ``score``
     use the compressed model, ``compressed_estimator_``.
 
@@ -370,13 +376,16 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             estimator = clone(self.estimator).fit(X, y)
         _, inner = learnact_step(estimator)
         acts = inner.activations_
-        learned = [i for i, m in enumerate(acts) if isinstance(m, LearnableActivation)]
+        # learned activations, and expression activations (often costly)
+        compressible = (LearnableActivation, Expression)
+        learned = [i for i, m in enumerate(acts) if isinstance(m, compressible)]
         if not learned:
             raise ValueError(
                 f"Nothing to compress: the estimator's activation "
                 f"{inner.activation_!r} is fixed (not learnable). Compress a "
                 "model with a learnable activation, one of "
-                f"{', '.join(available_activations('learnable'))}."
+                f"{', '.join(available_activations('learnable'))}, or an "
+                "expression activation ('expr')."
             )
         Xt = _preprocess(estimator, X)
         recorded, widths = _record_inputs(inner, Xt, learned)

@@ -38,7 +38,7 @@ def _fixed_madds(name: str) -> float:
     return FIXED_MADDS[name]
 
 
-def activation_madds(module: nn.Module) -> float:
+def activation_madds(module: nn.Module | str) -> float:
     """Multiply-adds per element of an activation module (a cost model).
 
     Learnable activations report their own cost (``madds_per_element``, given
@@ -48,8 +48,10 @@ def activation_madds(module: nn.Module) -> float:
 
     Parameters
     ----------
-    module : torch.nn.Module
-        A learnable or compressed activation, or a fixed registry activation.
+    module : torch.nn.Module or str
+        A learnable or compressed activation, or a fixed registry activation
+        (a module, or its registry name: expressions cost their operators by
+        name).
 
     Returns
     -------
@@ -62,6 +64,8 @@ def activation_madds(module: nn.Module) -> float:
     >>> activation_madds(Subnet(hidden_size=16))  # 16 * (2 + relu) + 1
     49.0
     """
+    if isinstance(module, str):
+        return _fixed_madds(module)
     if hasattr(module, "madds_per_element"):
         return float(module.madds_per_element(activation_madds))
     for name in available_activations("fixed"):

@@ -1,4 +1,5 @@
-"""Compare learned and fixed activations: grids, Optuna studies, paired tests."""
+"""Compare learned and fixed activations (grids, Optuna studies, paired tests),
+and search new ones with a surrogate (seed 003)."""
 
 from ._diagnostics import (
     BARELY_MOVED,
@@ -16,12 +17,14 @@ from .compare import (
     score_bounds,
 )
 from .grids import activation_grid, parse_activations
+from .surrogate import SurrogateActivationSearch
 
 __all__ = [
     "BARELY_MOVED",
     "DEFAULT_ACTIVATIONS",
     "Comparison",
     "InitialActivations",
+    "SurrogateActivationSearch",
     "activation_grid",
     "activation_input_ranges",
     "activation_movement",

@@ -1,0 +1,282 @@
+"""``learnact search``: find new activation functions with a surrogate (seed 003).
+
+Runs :class:`~sklearn_learnact.search.SurrogateActivationSearch` on one dataset
+and writes ``report.md`` (the verdict first: the best found against relu,
+retested on new folds with the corrected paired t-test), ``results.csv``
+(every evaluation), ``retest.csv``, and figures: the shapes of the top
+functions, and the 2-D embedding of the candidate space coloured by score.
+The evaluations are kept in an Optuna journal (default ``OUT/surrogate.journal``):
+rerunning the same command resumes a killed search, and several processes
+started with the same command share the work.
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+from ..reports import check_output_dir, markdown_table
+from ._common import (
+    UsageError,
+    add_data_options,
+    add_output_options,
+    between,
+    data_and_estimator,
+    hidden,
+    integer,
+    scoring,
+)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected names like a,b; got {text!r}")
+    return names
+
+
+def _schemas(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(";") if s.strip())
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``search`` subcommand to ``subparsers``."""
+    from ..search.surrogate import DEFAULT_BINARY, DEFAULT_SCHEMAS, DEFAULT_UNARY
+
+    search = subparsers.add_parser(
+        "search",
+        help="find new activation functions for a dataset with a surrogate "
+        "(seed 003) and write a report",
+        description="Search expression activations with Bingham & "
+        "Miikkulainen's surrogate: train --budget of the candidates, chosen by a "
+        "nearest-neighbour regression on a UMAP map of features computed without "
+        "training; write report.md, results.csv, retest.csv and figures to --out. "
+        'Needs pip install "sklearn-learnact[search]".',
+    )
+    add_data_options(search.add_argument_group("data"))
+    study = search.add_argument_group("search")
+    study.add_argument(
+        "--budget",
+        type=integer(1),
+        default=40,
+        help="functions to train and score, the 8 baselines included "
+        "(default: %(default)s)",
+    )
+    study.add_argument(
+        "--cv",
+        type=integer(2),
+        default=3,
+        help="cross-validation folds of each evaluation (default: %(default)s)",
+    )
+    study.add_argument(
+        "--scoring",
+        type=scoring,
+        help="scikit-learn scorer name (default: accuracy or R²)",
+    )
+    study.add_argument(
+        "--features",
+        choices=("both", "outputs", "fisher"),
+        default="both",
+        help="features of the embedding (default: %(default)s)",
+    )
+    study.add_argument(
+        "--schemas",
+        type=_schemas,
+        default=DEFAULT_SCHEMAS,
+        help="';'-separated schemas (default: " + "; ".join(DEFAULT_SCHEMAS) + ")",
+    )
+    study.add_argument(
+        "--unary",
+        type=_names,
+        default=DEFAULT_UNARY,
+        help="unary operators of the space, comma-separated (default: all)",
+    )
+    study.add_argument(
+        "--binary",
+        type=_names,
+        default=DEFAULT_BINARY,
+        help="binary operators of the space, comma-separated (default: all)",
+    )
+    study.add_argument(
+        "--top",
+        type=integer(1),
+        default=3,
+        help="best functions retested against relu on new folds (default: %(default)s)",
+    )
+    study.add_argument(
+        "--storage",
+        help="Optuna storage URL or journal file; share one between workers "
+        "(default: OUT/surrogate.journal)",
+    )
+    study.add_argument(
+        "--study-name",
+        help="Optuna study name (default: derived from what defines the search)",
+    )
+    study.add_argument(
+        "--n-jobs",
+        type=integer(nonzero=True),
+        help="folds fitted in parallel (joblib); -1: all CPUs (default: 1)",
+    )
+    study.add_argument(
+        "--random-state",
+        type=integer(0, 2**32 - 1),
+        default=0,
+        help="seeds the folds, the networks, the features and the embedding "
+        "(default: %(default)s)",
+    )
+    net = search.add_argument_group("network")
+    net.add_argument(
+        "--hidden",
+        type=hidden,
+        default=(64, 64),
+        help="hidden layer widths (default: 64,64)",
+    )
+    net.add_argument(
+        "--max-iter",
+        type=integer(1),
+        default=20,
+        help="maximum epochs, with early stopping (default: %(default)s)",
+    )
+    net.add_argument(
+        "--lr",
+        type=between(0),
+        default=1e-3,
+        help="learning rate (default: %(default)g)",
+    )
+    add_output_options(search.add_argument_group("output"))
+    search.set_defaults(run=run)
+    return search
+
+
+def run(args) -> list[Path]:
+    """Run ``learnact search``; return the files written."""
+    from ..search import SurrogateActivationSearch
+    from ..search.optuna import open_storage
+    from ..search.surrogate import (
+        build_space,
+        import_umap,
+        plot_activation_shapes,
+        plot_search_embedding,
+    )
+
+    out = check_output_dir(args.out)
+    try:
+        import_umap()
+        storage = open_storage(args.storage or str(out / "surrogate.journal"))
+        space = build_space(args.schemas, args.unary, args.binary)
+    except (ImportError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    data, estimator = data_and_estimator(args, lr=args.lr)
+    search = SurrogateActivationSearch(
+        estimator,
+        n_iter=args.budget,
+        cv=args.cv,
+        scoring=args.scoring,
+        space=space,
+        features=args.features,
+        storage=storage,
+        study_name=args.study_name,
+        refit=False,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+        verbose=int(not args.no_progress),
+    )
+    start = time.perf_counter()
+    try:
+        search.fit(data.data, data.target)
+    except ValueError as exc:  # budget too large, another search's study
+        raise UsageError(str(exc)) from exc
+    search_time = time.perf_counter() - start
+    retest = search.confirm(data.data, data.target, top=args.top)
+
+    paths = []
+    results = out / "results.csv"
+    search.results_.to_csv(results, index=False)
+    retest_path = out / "retest.csv"
+    retest.to_csv(retest_path, index=False)
+    figures = out / "figures"
+    figures.mkdir(exist_ok=True)
+    top = search.results_["expression"].head(5).tolist()
+    shapes = plot_activation_shapes(top)
+    shapes.suptitle("The best functions found, and relu (dashed)")
+    shapes.savefig(figures / "top_shapes.png", dpi=110)
+    embedding = plot_search_embedding(search)
+    embedding.savefig(figures / "embedding.png", dpi=110)
+    paths += [results, retest_path, figures / "top_shapes.png"]
+    paths.append(figures / "embedding.png")
+    report = out / "report.md"
+    report.write_text(_report(args, data, search, retest, search_time), "utf-8")
+    paths.append(report)
+    return paths
+
+
+def _report(args, data, search, retest, search_time: float) -> str:
+    score = args.scoring or ("accuracy" if data.task == "classification" else "R²")
+    res = search.results_
+    best = retest.iloc[0]
+    relu = retest.iloc[-1]
+    significant = "significant" if best["p_value"] < 0.05 else "not significant"
+    verdict = (
+        f"**Best found: `{best['expression']}`**, {score} "
+        f"{best['mean_score']:.4f} against relu's {relu['mean_score']:.4f} on "
+        f"{len(best['fold_scores'])} new folds (difference "
+        f"{best['diff_vs_reference']:+.4f}, corrected paired t-test p = "
+        f"{best['p_value']:.3g}: {significant} at 0.05)."
+    )
+    times = search.feature_times_
+    n = len(search.space_)
+    settings = {
+        "command": "learnact " + " ".join(args.argv),
+        "data": data.description,
+        "network": f"hidden layers {args.hidden}, up to {args.max_iter} epochs, "
+        f"lr {args.lr}, early stopping",
+        "budget": f"{len(res)} functions trained and scored with {args.cv}-fold CV "
+        f"({search_time:.0f} s)",
+        "candidate space": search.space_.summary(),
+        "features": f"{search.features}; output feature {times['outputs']:.2f} s, "
+        f"Fisher feature {times['fisher']:.1f} s "
+        f"({1000 * times['fisher'] / n:.1f} ms per candidate), UMAP "
+        f"{times['embedding']:.1f} s (0 when resumed from the study)",
+        "study": f"{search.study_name_} (rerun the same command to resume)",
+    }
+    columns = ["rank", "expression", "cv_score", "std_score", "predicted_score"]
+    columns += [c for c in ("diff_vs_relu", "p_value_vs_relu") if c in res]
+    retest_table = retest.drop(columns=["fold_scores"])
+    lines = [
+        f"# Surrogate activation search: {Path(args.dataset).stem}",
+        "",
+        verdict,
+        "",
+        *(f"- **{k}**: {v}" for k, v in settings.items()),
+        "",
+        f"## The {min(10, len(res))} best of {len(res)} evaluated functions",
+        "",
+        f"Cross-validated {score} on the search's folds. `predicted_score` is "
+        "the surrogate's prediction when it chose the function (empty for "
+        "the baselines, evaluated first). The p-values against relu use the "
+        "same folds that chose the best, so they are optimistic; the retest "
+        "below uses new folds.",
+        "",
+        markdown_table(res[columns].head(10)),
+        "",
+        "## Retest against relu on new folds",
+        "",
+        "Corrected resampled paired t-test (Nadeau and Bengio 2003); "
+        "`p_value_bonferroni` multiplies by the number of functions tested.",
+        "",
+        markdown_table(retest_table),
+        "",
+        "## Shapes",
+        "",
+        "![top functions](figures/top_shapes.png)",
+        "",
+        "## The candidate space",
+        "",
+        f"UMAP embedding of the {n} candidates; the evaluated ones coloured by "
+        f"{score}.",
+        "",
+        "![embedding](figures/embedding.png)",
+        "",
+        "Every evaluation: `results.csv`; the retest: `retest.csv`.",
+        "",
+    ]
+    return "\n".join(lines)
