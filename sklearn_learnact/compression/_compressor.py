@@ -28,7 +28,7 @@ from ..activations import (
     available_activations,
     fused_kernels,
 )
-from ..estimators import learnact_step
+from ..estimators import learnact_step, wrapped_estimator_tags
 from ._cost import activation_madds
 from ._fit import _as_function, _check_points, _check_spline_params, fit_spline
 from ._symbolic import SymbolicActivation, _fit_symbolic
@@ -316,12 +316,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         self.compile = compile
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = get_tags(self.estimator)
-        tags.estimator_type = inner.estimator_type
-        tags.classifier_tags = inner.classifier_tags
-        tags.regressor_tags = inner.regressor_tags
-        return tags
+        return wrapped_estimator_tags(super().__sklearn_tags__(), self.estimator)
 
     def _check_params(self) -> None:
         _check_spline_params(

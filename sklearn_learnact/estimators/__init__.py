@@ -1,6 +1,11 @@
 """scikit-learn estimators with learnable activations."""
 
-from ._base import LearnedActivationEstimator, learnact_step, resolve_device
+from ._base import (
+    LearnedActivationEstimator,
+    learnact_step,
+    resolve_device,
+    wrapped_estimator_tags,
+)
 from ._skorch import TrainingDivergedError
 from .classifier import LearnedActivationClassifier
 from .regressor import LearnedActivationRegressor
@@ -12,4 +17,5 @@ __all__ = [
     "TrainingDivergedError",
     "learnact_step",
     "resolve_device",
+    "wrapped_estimator_tags",
 ]

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array, check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from torch import nn
@@ -132,6 +132,42 @@ def resolve_device(device) -> torch.device:
             "or 'cpu'."
         )
     return resolved
+
+
+def wrapped_estimator_tags(tags, estimator):
+    """``tags`` of a meta-estimator that predicts as ``estimator`` does.
+
+    For ``__sklearn_tags__`` of a wrapper (the compressor, a search): its
+    estimator type and classifier/regressor tags are those of the wrapped
+    estimator (or Pipeline), so scikit-learn's ``is_classifier``, stratified
+    splits and scorers treat the wrapper like it.
+
+    Parameters
+    ----------
+    tags : sklearn.utils.Tags
+        The wrapper's own tags (``super().__sklearn_tags__()``), changed in place.
+    estimator : estimator
+        The wrapped estimator.
+
+    Returns
+    -------
+    tags : sklearn.utils.Tags
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from sklearn.utils import get_tags
+    >>> from sklearn_learnact import LearnedActivationClassifier
+    >>> from sklearn_learnact.estimators import wrapped_estimator_tags
+    >>> tags = get_tags(BaseEstimator())
+    >>> wrapped_estimator_tags(tags, LearnedActivationClassifier()).estimator_type
+    'classifier'
+    """
+    inner = get_tags(estimator)
+    tags.estimator_type = inner.estimator_type
+    tags.classifier_tags = inner.classifier_tags
+    tags.regressor_tags = inner.regressor_tags
+    return tags
 
 
 def learnact_step(estimator) -> tuple[str, "LearnedActivationEstimator"]:

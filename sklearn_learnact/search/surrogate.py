@@ -46,13 +46,13 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
-from sklearn.utils import _safe_indexing, check_random_state, get_tags
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..activations import Expression
 from ..activations.expression import canonical_expression
-from ..estimators import learnact_step
+from ..estimators import learnact_step, wrapped_estimator_tags
 from ._fisher import FISHER_BINS, fisher_features
 from ._fit import fit_and_score
 from ._space import (
@@ -380,12 +380,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         self.verbose = verbose
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = get_tags(self.estimator)
-        tags.estimator_type = inner.estimator_type
-        tags.classifier_tags = inner.classifier_tags
-        tags.regressor_tags = inner.regressor_tags
-        return tags
+        return wrapped_estimator_tags(super().__sklearn_tags__(), self.estimator)
 
     # ------------------------------------------------------------- checks
     def _check_params(self) -> None:
