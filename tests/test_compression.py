@@ -890,3 +890,18 @@ def test_compression_display(fitted_mlp, tiny_classification):
     with pytest.raises(ValueError, match="channel=6 but layer 2 has 6 channels"):
         CompressionDisplay.from_compressor(comp, channel=6)
     assert matplotlib.get_backend()  # nothing above needed pyplot
+
+
+def test_wrappers_take_the_type_of_what_they_wrap():
+    # scikit-learn's is_classifier / stratified CV / scorers see the wrapped type
+    from sklearn.base import is_classifier, is_regressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_learnact import LearnedActivationRegressor
+    from sklearn_learnact.search import SurrogateActivationSearch
+
+    clf = make_pipeline(StandardScaler(), LearnedActivationClassifier())
+    assert is_classifier(SplineActivationCompressor(clf))
+    assert is_regressor(SurrogateActivationSearch(LearnedActivationRegressor()))
+    assert not is_classifier(SurrogateActivationSearch(LearnedActivationRegressor()))
