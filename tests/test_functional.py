@@ -244,3 +244,30 @@ def test_relu_subnet_without_grad_by_blocks(n):
     torch.testing.assert_close(got, want)
     torch.testing.assert_close(got, module(x).detach())  # autograd kernel
     assert got.shape == x.shape
+
+
+def test_relu_subnet_degenerate_units():
+    # units that never bend (w1 == 0: on if b1 > 0, off otherwise), two units
+    # bending at the same point, and inputs exactly at and around the kinks:
+    # the piecewise linear form equals the sum of ReLUs, values and gradients
+    w1 = torch.tensor([0.0, 0.0, 1.5, -2.0, 3.0, 1.0], dtype=DTYPE)
+    b1 = torch.tensor([0.7, -0.4, -1.5, 2.0, -3.0, 0.5], dtype=DTYPE)
+    w2 = torch.tensor([0.3, 2.0, -1.1, 0.8, 0.6, -0.9], dtype=DTYPE)
+    b2 = torch.tensor(0.25, dtype=DTYPE)
+    params = [p.clone().requires_grad_(True) for p in (w1, b1, w2, b2)]
+    kinks = torch.tensor([1.0, -0.5], dtype=DTYPE)  # 1.0 is shared by three units
+    x = torch.cat([kinks + 0.3, kinks - 0.3, torch.linspace(-4, 4, 40, dtype=DTYPE)])
+    x = x.view(-1, 1).requires_grad_(True)
+    got = F.subnet(x, *params, nn.ReLU())
+    want = ref_subnet(x, *params, nn.ReLU())
+    torch.testing.assert_close(got, want)
+    g = torch.randn_like(got)
+    got_grads = torch.autograd.grad(got, [x, *params], g)
+    want_grads = torch.autograd.grad(want, [x, *params], g)
+    for a, b in zip(got_grads, want_grads):
+        torch.testing.assert_close(a, b)
+    with torch.no_grad():  # exactly at a kink: the value is continuous there
+        at = F.subnet(kinks.view(-1, 1), w1, b1, w2, b2, nn.ReLU())
+        torch.testing.assert_close(
+            at, ref_subnet(kinks.view(-1, 1), w1, b1, w2, b2, nn.ReLU())
+        )

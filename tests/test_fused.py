@@ -322,3 +322,46 @@ def test_fused_model_predicts_in_a_process_without_fused_kernels(
         )
         np.testing.assert_allclose(result["proba"], expected, atol=1e-6)
         assert result["warnings"] == [] and result["compiled"] == 0
+
+
+# -- per-bin sums: an operator inside compiled formulas ------------------------------
+def test_bin_sums_operator_matches_index_add():
+    from sklearn_learnact.activations import _functional as F
+
+    index = torch.tensor([2, 0, 2, 4, 4, 4])
+    weights = torch.arange(12, dtype=torch.float64).view(2, 6)
+    want = torch.tensor([[1.0, 0, 2, 0, 12], [7, 0, 14, 0, 30]], dtype=torch.float64)
+    torch.testing.assert_close(F._bin_sums(index, weights, 5), want)  # eager
+    torch.testing.assert_close(
+        torch.ops.sklearn_learnact.bin_sums(index, weights, 5), want
+    )
+
+
+@pytest.mark.parametrize(
+    ("formula", "statics", "n_params"),
+    [("_SPLINE", {"lo": -3.0, "step": 0.4}, 1), ("_RELU_SUBNET", {}, 4)],
+)
+def test_kernels_with_bin_sums_reload_from_disk(
+    formula, statics, n_params, tmp_path, monkeypatch
+):
+    # the backward formulas that call sklearn_learnact::bin_sums compile, are
+    # saved, and load again (a fresh kernel object: nothing in memory) to the
+    # eager path's gradients
+    from sklearn_learnact.activations import _functional as F
+
+    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))
+    fn = getattr(F, formula).backward.fn
+    name = {"_SPLINE": "spline", "_RELU_SUBNET": "mlp"}[formula]
+    params = [p.detach() for p in _activation(name, False, torch.float32).parameters()]
+    x, grad = 3.0 * torch.randn(4096), torch.randn(4096)
+    needs = (True,) * (1 + n_params)
+    want = (
+        _fused.FusedKernel(fn, 2).bind(needs=needs, **statics).eager(x, grad, *params)
+    )
+    with fused_kernels(True), torch.no_grad():
+        for expected in ("compiled", "loaded"):
+            kernel = _fused.FusedKernel(fn, 2).bind(needs=needs, **statics)
+            got = kernel(x, grad, *params)
+            assert compiled_kernels()[-1]["how"] == expected
+            for g, w in zip(got, want):
+                torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-4)
