@@ -365,3 +365,36 @@ def test_kernels_with_bin_sums_reload_from_disk(
             assert compiled_kernels()[-1]["how"] == expected
             for g, w in zip(got, want):
                 torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-4)
+
+
+def test_scalar_kernels_warn_once_and_are_not_cached(tmp_path):
+    # inductor's vector-ISA probe failing (forced here by its own switch) makes
+    # scalar kernels: one warning, correct values, nothing saved on disk
+    if torch.backends.cpu.get_cpu_capability() == "DEFAULT":
+        pytest.skip("this CPU has no vector instructions for torch to use")
+    code = """
+        import json, warnings
+        import torch
+        from sklearn_learnact.activations import get_activation, compiled_kernels
+        act = get_activation("swish")
+        x = torch.randn(256, 4, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(2):
+                act(x).sum().backward()
+        with torch.no_grad():
+            want = x * torch.sigmoid(act.beta * x)
+        print(json.dumps({
+            "warnings": [str(w.message) for w in caught],
+            "how": [r["how"] for r in compiled_kernels()],
+            "close": bool(torch.allclose(act(x), want, atol=1e-6)),
+        }))
+    """
+    # the compiler is there (unlike in _python's other uses); the probe is not
+    compiler = os.environ.get("CXX", "g++")
+    result = _python(code, tmp_path, CXX=compiler, TORCHINDUCTOR_VEC_ISA_OK="0")
+    scalar = [w for w in result["warnings"] if "no usable vector instruction" in w]
+    assert len(scalar) == 1, result["warnings"]
+    assert result["how"] == ["compiled", "compiled"] and result["close"]
+    kernels = tmp_path / "kernels"
+    assert not kernels.exists() or not any(kernels.iterdir())

@@ -351,7 +351,8 @@ class BoundKernel:
                 except Exception as exc:  # no compiler, no triton, unsupported, ...
                     _fail(device_type, exc)
                     return None
-                _save(compiled, path)
+                if device_type != "cpu" or _cpu_kernels_vectorised():
+                    _save(compiled, path)
             # the key stands for torch.compile's guards (see the module docstring)
             compiled.disable_guard_check()
             self._variants[key] = compiled
@@ -404,6 +405,43 @@ def _as_inputs(tensors) -> list:
             t = t.reshape(1) if t.dim() == 0 else t.contiguous()
         out.append(t)
     return out
+
+
+#: Whether compiling on this CPU warned that its kernels are not vectorised.
+_SCALAR_WARNED: list[bool] = []
+
+
+def _cpu_kernels_vectorised() -> bool:
+    """Whether inductor compiled this process's CPU kernels with vector
+    instructions; warns once if not, where the CPU has them.
+
+    Inductor picks the vector instruction set by building and loading a probe
+    library in a child process; when that probe fails (a crashing or timed
+    out child), it compiles scalar code, two to three times slower, without
+    a word. Such kernels are not saved to the disk cache (whose key holds the
+    CPU's capability, not what the probe found), so that a later process
+    compiles them again. Only a private function tells (inductor's
+    ``pick_vec_isa``; cached per process, it costs nothing after compiling).
+    """
+    from torch._inductor import cpu_vec_isa
+
+    if cpu_vec_isa.pick_vec_isa():
+        return True
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability != "DEFAULT" and not _SCALAR_WARNED:
+        _SCALAR_WARNED.append(True)
+        warnings.warn(
+            "sklearn_learnact: torch's compiler found no usable vector instruction "
+            f"set on this CPU ({capability}): its probe, a child process that "
+            "loads a test library, failed. The fused activation kernels compiled "
+            "in this process are scalar (2-3x slower) and are not cached on disk. "
+            "The child imports from this process's sys.path: a script directory "
+            "holding a file named like a standard module (e.g. nt.py) can crash "
+            "it; TORCHINDUCTOR_VEC_ISA_OK=0 also forces scalar code.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
+    return False
 
 
 def _fail(device_type: str, exc: Exception) -> None:
