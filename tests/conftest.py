@@ -35,6 +35,18 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture
+def formulas_through_their_backward(monkeypatch):
+    """Every formula trains through its hand-written backward (the autograd
+    Function, fused or not), whatever the input's size: without it, small
+    inputs of the formulas of a few ops (affine, swish) go through autograd."""
+    from sklearn_learnact.activations import _functional as F
+
+    for value in vars(F).values():
+        if isinstance(value, F._Formula):
+            monkeypatch.setattr(value, "autograd_below", 0)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared real-data folder; a missing folder is an error, never a skip."""

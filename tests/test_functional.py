@@ -16,6 +16,8 @@ from sklearn_learnact.activations import Rational, Spline, get_activation
 from sklearn_learnact.activations import _functional as F
 
 DTYPE = torch.float64
+#: the hand-written backward formulas are what these tests check
+pytestmark = pytest.mark.usefixtures("formulas_through_their_backward")
 SHAPES = {"2d": (7, 3), "4d": (2, 3, 4, 5)}
 
 
@@ -271,3 +273,28 @@ def test_relu_subnet_degenerate_units():
         torch.testing.assert_close(
             at, ref_subnet(kinks.view(-1, 1), w1, b1, w2, b2, nn.ReLU())
         )
+
+
+@pytest.mark.parametrize("name", ["affine", "swish"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_small_inputs_train_through_autograd_to_the_same_gradients(
+    name, channels, monkeypatch
+):
+    # the formulas of a few ops train small inputs through autograd (cheaper
+    # in a training step): the values and gradients of the hand-written backward
+    act = get_activation(name, num_features=channels, per_neuron=channels > 1)
+    act = _perturb(act.to(DTYPE))
+    formula = {"affine": F._AFFINE, "swish": F._SWISH}[name]
+    x = _input((5, 3) if channels == 1 else (2, 3, 4))
+    grad = torch.randn_like(x)
+    results = []
+    for below in (F._AUTOGRAD_BELOW, 0):  # autograd, then the Function
+        monkeypatch.setattr(formula, "autograd_below", below)
+        xr = x.clone().requires_grad_(True)
+        out = act(xr)
+        assert (out.grad_fn.name() == "_FusedBackward") == (below == 0)
+        grads = torch.autograd.grad(out, [xr, *act.parameters()], grad)
+        results.append([out.detach(), *grads])
+    for got, want in zip(*results):
+        torch.testing.assert_close(got, want)
+    assert F._AUTOGRAD_BELOW >= x.numel()
