@@ -106,8 +106,8 @@ class Affine(LearnableActivation):
     --------
     >>> import torch
     >>> from sklearn_learnact.activations import Affine
-    >>> Affine()(torch.tensor([0.0, 2.0]))
-    tensor([0.5000, 2.5000], grad_fn=<_FusedBackward>)
+    >>> Affine()(torch.tensor([0.0, 2.0])).detach()
+    tensor([0.5000, 2.5000])
     """
 
     def __init__(
@@ -212,8 +212,8 @@ class Swish(LearnableActivation):
     --------
     >>> import torch
     >>> from sklearn_learnact.activations import Swish
-    >>> Swish()(torch.tensor([0.0]))
-    tensor([0.], grad_fn=<_FusedBackward>)
+    >>> Swish()(torch.tensor([0.0, 2.0])).detach()
+    tensor([0.0000, 1.7616])
     """
 
     def __init__(
