@@ -114,8 +114,8 @@ class _Formula:
     """A forward and a backward formula, each a :class:`FusedKernel`.
 
     ``backward(x, grad, *params, needs=..., **statics)`` returns one gradient
-    per tensor of ``(x, *params)``, None where ``needs`` is False. Inputs of
-    at most ``autograd_below`` elements train through the forward formula
+    per tensor of ``(x, *params)``, None where ``needs`` is False. CPU inputs
+    of at most ``autograd_below`` elements train through the forward formula
     evaluated eagerly and recorded by autograd instead of through the
     :class:`_Fused` node: for a formula of a few elementwise ops, cheaper
     below a size (see :data:`_AUTOGRAD_BELOW`).
@@ -164,7 +164,7 @@ class _Bound:
         if torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in params)
         ):
-            if x.numel() <= self.formula.autograd_below:
+            if x.numel() <= self.formula.autograd_below and x.device.type == "cpu":
                 return self.forward.eager(self.view(x), *params).view(x.shape)
             return _Fused.apply(self, x, *params)
         return self.forward(self.view(x), *params).view(x.shape)
@@ -220,7 +220,9 @@ def _affine_backward(x, grad, k0, k1, *, needs):
 #: autograd against 1.25x (batch 128) and 1.35x (batch 32) fused; affine
 #: 1.09x against 1.22x at batch 32. Alone, forward and backward, swish costs
 #: the same both ways at 262144 elements and 3.3x more through autograd at
-#: 1048576 (memory-bound: nine passes against two).
+#: 1048576 (memory-bound: nine passes against two). CPU only: on a GPU each
+#: eager op is a kernel launch (unmeasured here: no GPU), so there the fused
+#: kernels stay.
 _AUTOGRAD_BELOW = 1 << 18
 
 #: Evaluated eagerly: one multiply-add forward, a product and two sums
