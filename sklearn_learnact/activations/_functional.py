@@ -11,7 +11,10 @@ into one loop that reads the input once (forward) or the input and the
 gradient once (backward, parameter reductions included) where a compiler is
 available, else evaluated eagerly, op by op. Both evaluate these functions:
 they are the single source of the maths, checked against autograd and
-:func:`torch.autograd.gradcheck` in ``tests/test_functional.py``.
+:func:`torch.autograd.gradcheck` in ``tests/test_functional.py``. The
+formulas of a few elementwise ops (affine, swish) train small CPU inputs
+through autograd instead, their forward recorded op by op (cheaper there
+than any autograd Function: see :data:`_AUTOGRAD_BELOW`).
 
 Layouts. A layer-wide activation sees its input flattened, ``(M,)``, and its
 parameters have no channel axis. A per-channel one sees ``(N, C, S)`` (``S``
