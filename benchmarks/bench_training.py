@@ -18,6 +18,11 @@ measured separately, in the ``compile`` section). Sections and targets (issue
 - ``cnn``: seed 002's CNN (two 5x5 convolutions with 32 and 64 channels, a
   128-unit dense layer; ``architecture="cnn"``, images 1x28x28) at batch 128,
   6000 samples: ``mixture`` <= 1.3x.
+- ``floor`` (not run by default): the hand-written loop with fused Adam and
+  ReLU against the same loop with ``k * x`` (a learnable ``k``) as its
+  activation, recorded by autograd, or through the library's autograd
+  Function with its formulas eager or compiled: the fixed cost per call that
+  every learnable activation pays before any arithmetic.
 - ``compile``: per kind, in a new process, the time to compile its fused
   kernels with empty caches (cold, <= 20 s) and to load them from the on-disk
   cache (warm, <= 2 s); the once-per-process cost of torch's compiler (import
@@ -26,7 +31,7 @@ measured separately, in the ``compile`` section). Sections and targets (issue
 Usage::
 
     python benchmarks/bench_training.py [--reps N] [--quick] [--threads T]
-        [--clock wall|cpu] [--sections mlp128,mlp32,cnn,compile] [--eager]
+        [--clock wall|cpu] [--sections mlp128,mlp32,cnn,compile,floor] [--eager]
 
 ``--clock cpu`` times the process's CPU time instead of the wall clock: with
 ``--threads 1`` it is robust to other processes on a busy machine. With two
@@ -36,6 +41,7 @@ targets, and exits with 0 whatever the outcome: it is a report.
 """
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -81,19 +87,20 @@ def make_data(n: int, n_features: int = 784, seed: int = 0):
     return X, y
 
 
-def hand_loop(batch: int) -> Callable:
-    """One epoch of a plain PyTorch loop, default Adam, tensors made up front."""
+def hand_loop(batch: int, activation: Callable = torch.nn.ReLU, **adam) -> Callable:
+    """One epoch of a plain PyTorch loop, default Adam (or ``adam`` options),
+    tensors made up front; ``activation()`` makes each hidden activation."""
 
     def fit(X, y):
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
         model = torch.nn.Sequential(
             torch.nn.Linear(X.shape[1], HIDDEN[0]),
-            torch.nn.ReLU(),
+            activation(),
             torch.nn.Linear(HIDDEN[0], HIDDEN[1]),
-            torch.nn.ReLU(),
+            activation(),
             torch.nn.Linear(HIDDEN[1], 10),
         )
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, **adam)
         perm = torch.randperm(len(Xt))
         for start in range(0, len(Xt), batch):
             idx = perm[start : start + batch]
@@ -220,6 +227,57 @@ def section_cnn(args, clock, verdicts) -> None:
     table(med, rows, f"seed 002's CNN, 1x28x28, batch 128, {n} samples", verdicts)
 
 
+# -- the floor: what any learnable activation pays per call --------------------
+def _scale_forward(x, k):
+    return x * k
+
+
+def _scale_backward(x, grad, k, *, needs):
+    grad_x = grad * k if needs[0] else None
+    return grad_x, (grad * x).sum() if needs[1] else None
+
+
+class _Scale(torch.nn.Module):
+    """``k * x`` with a learnable ``k``: through the library's machinery (an
+    autograd Function whose formulas run as compiled kernels, or eagerly), or
+    recorded by autograd."""
+
+    #: one formula per way (its compiled kernels live as long as it does)
+    formulas: dict = {}
+
+    def __init__(self, how: str):
+        from sklearn_learnact.activations import _functional
+
+        super().__init__()
+        self.k = torch.nn.Parameter(torch.ones(()))
+        self.how = how
+        if how not in self.formulas:
+            # the library's private formula machinery: this benchmark is its floor
+            self.formulas[how] = _functional._Formula(
+                _scale_forward, _scale_backward, fuse=how == "fused"
+            )
+        self.bound = self.formulas[how].bind(1)
+
+    def forward(self, x):
+        if self.how == "autograd":
+            return x * self.k
+        return self.bound(x, self.k)
+
+
+def section_floor(batch: int, n: int, args, clock, verdicts) -> None:
+    """The hand-written loop (fused Adam) with ReLU, and with ``k * x`` as the
+    activation three ways: the fixed cost of any learnable activation."""
+    X, y = make_data(n)
+    configs = {"relu (hand loop, fused Adam)": hand_loop(batch, fused=True)}
+    for how in ("autograd", "function, eager", "function, fused"):
+        act = functools.partial(_Scale, how.removeprefix("function, "))
+        configs[f"k*x {how}"] = hand_loop(batch, act, fused=True)
+    med = measure(configs, X, y, args.reps, max(n // 20, 1000), clock)
+    base = "relu (hand loop, fused Adam)"
+    rows = [(name, base, None) for name in configs if name != base]
+    table(med, rows, f"floor: k * x as the activation, batch {batch}", verdicts)
+
+
 # -- compile times, each in a new process ------------------------------------
 PROBE = (
     PRELUDE
@@ -312,6 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             section_mlp(128, 60000 // scale, args, clock, verdicts)
         if "mlp32" in sections:
             section_mlp(32, 20000 // scale, args, clock, verdicts)
+        if "floor" in sections:
+            section_floor(128, 60000 // scale, args, clock, verdicts)
+            section_floor(32, 20000 // scale, args, clock, verdicts)
         if "cnn" in sections:
             section_cnn(args, clock, verdicts)
     if "compile" in sections:
