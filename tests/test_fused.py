@@ -340,11 +340,11 @@ def test_bin_sums_operator_matches_index_add():
 
 
 @pytest.mark.parametrize(
-    ("formula", "statics", "n_params"),
-    [("_SPLINE", {"lo": -3.0, "step": 0.4}, 1), ("_RELU_SUBNET", {}, 4)],
+    ("name", "formula", "statics"),
+    [("spline", "_SPLINE", {"lo": -3.0, "step": 0.4}), ("mlp", "_RELU_SUBNET", {})],
 )
 def test_kernels_with_bin_sums_reload_from_disk(
-    formula, statics, n_params, tmp_path, monkeypatch
+    name, formula, statics, tmp_path, monkeypatch
 ):
     # the backward formulas that call sklearn_learnact::bin_sums compile, are
     # saved, and load again (a fresh kernel object: nothing in memory) to the
@@ -353,10 +353,9 @@ def test_kernels_with_bin_sums_reload_from_disk(
 
     monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))
     fn = getattr(F, formula).backward.fn
-    name = {"_SPLINE": "spline", "_RELU_SUBNET": "mlp"}[formula]
     params = [p.detach() for p in _activation(name, False, torch.float32).parameters()]
     x, grad = 3.0 * torch.randn(4096), torch.randn(4096)
-    needs = (True,) * (1 + n_params)
+    needs = (True,) * (1 + len(params))
     want = (
         _fused.FusedKernel(fn, 2).bind(needs=needs, **statics).eager(x, grad, *params)
     )

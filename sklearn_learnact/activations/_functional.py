@@ -79,9 +79,7 @@ def _sums(terms: Sequence[torch.Tensor], weight: torch.Tensor, x) -> torch.Tenso
 
 
 def _bin_sums_impl(index: torch.Tensor, weights: torch.Tensor, n_bins: int):
-    out = torch.zeros(
-        (weights.shape[0], n_bins), dtype=weights.dtype, device=weights.device
-    )
+    out = weights.new_zeros((weights.shape[0], n_bins))
     return out.index_add_(1, index, weights)
 
 
@@ -108,8 +106,7 @@ def _bin_sums(index: torch.Tensor, weights: torch.Tensor, n_bins: int) -> torch.
     it); compiled, the operator ``sklearn_learnact::bin_sums`` above."""
     if torch.compiler.is_compiling():
         return torch.ops.sklearn_learnact.bin_sums(index, weights, n_bins)
-    out = weights.new_zeros((weights.shape[0], n_bins))
-    return out.index_add(1, index, weights)
+    return _bin_sums_impl(index, weights, n_bins)
 
 
 # -- the autograd node shared by every formula ------------------------------------
@@ -548,15 +545,14 @@ def spline_hermite(
 
 
 # -- subnetwork --------------------------------------------------------------
-def _relu_subnet_pieces(w1, b1, w2, b2):
+def _relu_subnet_pieces(w1, b1, w2):
     """The 1-h-1 ReLU network as the piecewise linear function it is.
 
     Unit j bends at ``-b1[j] / w1[j]`` (never if ``w1[j] == 0``: its
     breakpoint is +inf). Interval i (0..h) holds the x with exactly i
     breakpoints below them; on it, the set of active units is fixed, so the
-    net is ``slope[i] * x + intercept[i]``. Returns the breakpoints (h,), the
-    active units (h, h + 1) as 0/1 of the parameters' dtype, the slopes and
-    the intercepts (h + 1,).
+    net is linear there. Returns the breakpoints (h,), the active units
+    (h, h + 1) as 0/1 of the parameters' dtype and the slopes (h + 1,).
     """
     h = w1.shape[0]
     flat = w1 == 0
@@ -573,8 +569,7 @@ def _relu_subnet_pieces(w1, b1, w2, b2):
     active = torch.where(flat[:, None], (b1 > 0)[:, None], crossed == (w1 > 0)[:, None])
     active = active.to(w1.dtype)
     slope = (active * (w1 * w2)[:, None]).sum(dim=0)
-    intercept = (active * (b1 * w2)[:, None]).sum(dim=0) + b2
-    return brk, active, slope, intercept
+    return brk, active, slope
 
 
 def _interval(x: torch.Tensor, brk: torch.Tensor) -> torch.Tensor:
@@ -611,7 +606,7 @@ def _relu_subnet_forward(x, w1, b1, w2, b2):
 
 
 def _relu_subnet_backward(x, grad, w1, b1, w2, b2, *, needs):
-    brk, active, slope, _ = _relu_subnet_pieces(w1, b1, w2, b2)
+    brk, active, slope = _relu_subnet_pieces(w1, b1, w2)
     i = _interval(x, brk)
     grad_x = grad_w1 = grad_b1 = grad_w2 = None
     if needs[0]:  # the slope of the element's interval
@@ -642,11 +637,11 @@ def subnet(
 ) -> torch.Tensor:
     """A 1-h-1 network applied elementwise: ``hidden(x * w1 + b1) @ w2 + b2``.
 
-    With a ReLU inside, one fused formula: the net is linear between the
-    breakpoints of its units, so the forward finds each element's interval
-    and applies that interval's slope and intercept, and the backward sums
-    the gradient per interval (``grad`` and ``grad * x``) and maps the sums
-    to the parameters through the units active on each. Other hidden
+    With a ReLU inside, one fused formula: the forward is the sum of ReLUs;
+    the net is linear between the breakpoints of its units, so the backward
+    finds each element's interval, takes that interval's slope, sums the
+    gradient per interval (``grad`` and ``grad * x``) and maps the sums to
+    the parameters through the units active on each. Other hidden
     activations go through autograd.
     """
     if type(hidden) is nn.ReLU:
