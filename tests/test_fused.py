@@ -16,6 +16,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,22 +80,77 @@ def _run(act, x, grad, fused):
     return [out.detach(), *grads, inference]
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
-@pytest.mark.parametrize(("name", "per_neuron"), LAYOUTS)
-def test_fused_matches_eager(name, per_neuron, dtype):
+#: The kinds whose float32 CPU training runs the native operators (C++).
+NATIVE = {
+    "spline": "_SPLINE",
+    "mlp": "_RELU_SUBNET",
+    "rational": "_RATIONAL",
+    "mixture": "_MIXTURE",
+}
+#: Every way a layout trains: float64 and the kinds without native
+#: operators through the compiled kernels; float32 of the native kinds
+#: through both, the native operators and (forced) the compiled kernels.
+PATHS = [
+    (name, per_neuron, dtype, path)
+    for name, per_neuron in LAYOUTS
+    for dtype in (torch.float32, torch.float64)
+    for path in (
+        ("native", "compiled")
+        if name in NATIVE and dtype == torch.float32
+        else ("compiled",)
+    )
+]
+
+
+@pytest.fixture
+def training_calls(monkeypatch):
+    """Counts the training calls through the Python autograd Function."""
+    from sklearn_learnact.activations import _functional as F
+
+    calls = []
+    apply = F._Fused.apply
+
+    def counted(*args):
+        calls.append(args[0].formula)
+        return apply(*args)
+
+    monkeypatch.setattr(F._Fused, "apply", counted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("name", "per_neuron", "dtype", "path"),
+    PATHS,
+    ids=[
+        "-".join((n, "channel" if c else "layer", str(d)[6:], p))
+        for n, c, d, p in PATHS
+    ],
+)
+def test_fused_matches_eager(
+    name, per_neuron, dtype, path, training_calls, monkeypatch
+):
+    from sklearn_learnact.activations import _functional as F
+
+    if path == "compiled" and name in NATIVE:
+        monkeypatch.setattr(getattr(F, NATIVE[name]), "native_below", 0)
     act = _activation(name, per_neuron, dtype)
     # per neuron: a convolution's (N, C, H, W); layer-wide: a dense layer's
     shape = (6, 3, 4, 5) if per_neuron else (40, 3)
     x = 3.0 * torch.randn(shape, dtype=dtype)
     grad = torch.randn(shape, dtype=dtype)
     eager = _run(act, x, grad, fused=False)
+    del training_calls[:]
     fused = _run(act, x, grad, fused=True)
     tol = 2e-5 if dtype == torch.float32 else 1e-11
     for got, want in zip(fused, eager):
         scale = max(1.0, float(want.abs().max()))
         torch.testing.assert_close(got, want, rtol=tol, atol=tol * scale)
     kernel = KERNELS[name]
-    if kernel is not None:  # the fused path ran, compiled
+    if path == "native":  # one C++ autograd node: no Python Function, no kernel
+        assert training_calls == []
+        assert any(r["kernel"] == "native" for r in compiled_kernels())
+    elif kernel is not None:  # the fused path ran, compiled
+        assert training_calls or name in ("affine", "swish")
         records = [
             r
             for r in compiled_kernels()
@@ -105,6 +161,78 @@ def test_fused_matches_eager(name, per_neuron, dtype):
             f"{kernel}_forward",
             f"{kernel}_backward",
         }
+
+
+@pytest.mark.parametrize(
+    ("name", "per_neuron"), [lay for lay in LAYOUTS if lay[0] in NATIVE]
+)
+def test_native_operators_on_threads(name, per_neuron):
+    # above 32768 elements the native loops split over torch's threads and
+    # add their per-thread parameter sums: the same values and gradients
+    act = _activation(name, per_neuron, torch.float32)
+    shape = (700, 3, 50) if per_neuron else (35000, 3)  # 105000 elements
+    x = 3.0 * torch.randn(shape)
+    grad = torch.randn(shape)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fused = _run(act, x, grad, fused=True)
+    finally:
+        torch.set_num_threads(threads)
+    eager = _run(act, x, grad, fused=False)
+    for got, want in zip(fused, eager):
+        scale = max(1.0, float(want.abs().max()))
+        # parameter gradients: sums of 105000 float32 terms, in another order
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4 * scale)
+
+
+@pytest.mark.parametrize(
+    ("name", "per_neuron"), [lay for lay in LAYOUTS if lay[0] in NATIVE]
+)
+def test_native_double_backward_differentiates_the_formula(name, per_neuron):
+    # create_graph=True: the native backward hands over to the Python formula
+    # (sklearn_learnact::eager_grads), which autograd records
+    act = _activation(name, per_neuron, torch.float32)
+    x = 3.0 * torch.randn((6, 3, 4, 5) if per_neuron else (40, 3))
+
+    def second_order(fused):
+        with fused_kernels(fused):
+            xr = x.clone().requires_grad_(True)
+            (gx,) = torch.autograd.grad(act(xr).pow(2).sum(), xr, create_graph=True)
+            params = list(act.parameters())
+            return [gx.detach(), *torch.autograd.grad(gx.sum(), [xr, *params])]
+
+    for got, want in zip(second_order(True), second_order(False)):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_native_build_failure_warns_once_and_trains_compiled(
+    tmp_path, monkeypatch, training_calls
+):
+    # a compiler that cannot build the library: one warning, then the
+    # compiled kernels train (here the test's process had not loaded it)
+    from sklearn_learnact.activations import _native
+
+    monkeypatch.setattr(_native, "_LOADED", [])
+    monkeypatch.setattr(_native, "_FAILED", [])
+    monkeypatch.setattr(_native, "library_path", lambda: tmp_path / "native.so")
+
+    def broken(path):
+        raise RuntimeError("c++ failed to build _native.cpp: error: no luck")
+
+    monkeypatch.setattr(_native, "_build", broken)
+    act = _activation("spline", False, torch.float32)
+    x, grad = torch.randn(40, 3), torch.randn(40, 3)
+    with pytest.warns(RuntimeWarning, match="native training kernels could not be"):
+        fused = _run(act, x, grad, fused=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no second warning
+        _run(act, x, grad, fused=True)
+    with fused_kernels(True):
+        assert fused_kernels_available()  # the compiled kernels still run
+    assert training_calls  # through the autograd Function
+    for got, want in zip(fused, _run(act, x, grad, fused=False)):
+        torch.testing.assert_close(got, want, rtol=2e-5, atol=2e-5)
 
 
 @pytest.mark.gpu
@@ -379,8 +507,9 @@ def test_scalar_kernels_warn_once_and_are_not_cached(tmp_path):
         from sklearn_learnact.activations import (
             compiled_kernels, fused_kernels, get_activation
         )
-        act = get_activation("rational")
-        x = torch.randn(256, 4, requires_grad=True)
+        # float64: float32 would train through the native operators
+        act = get_activation("rational").double()
+        x = torch.randn(256, 4, dtype=torch.float64, requires_grad=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for _ in range(2):

@@ -14,7 +14,10 @@ they are the single source of the maths, checked against autograd and
 :func:`torch.autograd.gradcheck` in ``tests/test_functional.py``. The
 formulas of a few elementwise ops (affine, swish) train small CPU inputs
 through autograd instead, their forward recorded op by op (cheaper there
-than any autograd Function: see :data:`_AUTOGRAD_BELOW`).
+than any autograd Function: see :data:`_AUTOGRAD_BELOW`). The spline,
+ReLU-subnetwork, rational and mixture formulas train float32 CPU inputs
+through their C++ version instead (:mod:`._native`: one autograd node without
+Python per call; ``tests/test_fused.py`` holds it to these formulas).
 
 Layouts. A layer-wide activation sees its input flattened, ``(M,)``, and its
 parameters have no channel axis. A per-channel one sees ``(N, C, S)`` (``S``
@@ -37,6 +40,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from . import _native
 from ._fused import FusedKernel
 from ._utils import channel_view
 from .fixed import Sin
@@ -118,15 +122,29 @@ class _Formula:
     of at most ``autograd_below`` elements train through the forward formula
     evaluated eagerly and recorded by autograd instead of through the
     :class:`_Fused` node: for a formula of a few elementwise ops, cheaper
-    below a size (see :data:`_AUTOGRAD_BELOW`).
+    below a size (see :data:`_AUTOGRAD_BELOW`). ``native`` names the C++
+    operator (:mod:`._native`) that trains float32 CPU inputs of at most
+    ``native_below`` elements: the same maths, one autograd node without
+    Python; ``native_args(**statics)`` gives its arguments after the tensors
+    (default: the static arguments' values, in the order of ``bind``).
     """
 
     def __init__(
-        self, forward, backward, fuse: bool = True, autograd_below: int = 0
+        self,
+        forward,
+        backward,
+        fuse: bool = True,
+        autograd_below: int = 0,
+        native: str | None = None,
+        native_args=None,
+        native_below: int = 1 << 62,
     ) -> None:
         self.forward = FusedKernel(forward, n_batched=1, fuse=fuse)
         self.backward = FusedKernel(backward, n_batched=2, fuse=fuse)
         self.autograd_below = autograd_below
+        self.native = native
+        self.native_below = native_below
+        self.native_args = native_args or (lambda **statics: tuple(statics.values()))
         self._bound: dict[tuple, _Bound] = {}
 
     def bind(self, channels: int, **statics) -> "_Bound":
@@ -144,6 +162,7 @@ class _Bound:
     def __init__(self, formula: _Formula, channels: int, statics: dict) -> None:
         self.formula, self.channels, self.statics = formula, channels, statics
         self.forward = formula.forward.bind(**statics)
+        self.native_args = formula.native_args(**statics) if formula.native else ()
         self._backward: dict[tuple, object] = {}
 
     def backward(self, needs: tuple):
@@ -164,8 +183,15 @@ class _Bound:
         if torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in params)
         ):
-            if x.numel() <= self.formula.autograd_below and x.device.type == "cpu":
-                return self.forward.eager(self.view(x), *params).view(x.shape)
+            if x.device.type == "cpu":
+                n = x.numel()
+                if n <= self.formula.autograd_below:
+                    return self.forward.eager(self.view(x), *params).view(x.shape)
+                native = self.formula.native
+                if native is not None and n <= self.formula.native_below:
+                    ops = _native.operators(x)
+                    if ops is not None:  # x as it is: the operator knows layouts
+                        return getattr(ops, native)(x, *params, *self.native_args)
             return _Fused.apply(self, x, *params)
         return self.forward(self.view(x), *params).view(x.shape)
 
@@ -224,6 +250,12 @@ def _affine_backward(x, grad, k0, k1, *, needs):
 #: eager op is a kernel launch (unmeasured here: no GPU), so there the fused
 #: kernels stay.
 _AUTOGRAD_BELOW = 1 << 18
+#: Above this many elements, the formulas of a few passes (rational, mixture)
+#: train faster through the compiled kernels (their threads and vector code
+#: beat the native loops there: 0.94x at 2^17 elements, 1.3x at 2^19, forward
+#: and backward, measured); spline and the ReLU subnetwork stay native (2x
+#: faster than compiled up to 2^21).
+_NATIVE_BELOW = 1 << 17
 
 #: Evaluated eagerly: one multiply-add forward, a product and two sums
 #: backward cost less than two calls of compiled kernels.
@@ -331,7 +363,15 @@ def _mixture_backward(x, grad, weight, *, basis, needs):
     return grad_x, grad_weight
 
 
-_MIXTURE = _Formula(_mixture_forward, _mixture_backward)
+#: The basis codes of the native operator (``_native.cpp``'s ``Basis``).
+_BASIS_CODES = {"relu": 0, "tanh": 1, "sigmoid": 2, "sin": 3, "identity": 4}
+_MIXTURE = _Formula(
+    _mixture_forward,
+    _mixture_backward,
+    native="mixture",
+    native_args=lambda basis: ([_BASIS_CODES[kind] for kind in basis],),
+    native_below=_NATIVE_BELOW,
+)
 
 
 def mixture(
@@ -402,7 +442,12 @@ def _rational_backward(x, grad, a, b, *, needs):
     return grad_x, grad_a, grad_b
 
 
-_RATIONAL = _Formula(_rational_forward, _rational_backward)
+_RATIONAL = _Formula(
+    _rational_forward,
+    _rational_backward,
+    native="rational",
+    native_below=_NATIVE_BELOW,
+)
 
 
 def rational(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -526,7 +571,7 @@ def _spline_backward(x, grad, values, *, lo, step, needs):
     return grad_x, grad_values
 
 
-_SPLINE = _Formula(_spline_forward, _spline_backward)
+_SPLINE = _Formula(_spline_forward, _spline_backward, native="spline")
 
 
 def spline_hermite(
@@ -624,7 +669,9 @@ def _relu_subnet_backward(x, grad, w1, b1, w2, b2, *, needs):
     return grad_x, grad_w1, grad_b1, grad_w2, grad_b2
 
 
-_RELU_SUBNET = _Formula(_relu_subnet_forward, _relu_subnet_backward)
+_RELU_SUBNET = _Formula(
+    _relu_subnet_forward, _relu_subnet_backward, native="relu_subnet"
+)
 
 
 def subnet(
@@ -648,3 +695,44 @@ def subnet(
         return _RELU_SUBNET.bind(1)(x, w1, b1, w2, b2)
     z = torch.addcmul(b1, x.unsqueeze(-1), w1)
     return torch.matmul(hidden(z), w2) + b2
+
+
+# ``sklearn_learnact::eager_grads``: the backward formulas of the native
+# operators (:mod:`._native`), evaluated eagerly so that autograd records
+# them; their C++ backward calls it when the gradient itself is to be
+# differentiated (``create_graph=True``). Every gradient is returned.
+_NATIVE_BACKWARD = {
+    "spline": (_spline_backward, ("lo", "step"), 2),
+    "relu_subnet": (_relu_subnet_backward, (), 5),
+    "rational": (_rational_backward, (), 3),
+    "mixture": (_mixture_backward, (), 2),
+}
+
+
+def _eager_grads(kind, x, grad, params, statics):
+    # "mixture:relu,tanh,sin": the mixture's basis after the colon
+    kind, _, basis = kind.partition(":")
+    backward, names, n_grads = _NATIVE_BACKWARD[kind]
+    kwargs = dict(zip(names, statics))
+    if basis:
+        kwargs["basis"] = tuple(basis.split(","))
+    # the operators take x as it is: here, in the formulas' layout
+    shape = x.shape
+    if params[0].dim() > 1:  # per channel: (N, C, S)
+        x, grad = (
+            x.reshape(shape[0], shape[1], -1),
+            grad.reshape(shape[0], shape[1], -1),
+        )
+    else:
+        x, grad = x.reshape(-1), grad.reshape(-1)
+    grads = list(backward(x, grad, *params, **kwargs, needs=(True,) * n_grads))
+    grads[0] = grads[0].reshape(shape)
+    return grads
+
+
+if not hasattr(torch.ops.sklearn_learnact, "eager_grads"):
+    _LIB.define(
+        "eager_grads(str kind, Tensor x, Tensor grad, Tensor[] params, "
+        "float[] statics) -> Tensor[]"
+    )
+    _LIB.impl("eager_grads", _eager_grads, "CompositeImplicitAutograd")

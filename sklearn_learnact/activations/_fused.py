@@ -35,7 +35,9 @@ included, and calls it with little Python overhead:
   device type, saying why.
 
 Both paths evaluate the same function, so the hand-written formulas stay the
-single source of the maths.
+single source of the maths. (The one exception, for speed: float32 CPU
+training of four formulas runs their C++ version, :mod:`._native`, which the
+tests hold to these formulas.)
 """
 
 import contextlib

@@ -28,7 +28,12 @@ from skorch.callbacks import EarlyStopping
 from torch import nn
 
 from .._validation import check_choice, check_flag, check_numeric, is_int
-from ..activations import LearnableActivation, get_activation, no_new_kernels
+from ..activations import (
+    LearnableActivation,
+    fused_kernels_available,
+    get_activation,
+    no_new_kernels,
+)
 from ..nets import CNN, MLP, check_hidden_layer_sizes, reset_parameters
 from ._skorch import (
     EpochProgress,
@@ -595,7 +600,31 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         self.activation_ = self.activation if not incremental else self.activation_
         self.n_outputs_ = n_outputs
         self._set_fitted_attributes(n_train)
+        self._warm_inference(X)
         return self
+
+    def _warm_inference(self, X) -> None:
+        """Compile (or load) the fused kernels that ``predict`` runs, now.
+
+        Training runs other kernels (the CPU's native operators, or the
+        autograd path of small inputs) than inference does, and ``predict``
+        never compiles: so ``fit`` ends with a forward pass of two rows,
+        without autograd, on the threads a full prediction batch uses.
+        """
+        device = self.device_
+        if len(X) < 2 or not fused_kernels_available(device):
+            return
+        module = self.net_.module_
+        training = module.training
+        module.eval()
+        single = device.type == "cpu" and self._small(
+            self.n_features_in_, self.n_outputs_, _PREDICT_BATCH[self.architecture]
+        )
+        try:
+            with torch.inference_mode(), _single_thread(single):
+                module(torch.as_tensor(np.array(X[:2]), device=device))
+        finally:
+            module.train(training)
 
     def _class_weights(self, y, sample_weight):
         """Multiply in the classifier's ``class_weight`` (none by default)."""
