@@ -317,7 +317,7 @@ def section_compile(args, verdicts) -> None:
         print(
             f"native operators (spline, mlp, rational, mixture; once per machine): "
             f"built {cold['native']:.2f} s ({', '.join(cold['native_how'])}), "
-            f"loaded {warm['native']:.2f} s ({', '.join(warm['native_how'])})"
+            f"loaded {warm['native']:.3f} s ({', '.join(warm['native_how'])})"
         )
         verdicts.append(("native operators built (s)", cold["native"], COLD_TARGET))
         verdicts.append(("native operators loaded (s)", warm["native"], WARM_TARGET))
