@@ -16,7 +16,7 @@ other devices, inference and the larger inputs of rational and mixture use the
 compiled kernels of :mod:`._fused`.
 
 The library is built once per machine with the C++ compiler (``$CXX``, else
-``c++``; about 15 s on 2 cores) against torch's headers
+``c++``, ``g++`` or ``clang++``; about 15 s on 2 cores) against torch's headers
 (:func:`torch.utils.cpp_extension.include_paths`) and its vector maths, for
 the instruction set torch found on the CPU; it is cached beside the compiled
 kernels, keyed by its source, torch, the compiler and the instruction set,
@@ -31,6 +31,7 @@ to build it warns once, and the compiled kernels train instead.
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 import time
@@ -134,7 +135,11 @@ def _fail(exc: Exception) -> None:
 
 
 def _compiler() -> str:
-    return os.environ.get("CXX") or "c++"
+    """``$CXX``, else the first of c++, g++, clang++ on the PATH."""
+    if os.environ.get("CXX"):
+        return os.environ["CXX"]
+    found = (shutil.which(name) for name in ("c++", "g++", "clang++"))
+    return next((name for name in found if name), "c++")
 
 
 def library_path() -> Path:
