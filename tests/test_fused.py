@@ -454,6 +454,36 @@ def test_fused_model_predicts_in_a_process_without_fused_kernels(
         assert result["warnings"] == [] and result["compiled"] == 0
 
 
+def test_a_corrupt_native_library_is_rebuilt(tmp_path, monkeypatch):
+    # a real process whose cached library is garbage (a truncated write, a
+    # full disk): it builds the library again and trains natively, silently
+    from sklearn_learnact.activations import _native
+
+    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path / "kernels"))
+    path = _native.library_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x7fELF but not a library")
+    code = """
+        import json, warnings
+        import torch
+        from sklearn_learnact.activations import compiled_kernels, get_activation
+        act = get_activation("spline")
+        x = torch.randn(64, 8, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            act(x).sum().backward()
+        print(json.dumps({
+            "warnings": [str(w.message) for w in caught],
+            "native": [r["how"] for r in compiled_kernels() if r["kernel"] == "native"],
+            "finite": bool(torch.isfinite(x.grad).all()),
+        }))
+    """
+    compiler = os.environ.get("CXX") or _native._compiler()
+    result = _python(code, tmp_path, CXX=compiler)
+    assert result == {"warnings": [], "native": ["compiled"], "finite": True}
+    assert path.read_bytes()[:4] == b"\x7fELF" and path.stat().st_size > 10_000
+
+
 # -- per-bin sums: an operator inside compiled formulas ------------------------------
 def test_bin_sums_operator_matches_index_add():
     from sklearn_learnact.activations import _functional as F
