@@ -201,7 +201,9 @@ def compiled_kernels() -> list[dict]:
         Each with ``kernel`` (the formula's name), ``variant`` (its static
         arguments), ``dtype``, ``device``, ``shape`` (of the batched input, the
         batch dimension as -1), ``how`` (``"compiled"`` or ``"loaded"`` from
-        the disk cache) and ``seconds``.
+        the disk cache) and ``seconds``. The library of native CPU training
+        operators, once built or loaded, is the record whose ``kernel`` is
+        ``"native"`` (``shape`` None).
 
     Examples
     --------
