@@ -541,6 +541,10 @@ def test_compile_failure_warns_and_stays_eager(monkeypatch, tmp_path):
 
     monkeypatch.setattr(_fused.BoundKernel, "_compile", broken)
     monkeypatch.setattr(_fused, "_FAILED", {})
+    # nothing compiled in memory either (with SKLEARN_LEARNACT_FUSED=1 earlier
+    # tests compiled these variants)
+    for kernel in (spline_module._TABLE, spline_module._POWER):
+        monkeypatch.setattr(kernel, "_bound", {})
     monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))  # nothing to load
     slopes = np.array([0.5, 0.5, -1.0, 2.0, 2.0, 0.25])
     act = SplineActivation(
