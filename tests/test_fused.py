@@ -82,10 +82,12 @@ def _run(act, x, grad, fused):
 
 #: The kinds whose float32 CPU training runs the native operators (C++).
 NATIVE = {
+    "affine": "_AFFINE",
+    "swish": "_SWISH",
+    "mixture": "_MIXTURE",
+    "rational": "_RATIONAL",
     "spline": "_SPLINE",
     "mlp": "_RELU_SUBNET",
-    "rational": "_RATIONAL",
-    "mixture": "_MIXTURE",
 }
 #: Every way a layout trains: float64 and the kinds without native
 #: operators through the compiled kernels; float32 of the native kinds

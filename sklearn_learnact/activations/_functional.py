@@ -14,10 +14,10 @@ they are the single source of the maths, checked against autograd and
 :func:`torch.autograd.gradcheck` in ``tests/test_functional.py``. The
 formulas of a few elementwise ops (affine, swish) train small CPU inputs
 through autograd instead, their forward recorded op by op (cheaper there
-than any autograd Function: see :data:`_AUTOGRAD_BELOW`). The spline,
-ReLU-subnetwork, rational and mixture formulas train float32 CPU inputs
-through their C++ version instead (:mod:`._native`: one autograd node without
-Python per call; ``tests/test_fused.py`` holds it to these formulas).
+than any autograd Function: see :data:`_AUTOGRAD_BELOW`). Float32 CPU
+inputs train through the formulas' C++ version instead (:mod:`._native`: one
+autograd node without Python per call; ``tests/test_fused.py`` holds it to
+these formulas).
 
 Layouts. A layer-wide activation sees its input flattened, ``(M,)``, and its
 parameters have no channel axis. A per-channel one sees ``(N, C, S)`` (``S``
@@ -185,13 +185,13 @@ class _Bound:
         ):
             if x.device.type == "cpu":
                 n = x.numel()
-                if n <= self.formula.autograd_below:
-                    return self.forward.eager(self.view(x), *params).view(x.shape)
                 native = self.formula.native
                 if native is not None and n <= self.formula.native_below:
                     ops = _native.operators(x)
                     if ops is not None:  # x as it is: the operator knows layouts
                         return getattr(ops, native)(x, *params, *self.native_args)
+                if n <= self.formula.autograd_below:
+                    return self.forward.eager(self.view(x), *params).view(x.shape)
             return _Fused.apply(self, x, *params)
         return self.forward(self.view(x), *params).view(x.shape)
 
@@ -250,17 +250,22 @@ def _affine_backward(x, grad, k0, k1, *, needs):
 #: eager op is a kernel launch (unmeasured here: no GPU), so there the fused
 #: kernels stay.
 _AUTOGRAD_BELOW = 1 << 18
-#: Above this many elements, the formulas of a few passes (rational, mixture)
-#: train faster through the compiled kernels (their threads and vector code
-#: beat the native loops there: 0.94x at 2^17 elements, 1.3x at 2^19, forward
-#: and backward, measured); spline and the ReLU subnetwork stay native (2x
-#: faster than compiled up to 2^21).
+#: Above this many elements, the formulas of a few passes (swish, rational,
+#: mixture) train faster through the compiled kernels (their threads and
+#: vector code beat the native loops there: native/compiled 0.76-0.94x at
+#: 2^17 elements, 1.2-1.3x at 2^19, forward and backward, measured); affine,
+#: spline and the ReLU subnetwork stay native (0.2-0.55x the compiled time up
+#: to 2^21).
 _NATIVE_BELOW = 1 << 17
 
 #: Evaluated eagerly: one multiply-add forward, a product and two sums
 #: backward cost less than two calls of compiled kernels.
 _AFFINE = _Formula(
-    _affine_forward, _affine_backward, fuse=False, autograd_below=_AUTOGRAD_BELOW
+    _affine_forward,
+    _affine_backward,
+    fuse=False,
+    autograd_below=_AUTOGRAD_BELOW,
+    native="affine",
 )
 
 
@@ -282,7 +287,13 @@ def _swish_backward(x, grad, beta, *, needs):
     return grad_x, grad_beta
 
 
-_SWISH = _Formula(_swish_forward, _swish_backward, autograd_below=_AUTOGRAD_BELOW)
+_SWISH = _Formula(
+    _swish_forward,
+    _swish_backward,
+    autograd_below=_AUTOGRAD_BELOW,
+    native="swish",
+    native_below=_NATIVE_BELOW,
+)
 
 
 def swish(x: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
@@ -701,24 +712,28 @@ def subnet(
 # operators (:mod:`._native`), evaluated eagerly so that autograd records
 # them; their C++ backward calls it when the gradient itself is to be
 # differentiated (``create_graph=True``). Every gradient is returned.
+# Per operator: the backward formula, the names of its static arguments, its
+# number of gradients and the dims of its first parameter when layer-wide.
 _NATIVE_BACKWARD = {
-    "spline": (_spline_backward, ("lo", "step"), 2),
-    "relu_subnet": (_relu_subnet_backward, (), 5),
-    "rational": (_rational_backward, (), 3),
-    "mixture": (_mixture_backward, (), 2),
+    "affine": (_affine_backward, (), 3, 0),
+    "swish": (_swish_backward, (), 2, 0),
+    "mixture": (_mixture_backward, (), 2, 1),
+    "rational": (_rational_backward, (), 3, 1),
+    "spline": (_spline_backward, ("lo", "step"), 2, 1),
+    "relu_subnet": (_relu_subnet_backward, (), 5, 1),
 }
 
 
 def _eager_grads(kind, x, grad, params, statics):
     # "mixture:relu,tanh,sin": the mixture's basis after the colon
     kind, _, basis = kind.partition(":")
-    backward, names, n_grads = _NATIVE_BACKWARD[kind]
+    backward, names, n_grads, layer_wide_dim = _NATIVE_BACKWARD[kind]
     kwargs = dict(zip(names, statics))
     if basis:
         kwargs["basis"] = tuple(basis.split(","))
     # the operators take x as it is: here, in the formulas' layout
     shape = x.shape
-    if params[0].dim() > 1:  # per channel: (N, C, S)
+    if params[0].dim() > layer_wide_dim:  # per channel: (N, C, S)
         x, grad = (
             x.reshape(shape[0], shape[1], -1),
             grad.reshape(shape[0], shape[1], -1),

@@ -36,8 +36,8 @@ included, and calls it with little Python overhead:
 
 Both paths evaluate the same function, so the hand-written formulas stay the
 single source of the maths. (The one exception, for speed: float32 CPU
-training of four formulas runs their C++ version, :mod:`._native`, which the
-tests hold to these formulas.)
+training runs the formulas' C++ version, :mod:`._native`, which the tests
+hold to them.)
 """
 
 import contextlib

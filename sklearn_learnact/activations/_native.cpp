@@ -1,11 +1,11 @@
-// Native CPU training kernels of the spline, ReLU-subnetwork, rational and
-// mixture activations (float32).
+// Native CPU training kernels of the learnable activations with formulas
+// (affine, swish, mixture, rational, spline, ReLU subnetwork; float32).
 //
 // Each operator is one autograd node written in C++: in a training step no
 // Python runs per activation call (an autograd.Function in Python costs ~7 us
 // per call alone, several times that inside a step). The maths are the
-// formulas of _functional.py (_spline_*, _relu_subnet_*, _rational_*,
-// _mixture_*): tests/test_fused.py checks these operators against them,
+// formulas of _functional.py (_affine_*, _swish_*, _mixture_*, _rational_*,
+// _spline_*, _relu_subnet_*): tests/test_fused.py checks these operators against them,
 // values and gradients, layer-wide and per channel.
 //
 // Loops over chunks of kChunk elements that the compiler vectorises, on
@@ -109,6 +109,32 @@ inline T dot(const T* __restrict a, const T* __restrict b, int64_t m) {
   for (int64_t l = 0; l < L; ++l) total += lanes[l];
   for (; i < m; ++i) total += a[i] * b[i];
   return total;
+}
+
+// sum_i a[i] over lanes.
+template <typename T>
+inline T lane_sum(const T* __restrict a, int64_t m) {
+  constexpr int64_t L = 16;
+  T lanes[L] = {};
+  int64_t i = 0;
+  for (; i + L <= m; i += L)
+    for (int64_t l = 0; l < L; ++l) lanes[l] += a[i + l];
+  T total = 0;
+  for (int64_t l = 0; l < L; ++l) total += lanes[l];
+  for (; i < m; ++i) total += a[i];
+  return total;
+}
+
+// out = k0 + k1 x (as torch.addcmul(k0, k1, x)) and out = k a, vectorised.
+template <typename T>
+inline void affine_values(const T* __restrict x, T* __restrict out, int64_t m, T k0,
+                          T k1) {
+  for (int64_t i = 0; i < m; ++i) out[i] = k0 + k1 * x[i];
+}
+
+template <typename T>
+inline void scaled(const T* __restrict a, T* __restrict out, int64_t m, T k) {
+  for (int64_t i = 0; i < m; ++i) out[i] = a[i] * k;
 }
 
 // -- spline ---------------------------------------------------------------------
@@ -568,6 +594,180 @@ struct MixtureFunction : public torch::autograd::Function<MixtureFunction> {
   }
 };
 
+// -- affine: k0 + k1 x; swish: x sigmoid(beta x) ------------------------------------
+// One value per channel (or one for the layer): k0, k1, beta of shape () or (C,).
+Tensor affine_forward(const Tensor& x_in, const Tensor& k0_in, const Tensor& k1_in) {
+  const Tensor x = x_in.contiguous(), k0 = k0_in.contiguous(), k1 = k1_in.contiguous();
+  const auto layout = layout_of(x, k0, 0, "affine");
+  TORCH_CHECK(k1.sizes() == k0.sizes() && k1.scalar_type() == x.scalar_type(),
+              "affine: k0 and k1 must match");
+  Tensor out = at::empty_like(x);
+  float_only(x, "affine_forward", [&] {
+    using T = float;
+    const T* xp = x.data_ptr<T>();
+    T* op = out.data_ptr<T>();
+    const T* a = k0.data_ptr<T>();
+    const T* b = k1.data_ptr<T>();
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      channel_runs(begin, end, layout, [&](int64_t start, int64_t stop, int64_t ch) {
+        affine_values(xp + start, op + start, stop - start, a[ch], b[ch]);
+      });
+    });
+  });
+  return out;
+}
+
+variable_list affine_backward(const Tensor& x_in, const Tensor& grad_in,
+                              const Tensor& k0_in, const Tensor& k1_in,
+                              std::array<bool, 3> needs) {
+  const Tensor x = x_in.contiguous(), grad = grad_in.contiguous();
+  const Tensor k0 = k0_in.contiguous(), k1 = k1_in.contiguous();
+  const auto layout = layout_of(x, k0, 0, "affine");
+  const int64_t channels = layout.channels;
+  variable_list out(3);
+  if (needs[0]) out[0] = at::empty_like(x);
+  float_only(x, "affine_backward", [&] {
+    using T = float;
+    const T* xp = x.data_ptr<T>();
+    const T* gp = grad.data_ptr<T>();
+    T* gxp = needs[0] ? out[0].data_ptr<T>() : nullptr;
+    const T* b = k1.data_ptr<T>();
+    const int64_t n = x.numel();
+    const int64_t threads = n > kGrain ? at::get_num_threads() : 1;
+    const int64_t width = 2 * channels;  // per thread: (sum grad, sum grad x)
+    std::vector<T> sums(threads * width, T(0));
+    at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+      T* mine = sums.data() + at::get_thread_num() * width;
+      channel_runs(begin, end, layout, [&](int64_t start, int64_t stop, int64_t ch) {
+        const int64_t m = stop - start;
+        if (gxp != nullptr) scaled(gp + start, gxp + start, m, b[ch]);
+        if (needs[1]) mine[2 * ch] += lane_sum(gp + start, m);
+        if (needs[2]) mine[2 * ch + 1] += dot(gp + start, xp + start, m);
+      });
+    });
+    for (int64_t th = 1; th < threads; ++th)
+      for (int64_t k = 0; k < width; ++k) sums[k] += sums[th * width + k];
+    for (int k = 1; k < 3; ++k) {
+      if (!needs[k]) continue;
+      out[k] = at::empty_like(k0);
+      T* g = out[k].data_ptr<T>();
+      for (int64_t c = 0; c < channels; ++c) g[c] = sums[2 * c + (k - 1)];
+    }
+  });
+  return out;
+}
+
+Tensor swish_forward(const Tensor& x_in, const Tensor& beta_in) {
+  const Tensor x = x_in.contiguous(), beta = beta_in.contiguous();
+  const auto layout = layout_of(x, beta, 0, "swish");
+  Tensor out = at::empty_like(x);
+  float_only(x, "swish_forward", [&] {
+    using T = float;
+    using V = at::vec::Vectorized<T>;
+    const T* xp = x.data_ptr<T>();
+    T* op = out.data_ptr<T>();
+    const T* bp = beta.data_ptr<T>();
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      channel_runs(begin, end, layout, [&](int64_t start, int64_t stop, int64_t ch) {
+        const V b(bp[ch]);
+        vec_map(xp + start, op + start, stop - start,
+                [b](V v) { return v * vec_sigmoid(b * v); });
+      });
+    });
+  });
+  return out;
+}
+
+variable_list swish_backward(const Tensor& x_in, const Tensor& grad_in,
+                             const Tensor& beta_in, std::array<bool, 2> needs) {
+  const Tensor x = x_in.contiguous(), grad = grad_in.contiguous();
+  const Tensor beta = beta_in.contiguous();
+  const auto layout = layout_of(x, beta, 0, "swish");
+  const int64_t channels = layout.channels;
+  variable_list out(2);
+  if (needs[0]) out[0] = at::empty_like(x);
+  float_only(x, "swish_backward", [&] {
+    using T = float;
+    using V = at::vec::Vectorized<T>;
+    const T* xp = x.data_ptr<T>();
+    const T* gp = grad.data_ptr<T>();
+    T* gxp = needs[0] ? out[0].data_ptr<T>() : nullptr;
+    const T* bp = beta.data_ptr<T>();
+    const int64_t n = x.numel();
+    const int64_t threads = n > kGrain ? at::get_num_threads() : 1;
+    std::vector<T> sums(threads * channels, T(0));
+    at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+      T* mine = sums.data() + at::get_thread_num() * channels;
+      channel_runs(begin, end, layout, [&](int64_t start, int64_t stop, int64_t ch) {
+        T s[kChunk], w[kChunk];
+        const T b = bp[ch];
+        for (int64_t s0 = start; s0 < stop; s0 += kChunk) {
+          const int64_t m = std::min(kChunk, stop - s0);
+          const T* __restrict xs = xp + s0;
+          const T* __restrict gs = gp + s0;
+          const V bv(b);
+          vec_map(xs, s, m, [bv](V v) { return vec_sigmoid(bv * v); });
+          for (int64_t i = 0; i < m; ++i) w[i] = s[i] * (T(1) - s[i]);  // sigmoid'
+          if (gxp != nullptr) {
+            T* __restrict gxs = gxp + s0;
+            for (int64_t i = 0; i < m; ++i) gxs[i] = gs[i] * (s[i] + b * xs[i] * w[i]);
+          }
+          if (needs[1]) {
+            for (int64_t i = 0; i < m; ++i) w[i] = gs[i] * xs[i] * xs[i] * w[i];
+            mine[ch] += lane_sum(w, m);
+          }
+        }
+      });
+    });
+    if (!needs[1]) return;
+    for (int64_t th = 1; th < threads; ++th)
+      for (int64_t c = 0; c < channels; ++c) sums[c] += sums[th * channels + c];
+    out[1] = at::empty_like(beta);
+    std::copy(sums.begin(), sums.begin() + channels, out[1].data_ptr<T>());
+  });
+  return out;
+}
+
+struct AffineFunction : public torch::autograd::Function<AffineFunction> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& k0,
+                        const Tensor& k1) {
+    ctx->save_for_backward({x, k0, k1});
+    return affine_forward(x, k0, k1);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    std::array<bool, 3> needs;
+    for (int k = 0; k < 3; ++k) needs[k] = ctx->needs_input_grad(k);
+    variable_list g = at::GradMode::is_enabled()
+                          ? eager_grads("affine", s[0], grads[0], {s[1], s[2]}, {})
+                          : affine_backward(s[0], grads[0], s[1], s[2], needs);
+    for (int k = 0; k < 3; ++k) {
+      if (!needs[k]) g[k] = Tensor();
+    }
+    return g;
+  }
+};
+
+struct SwishFunction : public torch::autograd::Function<SwishFunction> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& beta) {
+    ctx->save_for_backward({x, beta});
+    return swish_forward(x, beta);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    const std::array<bool, 2> needs = {ctx->needs_input_grad(0), ctx->needs_input_grad(1)};
+    variable_list g = at::GradMode::is_enabled()
+                          ? eager_grads("swish", s[0], grads[0], {s[1]}, {})
+                          : swish_backward(s[0], grads[0], s[1], needs);
+    for (int k = 0; k < 2; ++k) {
+      if (!needs[k]) g[k] = Tensor();
+    }
+    return g;
+  }
+};
+
 // -- rational: P(x) / (1 + |x Q'(x)|) ----------------------------------------------
 // Horner over a chunk: out = c[0] + x (c[1] + x (... + x c[k - 1])), one
 // vectorised pass per coefficient (as _horner: c[-2] + c[-1] x first).
@@ -934,6 +1134,14 @@ Tensor spline(const Tensor& x, const Tensor& values, double lo, double step) {
   return SplineFunction::apply(x, values, lo, step);
 }
 
+Tensor affine(const Tensor& x, const Tensor& k0, const Tensor& k1) {
+  return AffineFunction::apply(x, k0, k1);
+}
+
+Tensor swish(const Tensor& x, const Tensor& beta) {
+  return SwishFunction::apply(x, beta);
+}
+
 Tensor mixture(const Tensor& x, const Tensor& weight, c10::IntArrayRef basis) {
   return MixtureFunction::apply(x, weight, basis);
 }
@@ -954,6 +1162,8 @@ TORCH_LIBRARY(sklearn_learnact_native, m) {
   m.def("relu_subnet(Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2) -> Tensor");
   m.def("rational(Tensor x, Tensor a, Tensor b) -> Tensor");
   m.def("mixture(Tensor x, Tensor weight, int[] basis) -> Tensor");
+  m.def("affine(Tensor x, Tensor k0, Tensor k1) -> Tensor");
+  m.def("swish(Tensor x, Tensor beta) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(sklearn_learnact_native, CPU, m) {
@@ -961,6 +1171,8 @@ TORCH_LIBRARY_IMPL(sklearn_learnact_native, CPU, m) {
   m.impl("relu_subnet", relu_subnet_forward);
   m.impl("rational", rational_forward);
   m.impl("mixture", mixture_forward);
+  m.impl("affine", affine_forward);
+  m.impl("swish", swish_forward);
 }
 
 TORCH_LIBRARY_IMPL(sklearn_learnact_native, AutogradCPU, m) {
@@ -968,4 +1180,6 @@ TORCH_LIBRARY_IMPL(sklearn_learnact_native, AutogradCPU, m) {
   m.impl("relu_subnet", relu_subnet);
   m.impl("rational", rational);
   m.impl("mixture", mixture);
+  m.impl("affine", affine);
+  m.impl("swish", swish);
 }

@@ -3,9 +3,9 @@
 At training batch sizes a learnable activation's cost is mostly fixed cost per
 call: an autograd Function in Python and the call of a compiled kernel cost
 tens of microseconds inside a training step, before any arithmetic
-(``benchmarks/bench_training.py --sections floor``). So the dearest formulas
-(spline, ReLU subnetwork, rational, mixture) train float32 CPU inputs of up to
-a size (``_Formula.native_below``) through operators written in C++
+(``benchmarks/bench_training.py --sections floor``). So the formulas (affine,
+swish, mixture, rational, spline, ReLU subnetwork) train float32 CPU inputs of
+up to a size (``_Formula.native_below``) through operators written in C++
 (``_native.cpp``), each one autograd node whose forward and backward run
 without Python: the maths of their formulas in :mod:`._functional`, which stay
 the reference (``tests/test_fused.py`` checks these operators' values and
@@ -46,7 +46,7 @@ SOURCE = Path(__file__).with_name("_native.cpp")
 NAMESPACE = "sklearn_learnact_native"
 
 #: The operators the library defines (one per formula, ``_Formula.native``).
-OPERATORS = ("spline", "relu_subnet", "rational", "mixture")
+OPERATORS = ("affine", "swish", "mixture", "rational", "spline", "relu_subnet")
 
 #: The loaded operators' namespace, once loaded in this process.
 _LOADED: list = []
@@ -125,10 +125,10 @@ def _fail(exc: Exception) -> None:
     _FAILED.append(reason)
     warnings.warn(
         f"sklearn_learnact: the native training kernels could not be built "
-        f"({reason}). spline, mlp, rational and mixture activations train through "
-        "the compiled kernels instead: the same results, slower at small batches "
-        f"(about 1.3-1.8x a ReLU epoch instead of 1.1-1.25x). Set {_fused.ENV_FUSED}=0 "
-        "to use the eager path without this warning.",
+        f"({reason}). The learnable activations train through the compiled "
+        "kernels instead: the same results, slower at small batches (about "
+        "1.2-1.8x a ReLU epoch instead of 1.1-1.25x). Set "
+        f"{_fused.ENV_FUSED}=0 to use the eager path without this warning.",
         RuntimeWarning,
         stacklevel=5,
     )
