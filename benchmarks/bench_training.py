@@ -321,7 +321,7 @@ def section_compile(args, verdicts) -> None:
         cold = probe("spline", cache, args.threads)
         warm = probe("spline", cache, args.threads)
         print(
-            f"native operators (spline, mlp, rational, mixture; once per machine): "
+            f"native operators (every kind with a formula; once per machine): "
             f"built {cold['native']:.2f} s ({', '.join(cold['native_how'])}), "
             f"loaded {warm['native']:.3f} s ({', '.join(warm['native_how'])})"
         )
