@@ -174,9 +174,7 @@ class _Bound:
 
     def view(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` in kernel layout: ``(M,)`` layer-wide, ``(N, C, S)`` per channel."""
-        if self.channels == 1:
-            return x.reshape(-1)
-        return x.reshape(x.shape[0], self.channels, -1)
+        return _kernel_layout(x, self.channels)
 
     def __call__(self, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
         """The activation on ``x``: an autograd node when a gradient is needed."""
@@ -194,6 +192,13 @@ class _Bound:
                     return self.forward.eager(self.view(x), *params).view(x.shape)
             return _Fused.apply(self, x, *params)
         return self.forward(self.view(x), *params).view(x.shape)
+
+
+def _kernel_layout(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """``x`` as the formulas take it: ``(M,)`` layer-wide, ``(N, C, S)`` per channel."""
+    if channels == 1:
+        return x.reshape(-1)
+    return x.reshape(x.shape[0], channels, -1)
 
 
 class _Fused(torch.autograd.Function):
@@ -731,15 +736,9 @@ def _eager_grads(kind, x, grad, params, statics):
     kwargs = dict(zip(names, statics))
     if basis:
         kwargs["basis"] = tuple(basis.split(","))
-    # the operators take x as it is: here, in the formulas' layout
-    shape = x.shape
-    if params[0].dim() > layer_wide_dim:  # per channel: (N, C, S)
-        x, grad = (
-            x.reshape(shape[0], shape[1], -1),
-            grad.reshape(shape[0], shape[1], -1),
-        )
-    else:
-        x, grad = x.reshape(-1), grad.reshape(-1)
+    # the operators take x as it is: here, in the formulas' layout (as _Bound)
+    shape, channels = x.shape, _channels(params[0], layer_wide_dim)
+    x, grad = _kernel_layout(x, channels), _kernel_layout(grad, channels)
     grads = list(backward(x, grad, *params, **kwargs, needs=(True,) * n_grads))
     grads[0] = grads[0].reshape(shape)
     return grads

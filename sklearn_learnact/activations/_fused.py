@@ -448,9 +448,14 @@ def _cpu_kernels_vectorised() -> bool:
     return False
 
 
-def _fail(device_type: str, exc: Exception) -> None:
+def _reason(exc: Exception) -> str:
+    """An exception in one line: its type and the first line of its message."""
     text = str(exc).strip()
-    reason = type(exc).__name__ + (f": {text.splitlines()[0]}" if text else "")
+    return type(exc).__name__ + (f": {text.splitlines()[0]}" if text else "")
+
+
+def _fail(device_type: str, exc: Exception) -> None:
+    reason = _reason(exc)
     _FAILED[device_type] = reason
     needs = "a C++ compiler (e.g. g++)" if device_type == "cpu" else "triton"
     warnings.warn(

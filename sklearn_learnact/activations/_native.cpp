@@ -54,6 +54,37 @@ variable_list eager_grads(const std::string& kind, const Tensor& x,
   return stack.at(0).toTensorVector();
 }
 
+// A backward's gradients, one per input of forward: the native formula's
+// (`native(saved, grad, needs)`, N tensor inputs) or, with create_graph=True,
+// the eager Python formula's; undefined where no gradient is needed, and for
+// the `extra` non-tensor inputs.
+template <size_t N, typename Native>
+variable_list backward_of(AutogradContext* ctx, const Tensor& grad,
+                          const std::string& kind, std::vector<double> statics,
+                          size_t extra, Native native) {
+  const auto saved = ctx->get_saved_variables();
+  std::array<bool, N> needs;
+  for (size_t k = 0; k < N; ++k) needs[k] = ctx->needs_input_grad(k);
+  variable_list g =
+      at::GradMode::is_enabled()
+          ? eager_grads(kind, saved[0], grad,
+                        std::vector<Tensor>(saved.begin() + 1, saved.end()),
+                        std::move(statics))
+          : native(saved, grad, needs);
+  for (size_t k = 0; k < N; ++k) {
+    if (!needs[k]) g[k] = Tensor();
+  }
+  g.resize(N + extra);
+  return g;
+}
+
+// Per-thread partial sums, `threads` rows of `width`: row 0 gets their total.
+template <typename T>
+inline void add_thread_sums(std::vector<T>& sums, int64_t threads, int64_t width) {
+  for (int64_t th = 1; th < threads; ++th)
+    for (int64_t k = 0; k < width; ++k) sums[k] += sums[th * width + k];
+}
+
 // float32 only: the estimators train in float32; float64 (and the rest)
 // trains through the compiled kernels, and each dtype here would double the
 // build time (about 15 s).
@@ -204,13 +235,16 @@ void spline_slopes(const T* __restrict xp, const T* __restrict gp, T* __restrict
   }
 }
 
-// Sums per cell into ``acc`` (cell, 4): by chunks, first the cells and the
-// four terms (vectorised), then the scatter (scalar).
+// Sums per cell into ``acc`` (cell, 4), and the gradient of x if gxp: by
+// chunks, the cells, the four terms and gxp (vectorised), then the scatter
+// (scalar); one pass over the data for both gradients.
 template <typename T>
-void spline_cell_sums(const T* __restrict xp, const T* __restrict gp, int64_t n,
+void spline_cell_sums(const T* __restrict xp, const T* __restrict gp,
+                      T* __restrict gxp, int64_t n, const T* __restrict c1,
+                      const T* __restrict c2, const T* __restrict c3,
                       T* __restrict acc, T lo, T step, int32_t last) {
   int32_t cell[kChunk];
-  T terms[4][kChunk];
+  T local[kChunk], terms[4][kChunk];
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t m = std::min(kChunk, n - start);
     const T* __restrict xs = xp + start;
@@ -218,11 +252,20 @@ void spline_cell_sums(const T* __restrict xp, const T* __restrict gp, int64_t n,
     for (int64_t i = 0; i < m; ++i) {
       T t, beyond;
       cell[i] = spline_cell(xs[i], lo, step, last, t, beyond);
+      local[i] = t;
       const T g = gs[i], gt = g * t;
       terms[0][i] = g;
       terms[1][i] = g * (t + beyond);
       terms[2][i] = gt * (t + T(2) * beyond);
       terms[3][i] = gt * t * (t + T(3) * beyond);
+    }
+    if (gxp != nullptr) {  // as spline_slopes, from the cells found above
+      T* __restrict gxs = gxp + start;
+      for (int64_t i = 0; i < m; ++i) {
+        const int32_t k = cell[i];
+        const T t = local[i];
+        gxs[i] = gs[i] * (c1[k] + t * (T(2) * c2[k] + T(3) * c3[k] * t)) / step;
+      }
     }
     for (int64_t i = 0; i < m; ++i) {
       T* a = acc + 4 * cell[i];
@@ -289,20 +332,19 @@ std::pair<Tensor, Tensor> spline_backward(const Tensor& x_in, const Tensor& grad
     at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
       T* mine = need_values ? sums.data() + at::get_thread_num() * stride : nullptr;
       channel_runs(begin, end, layout, [&](int64_t start, int64_t stop, int64_t ch) {
-        if (gxp != nullptr) {
-          const T* c1 = table.data() + plane + ch * cells;
-          spline_slopes(xp + start, gp + start, gxp + start, stop - start, c1,
-                        c1 + plane, c1 + 2 * plane, lo_, step_, last);
-        }
+        const T* c1 = table.data() + plane + ch * cells;
+        T* gx = gxp != nullptr ? gxp + start : nullptr;
         if (mine != nullptr) {
-          spline_cell_sums(xp + start, gp + start, stop - start,
-                           mine + ch * cells * 4, lo_, step_, last);
+          spline_cell_sums(xp + start, gp + start, gx, stop - start, c1, c1 + plane,
+                           c1 + 2 * plane, mine + ch * cells * 4, lo_, step_, last);
+        } else if (gx != nullptr) {
+          spline_slopes(xp + start, gp + start, gx, stop - start, c1, c1 + plane,
+                        c1 + 2 * plane, lo_, step_, last);
         }
       });
     });
     if (!need_values) return;
-    for (int64_t th = 1; th < threads; ++th)
-      for (int64_t k = 0; k < stride; ++k) sums[k] += sums[th * stride + k];
+    add_thread_sums(sums, threads, stride);
     // back through the table to the knot values (as _hermite_table_vjp)
     T* gv = grad_values.data_ptr<T>();
     std::vector<double> gy(knots), gd(knots);
@@ -343,20 +385,14 @@ struct SplineFunction : public torch::autograd::Function<SplineFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
     const double lo = ctx->saved_data["lo"].toDouble();
     const double step = ctx->saved_data["step"].toDouble();
-    const bool need_x = ctx->needs_input_grad(0), need_v = ctx->needs_input_grad(1);
-    Tensor gx, gv;
-    if (at::GradMode::is_enabled()) {
-      auto g = eager_grads("spline", saved[0], grads[0], {saved[1]}, {lo, step});
-      gx = g[0];
-      gv = g[1];
-    } else {
-      std::tie(gx, gv) = spline_backward(saved[0], grads[0], saved[1], lo, step,
-                                         need_x, need_v);
-    }
-    return {need_x ? gx : Tensor(), need_v ? gv : Tensor(), Tensor(), Tensor()};
+    return backward_of<2>(ctx, grads[0], "spline", {lo, step}, 2,
+                          [&](const variable_list& s, const Tensor& g, auto needs) {
+                            auto [gx, gv] = spline_backward(s[0], g, s[1], lo, step,
+                                                            needs[0], needs[1]);
+                            return variable_list{gx, gv};
+                          });
   }
 };
 
@@ -574,23 +610,14 @@ struct MixtureFunction : public torch::autograd::Function<MixtureFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto s = ctx->get_saved_variables();
     const auto basis = ctx->saved_data["basis"].toIntVector();
-    const std::array<bool, 2> needs = {ctx->needs_input_grad(0), ctx->needs_input_grad(1)};
-    variable_list g;
-    if (at::GradMode::is_enabled()) {
-      std::string kind = "mixture:";
-      for (size_t j = 0; j < basis.size(); ++j)
-        kind += (j ? "," : "") + std::string(kBasisNames[basis[j]]);
-      g = eager_grads(kind, s[0], grads[0], {s[1]}, {});
-    } else {
-      g = mixture_backward(s[0], grads[0], s[1], basis, needs);
-    }
-    for (int j = 0; j < 2; ++j) {
-      if (!needs[j]) g[j] = Tensor();
-    }
-    g.push_back(Tensor());
-    return g;
+    std::string kind = "mixture:";  // the eager formula's basis, by name
+    for (size_t j = 0; j < basis.size(); ++j)
+      kind += (j ? "," : "") + std::string(kBasisNames[basis[j]]);
+    return backward_of<2>(ctx, grads[0], kind, {}, 1,
+                          [&](const variable_list& s, const Tensor& g, auto needs) {
+                            return mixture_backward(s[0], g, s[1], basis, needs);
+                          });
   }
 };
 
@@ -645,8 +672,7 @@ variable_list affine_backward(const Tensor& x_in, const Tensor& grad_in,
         if (needs[2]) mine[2 * ch + 1] += dot(gp + start, xp + start, m);
       });
     });
-    for (int64_t th = 1; th < threads; ++th)
-      for (int64_t k = 0; k < width; ++k) sums[k] += sums[th * width + k];
+    add_thread_sums(sums, threads, width);
     for (int k = 1; k < 3; ++k) {
       if (!needs[k]) continue;
       out[k] = at::empty_like(k0);
@@ -720,8 +746,7 @@ variable_list swish_backward(const Tensor& x_in, const Tensor& grad_in,
       });
     });
     if (!needs[1]) return;
-    for (int64_t th = 1; th < threads; ++th)
-      for (int64_t c = 0; c < channels; ++c) sums[c] += sums[th * channels + c];
+    add_thread_sums(sums, threads, channels);
     out[1] = at::empty_like(beta);
     std::copy(sums.begin(), sums.begin() + channels, out[1].data_ptr<T>());
   });
@@ -736,16 +761,10 @@ struct AffineFunction : public torch::autograd::Function<AffineFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto s = ctx->get_saved_variables();
-    std::array<bool, 3> needs;
-    for (int k = 0; k < 3; ++k) needs[k] = ctx->needs_input_grad(k);
-    variable_list g = at::GradMode::is_enabled()
-                          ? eager_grads("affine", s[0], grads[0], {s[1], s[2]}, {})
-                          : affine_backward(s[0], grads[0], s[1], s[2], needs);
-    for (int k = 0; k < 3; ++k) {
-      if (!needs[k]) g[k] = Tensor();
-    }
-    return g;
+    return backward_of<3>(ctx, grads[0], "affine", {}, 0,
+                          [](const variable_list& s, const Tensor& g, auto needs) {
+                            return affine_backward(s[0], g, s[1], s[2], needs);
+                          });
   }
 };
 
@@ -756,15 +775,10 @@ struct SwishFunction : public torch::autograd::Function<SwishFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto s = ctx->get_saved_variables();
-    const std::array<bool, 2> needs = {ctx->needs_input_grad(0), ctx->needs_input_grad(1)};
-    variable_list g = at::GradMode::is_enabled()
-                          ? eager_grads("swish", s[0], grads[0], {s[1]}, {})
-                          : swish_backward(s[0], grads[0], s[1], needs);
-    for (int k = 0; k < 2; ++k) {
-      if (!needs[k]) g[k] = Tensor();
-    }
-    return g;
+    return backward_of<2>(ctx, grads[0], "swish", {}, 0,
+                          [](const variable_list& s, const Tensor& g, auto needs) {
+                            return swish_backward(s[0], g, s[1], needs);
+                          });
   }
 };
 
@@ -893,8 +907,7 @@ variable_list rational_backward(const Tensor& x_in, const Tensor& grad_in,
                        needs[2] ? mine + channels * na + ch * nb : nullptr);
       });
     });
-    for (int64_t th = 1; th < threads; ++th)
-      for (int64_t k = 0; k < width; ++k) sums[k] += sums[th * width + k];
+    add_thread_sums(sums, threads, width);
     if (needs[1]) {
       out[1] = at::empty_like(a);
       std::copy(sums.begin(), sums.begin() + channels * na, out[1].data_ptr<T>());
@@ -915,16 +928,10 @@ struct RationalFunction : public torch::autograd::Function<RationalFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto s = ctx->get_saved_variables();
-    std::array<bool, 3> needs;
-    for (int k = 0; k < 3; ++k) needs[k] = ctx->needs_input_grad(k);
-    variable_list g = at::GradMode::is_enabled()
-                          ? eager_grads("rational", s[0], grads[0], {s[1], s[2]}, {})
-                          : rational_backward(s[0], grads[0], s[1], s[2], needs);
-    for (int k = 0; k < 3; ++k) {
-      if (!needs[k]) g[k] = Tensor();
-    }
-    return g;
+    return backward_of<3>(ctx, grads[0], "rational", {}, 0,
+                          [](const variable_list& s, const Tensor& g, auto needs) {
+                            return rational_backward(s[0], g, s[1], s[2], needs);
+                          });
   }
 };
 
@@ -1050,7 +1057,8 @@ Tensor relu_subnet_forward(const Tensor& x_in, const Tensor& w1_in, const Tensor
 
 variable_list relu_subnet_backward(const Tensor& x_in, const Tensor& grad_in,
                                    const Tensor& w1_in, const Tensor& b1_in,
-                                   const Tensor& w2_in, std::array<bool, 5> needs) {
+                                   const Tensor& w2_in, const Tensor& b2,
+                                   std::array<bool, 5> needs) {
   const Tensor x = x_in.contiguous(), grad = grad_in.contiguous();
   const Tensor w1 = w1_in.contiguous(), b1 = b1_in.contiguous(), w2 = w2_in.contiguous();
   variable_list out(5);
@@ -1077,8 +1085,7 @@ variable_list relu_subnet_backward(const Tensor& x_in, const Tensor& grad_in,
                                        p.brk.data(), p.slope.data(), h,
                                        params ? s : nullptr);
     });
-    for (int64_t th = 1; th < threads; ++th)
-      for (int64_t k = 0; k < width; ++k) sums[k] += sums[th * width + k];
+    add_thread_sums(sums, threads, width);
     if (params) {
       std::vector<double> u0(h, 0.0), u1(h, 0.0);  // per unit, where active
       for (int64_t j = 0; j < h; ++j)
@@ -1100,7 +1107,7 @@ variable_list relu_subnet_backward(const Tensor& x_in, const Tensor& grad_in,
         if (gw2) gw2[j] = static_cast<T>(a[j] * u1[j] + b[j] * u0[j]);
       }
     }
-    if (needs[4]) out[4] = at::full({}, sums[width - 1], x.options());
+    if (needs[4]) out[4] = at::full(b2.sizes(), sums[width - 1], x.options());
   });
   return out;
 }
@@ -1113,19 +1120,13 @@ struct ReluSubnetFunction : public torch::autograd::Function<ReluSubnetFunction>
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto s = ctx->get_saved_variables();
-    std::array<bool, 5> needs;
-    for (int k = 0; k < 5; ++k) needs[k] = ctx->needs_input_grad(k);
-    variable_list g;
-    if (at::GradMode::is_enabled()) {
-      g = eager_grads("relu_subnet", s[0], grads[0], {s[1], s[2], s[3], s[4]}, {});
-    } else {
-      g = relu_subnet_backward(s[0], grads[0], s[1], s[2], s[3], needs);
-    }
-    for (int k = 0; k < 5; ++k) {
-      if (!needs[k]) g[k] = Tensor();
-    }
-    if (g[4].defined()) g[4] = g[4].reshape(s[4].sizes());
+    auto g = backward_of<5>(
+        ctx, grads[0], "relu_subnet", {}, 0,
+        [](const variable_list& s, const Tensor& g, auto needs) {
+          return relu_subnet_backward(s[0], g, s[1], s[2], s[3], s[4], needs);
+        });
+    if (g[4].defined() && at::GradMode::is_enabled())  // the eager sum is 0-d
+      g[4] = g[4].reshape(ctx->get_saved_variables()[4].sizes());
     return g;
   }
 };

@@ -120,8 +120,7 @@ def _load():
 
 
 def _fail(exc: Exception) -> None:
-    text = str(exc).strip()
-    reason = type(exc).__name__ + (f": {text.splitlines()[0]}" if text else "")
+    reason = _fused._reason(exc)
     _FAILED.append(reason)
     warnings.warn(
         f"sklearn_learnact: the native training kernels could not be built "
