@@ -205,8 +205,9 @@ def _build(path: Path) -> None:
         ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
-            raise RuntimeError(
-                f"{command[0]} failed to build {SOURCE.name}: "
-                + (done.stderr.strip().splitlines() or ["no output"])[-1]
-            )
+            # the first error the compiler reports (its last line is often
+            # a caret under source code)
+            lines = done.stderr.strip().splitlines() or ["no output"]
+            first = next((line for line in lines if "error" in line), lines[-1])
+            raise RuntimeError(f"{command[0]} failed to build {SOURCE.name}: {first}")
         os.replace(out, path)
