@@ -22,18 +22,19 @@ from sklearn_learnact import (
     SplineActivationCompressor,
 )
 from sklearn_learnact.activations import (
+    ACTIVATIONS,
     Mixture,
     PReLU,
     Subnet,
-    _fused,
     available_activations,
     compiled_kernels,
     fused_kernels,
     fused_kernels_available,
     get_activation,
 )
+from sklearn_learnact.activations._kernels import cache as _cache
+from sklearn_learnact.activations._kernels import fused as _fused
 from sklearn_learnact.compression import (
-    FIXED_MADDS,
     CompressedLayer,
     SplineActivation,
     SymbolicActivation,
@@ -261,7 +262,8 @@ def test_exact_false_gives_the_uniform_spline():
 
 def test_fixed_activations_untouched_and_costed(tiny_classification):
     X, y = tiny_classification
-    assert set(FIXED_MADDS) == set(available_activations("fixed"))
+    # every built-in activation declares its cost on its spec
+    assert all(ACTIVATIONS[n].cost is not None for n in available_activations())
     clf = _fit(
         LearnedActivationClassifier(
             (8,), "relu", architecture="mlp", max_iter=2, random_state=0
@@ -271,7 +273,7 @@ def test_fixed_activations_untouched_and_costed(tiny_classification):
     )
     with pytest.raises(ValueError, match="'relu' is fixed"):
         SplineActivationCompressor(clf).fit(X)
-    assert activation_madds(torch.nn.ReLU()) == FIXED_MADDS["relu"]
+    assert activation_madds(torch.nn.ReLU()) == ACTIVATIONS["relu"].cost == 1.0
     assert activation_madds(Subnet(hidden_size=16)) == 16 * 3 + 1
 
 
@@ -545,7 +547,7 @@ def test_compile_failure_warns_and_stays_eager(monkeypatch, tmp_path):
     # tests compiled these variants)
     for kernel in (spline_module._TABLE, spline_module._POWER):
         monkeypatch.setattr(kernel, "_bound", {})
-    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))  # nothing to load
+    monkeypatch.setenv(_cache.ENV_CACHE_DIR, str(tmp_path))  # nothing to load
     slopes = np.array([0.5, 0.5, -1.0, 2.0, 2.0, 0.25])
     act = SplineActivation(
         torch.tensor(-2.0), torch.tensor(1.0), _uniform_table(slopes), compiled=True

@@ -31,6 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import _onnx
+from ._registry import activation_cost, register_activation
+
 __all__ = [
     "BINARY",
     "GRAMMAR",
@@ -70,7 +73,7 @@ class _Op:
 
     fn: Callable
     doc: str
-    #: a registry name whose cost it has (see ``madds_per_element``), or a number
+    #: a registry name whose cost it has (see :func:`_cost`), or a number
     cost: str | float
 
 
@@ -390,15 +393,6 @@ class Expression(nn.Module):
         """
         return self._tree
 
-    def madds_per_element(self, cost_of: Callable[[str], float]) -> float:
-        """Multiply-adds per element: the operators' costs, summed.
-
-        ``cost_of(name)`` gives the cost of a fixed registry activation; the
-        transcendental operators without a registry twin (``exp``, ``erf``,
-        ...) cost as much as ``tanh``.
-        """
-        return _madds(self._tree, cost_of)
-
     def extra_repr(self) -> str:
         return f"expr={self.expr!r}"
 
@@ -410,3 +404,98 @@ class Expression(nn.Module):
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         self._tree = _parse(self.expr)
+
+
+# -- cost and ONNX converter ----------------------------------------------------
+def _cost(module: Expression) -> float:
+    """Multiply-adds per element: the operators' costs, summed (a
+    transcendental operator without a registry twin, ``exp``, ``erf``, ...,
+    costs as much as ``tanh``)."""
+    return _madds(module.tree, activation_cost)
+
+
+def _onnx_log_sigmoid(b, a: str) -> str:
+    # torch's stable form: min(a, 0) - log(1 + exp(-|a|))
+    tail = b.op(
+        "Log", b.op("Add", b.op("Exp", b.op("Neg", b.op("Abs", a))), b.const(1.0))
+    )
+    return b.op("Sub", b.op("Min", a, b.const(0.0)), tail)
+
+
+def _onnx_safe_div(b, a: str, d: str) -> str:
+    # _safe_div: a / d, and a * d / eps^2 where |d| < eps
+    small = b.op("Less", b.op("Abs", d), b.const(DIV_EPS))
+    safe_d = b.op("Where", small, b.const(1.0), d)
+    line = b.op("Mul", b.op("Mul", a, d), b.const(1.0 / DIV_EPS**2))
+    return b.op("Where", small, line, b.op("Div", a, safe_d))
+
+
+def _onnx_safe_pow(b, a: str, e: str) -> str:
+    # _safe_pow: exp(min(e * log(max(|a|, eps)), cap))
+    log_a = b.op("Log", b.op("Max", b.op("Abs", a), b.const(POW_EPS)))
+    return b.op("Exp", b.op("Min", b.op("Mul", e, log_a), b.const(POW_MAX_LOG)))
+
+
+#: ONNX subgraph of each operator, ``fn(builder, *inputs) -> output``.
+_ONNX_OPS: dict[str, Callable[..., str]] = {
+    "negative": lambda b, a: b.op("Neg", a),
+    "abs": lambda b, a: b.op("Abs", a),
+    "square": lambda b, a: b.op("Mul", a, a),
+    "exp": lambda b, a: b.op("Exp", a),
+    "reciprocal": lambda b, a: _onnx_safe_div(b, b.const(1.0), a),
+    "erf": lambda b, a: b.op("Erf", a),
+    "arcsinh": lambda b, a: b.op("Asinh", a),
+    "arctan": lambda b, a: b.op("Atan", a),
+    "tanh": lambda b, a: b.op("Tanh", a),
+    "sigmoid": lambda b, a: b.op("Sigmoid", a),
+    "log_sigmoid": _onnx_log_sigmoid,
+    "relu": lambda b, a: b.op("Relu", a),
+    "elu": lambda b, a: _onnx.elu(b, a, nn.ELU()),
+    "selu": lambda b, a: _onnx.selu(b, a, nn.SELU()),
+    "swish": lambda b, a: _onnx.silu(b, a, nn.SiLU()),
+    "softplus": lambda b, a: _onnx.softplus(b, a, nn.Softplus()),
+    "softsign": lambda b, a: b.op("Softsign", a),
+    # torch's hardsigmoid: clamp(a / 6 + 1/2, 0, 1)
+    "hard_sigmoid": lambda b, a: b.op("HardSigmoid", a, alpha=1.0 / 6.0, beta=0.5),
+    "gelu": lambda b, a: _onnx.gelu(b, a, nn.GELU()),
+    "sin": lambda b, a: b.op("Sin", a),
+    "cos": lambda b, a: b.op("Cos", a),
+    "add": lambda b, a, c: b.op("Add", a, c),
+    "sub": lambda b, a, c: b.op("Sub", a, c),
+    "mul": lambda b, a, c: b.op("Mul", a, c),
+    "div": _onnx_safe_div,
+    "max": lambda b, a, c: b.op("Max", a, c),
+    "min": lambda b, a, c: b.op("Min", a, c),
+    "pow": _onnx_safe_pow,
+}
+
+
+def _uses_x(tree: Tree) -> bool:
+    return tree[0] == "x" or any(_uses_x(c) for c in tree[1:] if isinstance(c, tuple))
+
+
+def _onnx_expression(b, x: str, module: Expression) -> str:
+    def build(tree) -> str:
+        kind = tree[0]
+        if kind == "x":
+            return x
+        if kind == "num":
+            return b.const(tree[1])
+        return _ONNX_OPS[kind](b, *(build(child) for child in tree[1:]))
+
+    out = build(module.tree)
+    if not _uses_x(module.tree):  # a constant: broadcast to the input's shape
+        out = b.op("Expand", out, b.op("Shape", x))
+    return out
+
+
+register_activation(
+    "expr",
+    Expression,
+    learnable=False,
+    summary="an expression of x over a small grammar, e.g. "
+    "expr='max(tanh(x), x * sigmoid(x))'",
+    cost=_cost,
+    onnx=_onnx_expression,
+    _builtin=True,
+)

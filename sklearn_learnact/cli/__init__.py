@@ -1,5 +1,6 @@
 """The ``learnact`` command: ``learnact compare ...``, ``learnact demo``,
-``learnact export ...``, ``learnact report DIR`` and ``learnact search ...``.
+``learnact export ...``, ``learnact report DIR``, ``learnact search ...`` and
+``learnact cache info|clear``.
 
 ``main(argv=None)`` parses ``argv`` (default ``sys.argv[1:]``) and returns the
 exit status, so it can be called from tests; errors in the input (a bad
@@ -21,13 +22,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
 from ..search.optuna import StudyMismatchError
-from . import compare, demo, export, report, search
+from . import cache, compare, demo, export, report, search
 from ._common import UsageError
 
 __all__ = ["UsageError", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (compare, demo, export, report, search)
+_SUBCOMMANDS = (compare, demo, export, report, search, cache)
 
 
 class _Parser(argparse.ArgumentParser):

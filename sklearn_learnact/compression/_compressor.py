@@ -24,12 +24,12 @@ from torch import nn
 from .._validation import check_flag, check_numeric
 from ..activations import (
     Expression,
-    LearnableActivation,
+    activation_spec,
     available_activations,
     fused_kernels,
 )
 from ..estimators import learnact_step, wrapped_estimator_tags
-from ._cost import activation_madds
+from ._cost import activation_madds, cost_note
 from ._fit import _as_function, _check_points, _check_spline_params, fit_spline
 from ._symbolic import SymbolicActivation, _fit_symbolic
 
@@ -371,9 +371,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             estimator = clone(self.estimator).fit(X, y)
         _, inner = learnact_step(estimator)
         acts = inner.activations_
-        # learned activations, and expression activations (often costly)
-        compressible = (LearnableActivation, Expression)
-        learned = [i for i, m in enumerate(acts) if isinstance(m, compressible)]
+        learned = [i for i, m in enumerate(acts) if _compressible(m)]
         if not learned:
             raise ValueError(
                 f"Nothing to compress: the estimator's activation "
@@ -530,7 +528,10 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
                 f"{row['madds_before']:g}); measured {row['speedup']:.2f}x the "
                 "speed of the learned activation."
             )
-        return "\n".join(lines)
+        note = cost_note(
+            m for layer in self.layers_ for m in (layer.original, layer.compressed)
+        )
+        return "\n".join([*lines, note] if note else lines)
 
     # ------------------------------------------------------------ delegation
     def predict(self, X):
@@ -740,6 +741,12 @@ class _FitRows:
         return self._estimate(
             _row_hashes(X, np.sort(_sample(n, min(n, _CHECKED_ROWS))))
         )
+
+
+def _compressible(module: nn.Module) -> bool:
+    """Learned activations, and expression activations (often costly)."""
+    spec = activation_spec(module)
+    return isinstance(module, Expression) or (spec is not None and spec.learnable)
 
 
 def _preprocess(estimator, X):

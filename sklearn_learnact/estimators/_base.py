@@ -29,9 +29,10 @@ from torch import nn
 
 from .._validation import check_choice, check_flag, check_numeric, is_int
 from ..activations import (
-    LearnableActivation,
+    activation_spec,
     fused_kernels_available,
     get_activation,
+    learned_parameters,
     no_new_kernels,
 )
 from ..nets import CNN, MLP, check_hidden_layer_sizes, reset_parameters
@@ -907,9 +908,10 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         """
         rows = []
         for layer, act in enumerate(self.activations_, start=1):
-            if not isinstance(act, LearnableActivation):
+            spec = activation_spec(act)
+            if spec is None or not spec.learnable:
                 continue
-            for param, value in act.learned_parameters().items():
+            for param, value in learned_parameters(act).items():
                 values = value.reshape(-1).tolist()
                 neurons = [pd.NA] if value.dim() == 0 else range(len(values))
                 rows += [
