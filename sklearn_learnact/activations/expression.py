@@ -16,7 +16,7 @@ multiplications and divisions are written infix with the fewest parentheses,
 everything else as calls. The canonical form parses back to the same
 expression.
 
-This is the search space of seed 003 (Bingham & Miikkulainen, "Efficient
+This is the search space of the surrogate search (Bingham & Miikkulainen, "Efficient
 Activation Function Optimization through Surrogate Modeling", 2023), whose
 schemas ``unary(unary(x))`` and ``binary(unary(x), unary(x))`` enumerate a few
 thousand distinct functions (:mod:`sklearn_learnact.search.surrogate`).

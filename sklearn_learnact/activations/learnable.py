@@ -80,7 +80,7 @@ def _check_num_parameters(num_parameters: int) -> int:
 
 
 class Affine(LearnableActivation):
-    r"""Learnable affine activation (seed 001).
+    r"""Learnable affine activation.
 
     .. math:: g(x) = k_0 + k_1 x
 
@@ -88,7 +88,7 @@ class Affine(LearnableActivation):
     network whose hidden activations are all ``Affine`` computes an affine
     function of its input, however deep it is: a classifier built from it is
     a (multinomial) logistic regression, a regressor a linear regression. It
-    is kept as the honest baseline of seed 001, whose high MNIST accuracy is
+    is kept as an honest baseline: the high MNIST accuracy reported for it is
     what a linear model reaches, not evidence of a learned nonlinearity.
 
     Parameters
@@ -96,7 +96,7 @@ class Affine(LearnableActivation):
     num_parameters : int, default=1
         1 for a layer-wide (k0, k1), else one pair per feature/channel.
     k0, k1 : float, default=0.5, 1.0
-        Initial values (seed 001's).
+        Initial values.
     device, dtype : optional
         Where and how to allocate the parameters.
 
@@ -224,7 +224,7 @@ class Swish(LearnableActivation):
 
 
 class Mixture(LearnableActivation):
-    r"""Normalised mixture of basis activations (seed 002).
+    r"""Normalised mixture of basis activations.
 
     .. math::
 
@@ -232,18 +232,18 @@ class Mixture(LearnableActivation):
         P_i = \frac{w_i}{\sum_j w_j}, \quad w_i = \text{softplus}(v_i) \ge 0
 
     The raw parameters ``v`` are unconstrained; the softplus keeps each weight
-    ``w_i`` non-negative, as seed 002 requires, and the normalisation makes the
+    ``w_i`` non-negative, and the normalisation makes the
     ``P_i`` a convex combination. They start equal (``P_i = 1/n``).
 
     Parameters
     ----------
     num_parameters : int, default=1
-        1 for one set of weights per layer (seed 002), else one per
+        1 for one set of weights per layer, else one per
         feature/channel.
     basis : mapping of str to torch.nn.Module, optional
         The basis functions :math:`f_i`, by name (the names label
-        :meth:`learned_parameters`); at least two. Default: ReLU, tanh and sin
-        (seed 002's). To build it from registry names, use
+        :meth:`learned_parameters`); at least two. Default: ReLU, tanh and
+        sin. To build it from registry names, use
         ``get_activation("mixture", basis=("relu", "tanh"))``.
     device, dtype : optional
         Where and how to allocate the parameters.
@@ -532,7 +532,7 @@ def _least_squares(design: bytes, target: bytes) -> np.ndarray:
 
 
 class Subnet(LearnableActivation):
-    r"""A tiny 1-input, 1-output network applied elementwise (seed 000).
+    r"""A tiny 1-input, 1-output network applied elementwise.
 
     .. math:: g(x) = \sum_{j=1}^{h} w^{(2)}_j\, \phi(w^{(1)}_j x + b^{(1)}_j) + b^{(2)}
 

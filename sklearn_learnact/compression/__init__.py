@@ -1,4 +1,4 @@
-"""Compress learned activations into fast splines (seed 000).
+"""Compress learned activations into fast splines.
 
 :class:`SplineActivationCompressor` takes a fitted (or unfitted) learned-activation
 estimator, records the inputs that every learned activation actually sees, fits

@@ -1,4 +1,4 @@
-"""Seed 004's "dirty" copies of a dataset: corrupted labels and noisy rows."""
+""" "Dirty" copies of a dataset: corrupted labels and noisy rows."""
 
 import numbers
 from collections.abc import Sequence
@@ -90,7 +90,7 @@ def corrupt_regression(
 
     Exactly ``round(fraction * n_samples)`` rows, drawn at random, get independent
     Gaussian noise of std ``noise_std`` added to every feature and to the target
-    (seed 004's "dirty" regression data). The noise is in the units of ``X`` and
+    ("dirty" regression data). The noise is in the units of ``X`` and
     ``y``: standardise them first if their scales differ. ``X`` and ``y`` are not
     modified.
 

@@ -1,4 +1,4 @@
-"""Seed 004's "infinite multivariate" regression data, made learnable."""
+"""The robustness study's "infinite multivariate" regression data, made learnable."""
 
 import numbers
 from collections.abc import Iterator, Sequence
@@ -96,23 +96,23 @@ def _draw_function(
 
 
 class InfiniteRegressionStream:
-    """Endless regression data from fixed hidden functions (seed 004, made learnable).
+    """Endless regression data from fixed hidden functions (made learnable).
 
-    Seed 004's "infinite multivariate dataset": each column ``j`` has a domain and
-    the first ``n_informative`` columns a hidden random function ``f_j`` (sin, cos,
-    linear, quadratic or cubic with random coefficients, see
-    :class:`HiddenFunction`); the target is the row mean
-    ``y = mean_j f_j(X[:, j])`` over the informative columns, plus Gaussian noise
-    of std ``noise``. The remaining ``n_features - n_informative`` columns are pure
-    noise features that ``y`` does not use.
+    The robustness study's "infinite multivariate dataset": each column ``j`` has a
+    domain and the first ``n_informative`` columns a hidden random function ``f_j``
+    (sin, cos, linear, quadratic or cubic with random coefficients, see
+    :class:`HiddenFunction`); the target is the row mean ``y = mean_j f_j(X[:, j])``
+    over the informative columns, plus Gaussian noise of std ``noise``. The
+    remaining ``n_features - n_informative`` columns are pure noise features that
+    ``y`` does not use.
 
     Every :meth:`sample` draws a fresh batch: each column holds an evenly spaced
     grid over its domain, jittered and shuffled independently of the other
-    columns (a Latin hypercube sample: seed 004's "fill each column with the
+    columns (a Latin hypercube sample: the study's "fill each column with the
     domain, then shuffle each column independently"), so no row structure links
     the columns and a model has to learn each function.
 
-    Made well-posed: seed 004 applied sin and cos to raw values spanning hundreds
+    Made well-posed: the study applied sin and cos to raw values spanning hundreds
     of periods, which no model can learn from a few thousand rows. Here each
     function acts on its column rescaled to [-1, 1] over its domain, waves span
     half a period to one and a half periods of it, and each function is scaled to
@@ -269,7 +269,7 @@ def make_infinite_regression(
 ) -> (
     tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, list[HiddenFunction]]
 ):
-    """Generate seed 004's "infinite multivariate" regression data.
+    """Generate the "infinite multivariate" regression data.
 
     Per informative column a domain and a hidden random function (sin, cos,
     linear, quadratic or cubic with random coefficients); the columns are filled

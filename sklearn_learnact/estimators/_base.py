@@ -49,7 +49,8 @@ from ._skorch import (
 
 __all__ = ["LearnedActivationEstimator", "learnact_step", "resolve_device"]
 
-#: Seed 002's learning rate for the activation-only cycle of ``"alternating"``.
+#: The learning rate of the activation-only cycle of ``"alternating"`` (the
+#: mixture study's).
 ALTERNATING_ACTIVATION_LR = 1e-2
 _PREDICT_BATCH = {"mlp": 4096, "cnn": 256}
 #: Below this many multiply-adds per batch an MLP runs on one thread: measured on
@@ -363,7 +364,7 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         plan : list of (int, str)
-            ``[(max_iter, "all")]`` for ``schedule="joint"``; seed 002's three
+            ``[(max_iter, "all")]`` for ``schedule="joint"``; the three
             cycles ``[(e1, "net"), (e2, "activation"), (e3, "net")]`` for
             ``"alternating"``. The sum is the most epochs one ``fit`` runs.
 
@@ -901,8 +902,8 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
 
         One row per value with columns ``layer`` (1-based), ``activation``,
         ``parameter``, ``neuron`` (``<NA>`` for a layer-wide value) and
-        ``value``. For ``affine`` these are seed 001's k0, k1 per layer; for
-        ``mixture`` seed 002's P_1..P_n per layer. Empty for a fixed activation.
+        ``value``. For ``affine`` these are k0, k1 per layer; for
+        ``mixture`` P_1..P_n per layer. Empty for a fixed activation.
         The ``activation`` column is the name the model was fitted with
         (``activation_``), whatever ``activation`` is set to now.
         """

@@ -42,14 +42,14 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
     activation_lr : float, optional
         Learning rate of the activation parameters, which never get weight
         decay. None means ``learning_rate_init`` for ``schedule="joint"`` and
-        ``1e-2`` (seed 002) for the activation cycle of ``"alternating"``.
+        ``1e-2`` for the activation cycle of ``"alternating"``.
     schedule : {"joint", "alternating"}, default="joint"
         ``"joint"`` trains everything together for up to ``max_iter`` epochs.
-        ``"alternating"`` is seed 002's three cycles: the network with the
+        ``"alternating"`` is three cycles: the network with the
         activations frozen, then only the activations, then the network again.
     cycle_epochs : int or (int, int, int), optional
         Epochs of the three alternating cycles; None splits ``max_iter``
-        evenly (``max_iter=30`` gives seed 002's 10/10/10).
+        evenly (``max_iter=30`` gives 10/10/10).
     alpha : float, default=1e-4
         L2 penalty on the weights (not biases, not activations), scaled as in
         ``MLPClassifier``: the Adam weight decay is ``alpha / batch_size``.
@@ -78,8 +78,8 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         starting anew, as in ``MLPClassifier``; X must keep its features and
         y its classes.
     architecture : {"mlp", "cnn"}, default="mlp"
-        ``"cnn"`` is seed 002's network (two 5x5 convolutions with max-pooling,
-        then the dense layers); it needs ``image_shape``. X stays 2-D.
+        ``"cnn"`` is a small convolutional network (two 5x5 convolutions with max-
+        pooling, then the dense layers); it needs ``image_shape``. X stays 2-D.
     image_shape : (int, int, int), optional
         ``(C, H, W)`` of the flattened images in X, for ``architecture="cnn"``.
     device : str, default="auto"
