@@ -6,9 +6,14 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from .._validation import check_numeric
+from .._validation import Interval, validate_call
+
+_FRACTION = [Interval(numbers.Real, 0.0, 1.0)]
 
 
+@validate_call(
+    {"fraction": _FRACTION, "n_classes": [None, Interval(numbers.Integral, 2, None)]}
+)
 def corrupt_labels(
     y: np.ndarray | Sequence,
     fraction: float,
@@ -50,14 +55,12 @@ def corrupt_labels(
     >>> int(mask.sum()), bool(np.all(y_dirty[mask] != y[mask]))
     (3, True)
     """
-    check_numeric("fraction", fraction, (numbers.Real, 0.0, 1.0, "both"))
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D; got shape {y.shape}")
     if n_classes is None:
         classes = np.unique(y)
     else:
-        check_numeric("n_classes", n_classes, (numbers.Integral, 2, None, "both"))
         classes = np.arange(n_classes)
         if not np.isin(y, classes).all():
             raise ValueError(
@@ -78,6 +81,9 @@ def corrupt_labels(
     return y_corrupt, mask
 
 
+@validate_call(
+    {"fraction": _FRACTION, "noise_std": [Interval(numbers.Real, 0.0, None)]}
+)
 def corrupt_regression(
     X: np.ndarray,
     y: np.ndarray,
@@ -123,8 +129,6 @@ def corrupt_regression(
     >>> int(mask.sum()), bool((X_dirty[~mask] == X[~mask]).all())
     (10, True)
     """
-    check_numeric("fraction", fraction, (numbers.Real, 0.0, 1.0, "both"))
-    check_numeric("noise_std", noise_std, (numbers.Real, 0.0, None, "both"))
     X_corrupt = check_array(X, dtype=[np.float64, np.float32], copy=True)
     y_corrupt = check_array(
         y, dtype=[np.float64, np.float32], copy=True, ensure_2d=False

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from .._validation import check_numeric
+from .._validation import Interval, validate_params
 
 _FUNCTION_FAMILIES = ("sin", "cos", "linear", "quadratic", "cubic")
 _POLYNOMIAL_DEGREE = {"linear": 1, "quadratic": 2, "cubic": 3}
@@ -95,6 +95,14 @@ def _draw_function(
     )
 
 
+#: The stream's declared constraints (``n_informative`` depends on ``n_features``).
+_STREAM_CONSTRAINTS = {
+    "n_features": [Interval(numbers.Integral, 1, None)],
+    "noise": [Interval(numbers.Real, 0.0, None)],
+    "batch_size": [Interval(numbers.Integral, 1, None)],
+}
+
+
 class InfiniteRegressionStream:
     """Endless regression data from fixed hidden functions (made learnable).
 
@@ -173,12 +181,14 @@ class InfiniteRegressionStream:
         batch_size: int = 256,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
-        check_numeric("n_features", n_features, (numbers.Integral, 1, None, "both"))
-        check_numeric(
-            "n_informative", n_informative, (numbers.Integral, 1, n_features, "both")
+        validate_params(
+            {"n_features": n_features, "noise": noise, "batch_size": batch_size},
+            _STREAM_CONSTRAINTS,
         )
-        check_numeric("noise", noise, (numbers.Real, 0.0, None, "both"))
-        check_numeric("batch_size", batch_size, (numbers.Integral, 1, None, "both"))
+        validate_params(
+            {"n_informative": n_informative},
+            {"n_informative": [Interval(numbers.Integral, 1, n_features)]},
+        )
         if isinstance(function_families, str):
             function_families = (function_families,)
         unknown = sorted(set(function_families) - set(_FUNCTION_FAMILIES))
@@ -241,7 +251,10 @@ class InfiniteRegressionStream:
         X : ndarray of shape (n_samples, n_features), float32
         y : ndarray of shape (n_samples,), float32
         """
-        check_numeric("n_samples", n_samples, (numbers.Integral, 1, None, "both"))
+        validate_params(
+            {"n_samples": n_samples},
+            {"n_samples": [Interval(numbers.Integral, 1, None)]},
+        )
         X = np.empty((n_samples, self.n_features), dtype=np.float32)
         for j, (low, high) in enumerate(self.domains):
             cells = self._rng.permutation(n_samples) + self._rng.uniform(size=n_samples)

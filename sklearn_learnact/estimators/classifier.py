@@ -7,6 +7,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
+from .._validation import InstanceOf, Options
 from ._base import LearnedActivationEstimator
 
 __all__ = ["LearnedActivationClassifier"]
@@ -222,13 +223,14 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         )
         self.class_weight = class_weight
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        cw = self.class_weight
-        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict, got {cw!r}."
-            )
+    _parameter_constraints: dict = {
+        **LearnedActivationEstimator._parameter_constraints,
+        "class_weight": [
+            None,
+            Options("balanced"),
+            InstanceOf(dict, description="a dict {class label: weight}"),
+        ],
+    }
 
     def _encode_target(self, y, sample_weight, reset: bool, classes=None):
         check_classification_targets(y)
