@@ -24,7 +24,7 @@ import torch
 from sklearn.base import is_classifier
 
 from .estimators import learnact_step
-from .search import activation_input_ranges, activation_outputs
+from .evaluation import activation_input_ranges, activation_outputs
 
 __all__ = [
     "ActivationDisplay",

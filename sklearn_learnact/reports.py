@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .search import BARELY_MOVED, Comparison
+from .evaluation import BARELY_MOVED
+from .search import Comparison
 
 __all__ = [
     "ReportSection",

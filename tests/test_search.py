@@ -22,17 +22,12 @@ from sklearn_learnact.activations import ACTIVATIONS, available_activations
 from sklearn_learnact.datasets import load_titanic, make_titanic_preprocessor
 from sklearn_learnact.search import (
     BARELY_MOVED,
-    InitialActivations,
     activation_grid,
-    activation_input_ranges,
-    activation_movement,
     compare_activations,
     corrected_ttest,
-    fit_and_score,
     parse_activations,
     score_bounds,
 )
-from sklearn_learnact.search.optuna import _OptunaPruning, tune_activation
 
 
 @pytest.fixture
@@ -225,36 +220,6 @@ def test_titanic_five_fold_table_has_fixed_and_learned_with_significance():
 
 
 # ----------------------------------------------------------------- optuna
-def test_pruning_stops_training_at_the_first_epoch(tiny_classification, optuna):
-    class _AlwaysPrune(optuna.pruners.BasePruner):
-        def prune(self, study, trial):
-            return True
-
-    X, y = tiny_classification
-    est = LearnedActivationClassifier(**TINY)
-    assert est.fit(X, y, callbacks=[]).n_iter_ == 3  # the hook alone changes nothing
-    study = optuna.create_study(direction="maximize", pruner=_AlwaysPrune())
-    trial = study.ask()
-    pruned = LearnedActivationClassifier(**TINY, early_stopping=True)
-    with pytest.raises(optuna.TrialPruned):
-        pruned.fit(X, y, callbacks=[("pruning", _OptunaPruning(trial, 0))])
-    assert list(trial.storage.get_trial(trial._trial_id).intermediate_values) == [0]
-    # a study without a completed trial is reported as failed, not raised
-    summary = tune_activation(
-        LearnedActivationClassifier(**TINY),
-        X,
-        y,
-        "relu",
-        splits=[(np.arange(60), np.arange(60, 120))],
-        scorer=lambda est, X, y: est.score(X, y),
-        n_trials=2,
-        pruner=_AlwaysPrune(),
-    )
-    assert summary["n_trials_pruned"] == 2
-    (fold,) = summary["folds"]
-    assert np.isnan(fold["score"]) and "no trial completed (2 pruned" in fold["error"]
-
-
 def test_optuna_compare_gives_equal_budgets(tiny_classification, tmp_path, optuna):
     X, y = tiny_classification
     table = compare_activations(
@@ -468,48 +433,6 @@ def test_grid_and_optuna_score_a_configuration_identically(tiny_classification, 
     assert grid.fold_scores[cols].equals(tuned.fold_scores[cols])
 
 
-class _SlowFirstFit(LearnedActivationClassifier):
-    """The first fit of the process costs 1 s of a fake clock, later ones 0.1 s."""
-
-    clock = [0.0]
-    fits = [0]
-
-    def fit(self, X, y, **kwargs):
-        self.clock[0] += 1.0 if self.fits[0] == 0 else 0.1
-        self.fits[0] += 1
-        return super().fit(X, y, **kwargs)
-
-
-def test_the_first_fit_of_a_process_is_not_charged_the_warm_up(
-    tiny_classification, monkeypatch
-):
-    import sklearn_learnact.search._fit as fit_module
-
-    monkeypatch.setattr(fit_module, "perf_counter", lambda: _SlowFirstFit.clock[0])
-    X, y = tiny_classification
-    table = compare_activations(
-        _SlowFirstFit(**TINY), X, y, "relu,tanh", cv=2, refit=False
-    )
-    assert table["fit_time"].tolist() == pytest.approx([0.1, 0.1])
-
-
-def test_fit_and_score_reports_failures_as_error_score_nan(tiny_classification):
-    X, y = tiny_classification
-    est = LearnedActivationClassifier(**TINY)
-    train, test = np.arange(80), np.arange(80, 120)
-
-    def broken_scorer(estimator, X, y):
-        raise ValueError("this scorer does not apply")
-
-    result = fit_and_score(est, X, y, train, test, broken_scorer)
-    assert np.isnan(result["score"])
-    assert result["error"] == "ValueError: this scorer does not apply"
-    result = fit_and_score(est, X, y, train, test, lambda *a: float("nan"))
-    assert "not a finite number" in result["error"]
-    with pytest.raises(KeyError):  # only what the caller lets through
-        fit_and_score(est, X, y, train, test, lambda *a: {}["x"], reraise=(KeyError,))
-
-
 # ------------------------------------------------ fair tuning (issue 9.5)
 def test_same_folds_tuning_warns_and_says_so(tiny_classification):
     X, y = tiny_classification
@@ -613,28 +536,6 @@ def test_under_trained_fits_are_counted_and_said_first(tiny_classification):
     )
     table = compare_activations(easy, X, y, "relu", cv=2, refit=False)
     assert table["n_under_trained"].tolist() == [0]
-
-
-def test_movement_is_the_documented_distance_from_the_initial_shape(
-    tiny_classification,
-):
-    X, y = tiny_classification
-    start = InitialActivations()
-    clf = LearnedActivationClassifier(
-        (8,), "affine", max_iter=20, activation_lr=0.05, random_state=0
-    ).fit(X, y, callbacks=[("start", start)])
-    ranges = activation_input_ranges(clf, X)
-    (layer,) = activation_movement(clf, start.modules_, ranges)
-    low, high = ranges[0]
-    values = clf.learned_activations_.set_index("parameter")["value"]
-    k0, k1 = values["k0"], values["k1"]
-    # affine starts as 0.5 + x: f - f0 = (k0 - 0.5) + (k1 - 1) x, largest at an end
-    change = max(abs(k0 - 0.5 + (k1 - 1) * x) for x in (low, high))
-    assert layer["max_change"] == pytest.approx(change, rel=1e-4)
-    assert layer["movement"] == pytest.approx(change / (high - low), rel=1e-4)
-    # the recorded range is the range of the layer's inputs
-    hidden = X @ clf.coefs_[0] + clf.intercepts_[0]
-    assert (low, high) == pytest.approx((hidden.min(), hidden.max()), rel=1e-4)
 
 
 def test_activations_that_barely_moved_are_flagged(tiny_classification):

@@ -20,7 +20,7 @@ from typing import NoReturn
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import __version__
-from ..search.optuna import StudyMismatchError
+from ..studies import StudyMismatchError
 from . import compare, demo, export, report, search
 from ._common import UsageError
 

@@ -163,7 +163,7 @@ def _check_options(args) -> None:
 
 def _search_space(lr: float):
     """Optuna's default search space with the learning rate fixed at ``lr``."""
-    from ..search.optuna import default_search_space
+    from ..studies import default_search_space
 
     def space(trial, estimator):
         params = default_search_space(_FixedRate(trial, lr), estimator)
@@ -199,7 +199,7 @@ def run(args, *, new_trials: bool = True) -> list[Path]:
     storage = None
     optuna_options = {}
     if args.search == "optuna":
-        from ..search.optuna import import_optuna, open_storage
+        from ..studies import import_optuna, open_storage
 
         import_optuna().logging.set_verbosity(import_optuna().logging.WARNING)
         storage = args.storage or str(out / "optuna.journal")

@@ -150,13 +150,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> list[Path]:
     """Run ``learnact search``; return the files written."""
     from ..search import SurrogateActivationSearch
-    from ..search.optuna import open_storage
     from ..search.surrogate import (
         build_space,
         import_umap,
         plot_activation_shapes,
         plot_search_embedding,
     )
+    from ..studies import open_storage
 
     out = check_output_dir(args.out)
     try:

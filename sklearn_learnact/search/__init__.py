@@ -1,14 +1,14 @@
 """Compare learned and fixed activations (grids, Optuna studies, paired tests),
 and search new ones with a surrogate (seed 003)."""
 
-from ._diagnostics import (
+from ..evaluation import (
     BARELY_MOVED,
     InitialActivations,
     activation_input_ranges,
     activation_movement,
     activation_outputs,
+    fit_and_score,
 )
-from ._fit import fit_and_score
 from .compare import (
     DEFAULT_ACTIVATIONS,
     Comparison,

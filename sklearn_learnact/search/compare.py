@@ -3,7 +3,7 @@
 Every activation is trained and scored on the same cross-validation splits,
 with the same tuning budget, so the per-fold scores are paired and the
 differences between activations can be tested. Every fold is trained and
-scored by one function, :func:`~sklearn_learnact.search.fit_and_score`.
+scored by one function, :func:`~sklearn_learnact.evaluation.fit_and_score`.
 
 Significance test
 -----------------
@@ -52,8 +52,8 @@ Training diagnostics
 ``n_under_trained`` counts the fits (of the reported folds) that ran all their
 epochs while still improving, and ``movement`` is the median over the folds of
 how far a learned activation moved from its initial shape (see
-:mod:`sklearn_learnact.search._diagnostics`); ``barely_moved`` flags movements
-below :data:`~sklearn_learnact.search.BARELY_MOVED`.
+:func:`~sklearn_learnact.evaluation.activation_movement`); ``barely_moved`` flags
+movements below :data:`~sklearn_learnact.evaluation.BARELY_MOVED`.
 
 Timing
 ------
@@ -77,12 +77,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import (
-    KFold,
-    ParameterGrid,
-    StratifiedKFold,
-    check_cv,
-)
+from sklearn.model_selection import ParameterGrid
 from sklearn.utils import (  # _safe_indexing: public in sklearn.utils API docs
     _safe_indexing,
     check_random_state,
@@ -90,12 +85,9 @@ from sklearn.utils import (  # _safe_indexing: public in sklearn.utils API docs
 
 from ..activations import is_learnable
 from ..estimators import learnact_step
-from ._diagnostics import (
-    BARELY_MOVED,
-)
-from ._fit import fit_and_score
+from ..evaluation import BARELY_MOVED, cv_splits, fit_and_score
+from ..studies import json_params, open_storage, study_summary, tune_activation
 from .grids import parse_activations
-from .optuna import _json_params
 
 __all__ = [
     "DEFAULT_ACTIVATIONS",
@@ -344,11 +336,11 @@ def _holm(p_values: np.ndarray) -> np.ndarray:
 
 
 def _splits(cv, X, y, classifier: bool, random_state) -> list:
+    """:func:`~sklearn_learnact.evaluation.cv_splits`; an int ``cv`` is seeded
+    by a number drawn from ``random_state``."""
     if isinstance(cv, numbers.Integral):
-        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-        splitter_cls = StratifiedKFold if classifier else KFold
-        cv = splitter_cls(n_splits=int(cv), shuffle=True, random_state=seed)
-    return list(check_cv(cv, y, classifier=classifier).split(X, y))
+        random_state = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return cv_splits(cv, X, y, classifier=classifier, random_state=random_state)
 
 
 def _run(tasks: list, n_jobs, desc: str, verbose: int) -> list:
@@ -417,8 +409,6 @@ def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwarg
     """One Optuna study per activation and problem ``(X, y, splits)``: one
     problem, or one per outer training fold when ``nested`` (studies then named
     ``"{study_name}.outer{k}.{activation}"``, or by their fingerprints)."""
-    from .optuna import tune_activation
-
     jobs = [(name, k) for name in names for k in range(len(problems))]
     base = optuna_kwargs.pop("study_name")
     summaries = run_parallel(
@@ -548,7 +538,7 @@ def compare_activations(
         :class:`~sklearn.model_selection.GridSearchCV` would.
         ``"optuna"`` gives each activation its own study of ``n_trials``
         trials over ``search_space`` (by default learning rate, width and
-        weight decay), with pruning, see :mod:`sklearn_learnact.search.optuna`.
+        weight decay), with pruning, see :mod:`sklearn_learnact.studies`.
         Either way every activation gets the same tuning budget.
     param_grid : dict, optional
         Extra grid of the learned-activation estimator's parameters (names
@@ -561,7 +551,7 @@ def compare_activations(
         Optuna storage: None (in memory), a journal-file path or a storage URL;
         a stored study resumes where it stopped. Each study is bound to the
         data, folds, estimator, search space and scoring that define its
-        scores (see :mod:`sklearn_learnact.search.optuna`). The table is read
+        scores (see :mod:`sklearn_learnact.studies`). The table is read
         back from the storage once every study is done, so it includes the
         trials other workers finished meanwhile.
     study_name : str, optional
@@ -571,11 +561,11 @@ def compare_activations(
         A name: ``"{study_name}.{activation}"`` (nested:
         ``"{study_name}.outer{k}.{activation}"``), which only the same
         comparison may resume (a different one stops with
-        :class:`~sklearn_learnact.search.optuna.StudyMismatchError`).
+        :class:`~sklearn_learnact.studies.StudyMismatchError`).
     search_space : callable, optional
         ``search_space(trial, learned_activation_estimator) -> dict`` of
         estimator parameters; default
-        :func:`~sklearn_learnact.search.optuna.default_search_space`.
+        :func:`~sklearn_learnact.studies.default_search_space`.
     n_jobs : int, optional
         Parallel jobs (joblib): fits of the grid search, studies of an
         Optuna comparison, robustness fits and refits. Use
@@ -680,8 +670,6 @@ def compare_activations(
     prefix, inner = learnact_step(estimator)
     classifier = is_classifier(estimator)
     if search == "optuna":
-        from .optuna import open_storage
-
         open_storage(storage)  # fails before any training; workers open their own
     splits = _splits(cv, X, y, classifier, random_state)
     scorer = check_scoring(estimator, scoring)
@@ -740,8 +728,6 @@ def compare_activations(
             },
         )
         if storage is not None:  # with the trials other workers finished since
-            from .optuna import study_summary
-
             stored = open_storage(storage)
             chosen = {
                 (name, k): study_summary(
@@ -952,7 +938,7 @@ def _table(names, results, refits, splits, inner, baseline, alpha, bounds):
         movements = [r["movement"] for r in folds if r["movement"] is not None]
         movement = float(np.median(movements)) if movements else math.nan
         kind = _kind(name, inner)
-        per_fold = [_json_params(r["params"]) for r in folds]
+        per_fold = [json_params(r["params"]) for r in folds]
         params = per_fold[0] if all(p == per_fold[0] for p in per_fold) else per_fold
         row = {
             "activation": name,
@@ -1044,7 +1030,7 @@ def _fold_frame(names, results) -> pd.DataFrame:
             "under_trained": r["under_trained"],
             "movement": r["movement"],
             "params": json.dumps(
-                _json_params(results[name]["folds"][fold]["params"]),
+                json_params(results[name]["folds"][fold]["params"]),
                 sort_keys=True,
                 default=str,
             ),

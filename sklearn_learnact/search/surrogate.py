@@ -45,7 +45,6 @@ from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -53,8 +52,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..activations import Expression
 from ..activations.expression import canonical_expression
 from ..estimators import learnact_step, wrapped_estimator_tags
+from ..evaluation import cv_splits, fit_and_score
 from ._fisher import FISHER_BINS, fisher_features
-from ._fit import fit_and_score
 from ._space import (
     BASELINES,
     DEFAULT_BINARY,
@@ -222,14 +221,6 @@ def _chance_score(classifier: bool, X, y, train, test, scorer) -> float:
     return float(scorer(dummy, _safe_indexing(X, test), _safe_indexing(y, test)))
 
 
-def _splits(cv, X, y, classifier: bool, seed: int) -> list:
-    """The CV splits: an int is a shuffled (stratified) K-fold seeded by ``seed``."""
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        splitter = StratifiedKFold if classifier else KFold
-        cv = splitter(n_splits=int(cv), shuffle=True, random_state=seed)
-    return list(check_cv(cv, y, classifier=classifier).split(X, y))
-
-
 def _has_best(attr: str):
     def check(self):
         check_is_fitted(self, "best_estimator_")
@@ -279,7 +270,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     storage : str, path-like, optuna storage or None, default=None
         Where the evaluations are kept: None (in memory), a journal-file path
         or an Optuna storage URL (see
-        :func:`sklearn_learnact.search.optuna.open_storage`). With a storage
+        :func:`sklearn_learnact.studies.open_storage`). With a storage
         the search resumes after an interruption and several workers can
         share it; each stops when the study holds ``n_iter`` evaluations.
     study_name : str, optional
@@ -435,8 +426,8 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         self._check_params()
+        from ..studies import open_storage
         from . import _surrogate_study as study_lib
-        from .optuna import open_storage
 
         prefix, _ = learnact_step(self.estimator)
         storage = open_storage(self.storage)  # fails before any work
@@ -459,7 +450,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 f"({len(space)} distinct functions); lower n_iter or enlarge the "
                 "space."
             )
-        splits = _splits(self.cv, X, y, classifier, seed)
+        splits = cv_splits(self.cv, X, y, classifier=classifier, random_state=seed)
         scorer = check_scoring(self.estimator, self.scoring)
         base = clone(self.estimator).set_params(
             **{f"{prefix}activation": "expr", f"{prefix}activation_params": None}
@@ -695,7 +686,13 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         if random_state is None:
             random_state = int(check_random_state(self.random_state).randint(2**31 - 1))
         seed = int(np.random.SeedSequence([random_state, 1]).generate_state(1)[0] >> 1)
-        splits = _splits(self.cv if cv is None else cv, X, y, classifier, seed)
+        splits = cv_splits(
+            self.cv if cv is None else cv,
+            X,
+            y,
+            classifier=classifier,
+            random_state=seed,
+        )
         scorer = check_scoring(self.estimator, self.scoring)
         chance = [_chance_score(classifier, X, y, tr, te, scorer) for tr, te in splits]
         base = clone(self.estimator).set_params(**{f"{prefix}activation": "expr"})
