@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sklearn_learnact import LearnedActivationClassifier
+from sklearn_learnact.compare import compare_activations
 from sklearn_learnact.evaluation import (
     InitialActivations,
     activation_input_ranges,
@@ -11,7 +12,6 @@ from sklearn_learnact.evaluation import (
     cv_splits,
     fit_and_score,
 )
-from sklearn_learnact.search import compare_activations
 
 TINY = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
 

@@ -9,13 +9,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_learnact import LearnedActivationClassifier, LearnedActivationRegressor
+from sklearn_learnact.compare import compare_activations
+from sklearn_learnact.evaluation import activation_input_ranges
 from sklearn_learnact.plotting import (
     ActivationDisplay,
     RobustnessDisplay,
     ScoreDisplay,
     TrainingCurveDisplay,
 )
-from sklearn_learnact.search import activation_input_ranges, compare_activations
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from sklearn.datasets import make_classification
 
 from sklearn_learnact import LearnedActivationClassifier
 from sklearn_learnact.cli import main
-from sklearn_learnact.search import compare_activations
+from sklearn_learnact.compare import compare_activations
 from sklearn_learnact.studies import (
     StorageRecoveredWarning,
     StorageUnavailableError,
@@ -691,7 +691,7 @@ _RUN_UNTIL_DOWN = textwrap.dedent(
     import sys
     from sklearn.datasets import make_classification
     from sklearn_learnact import LearnedActivationClassifier
-    from sklearn_learnact.search import compare_activations
+    from sklearn_learnact.compare import compare_activations
     from sklearn_learnact.studies import open_storage
 
     X, y = make_classification(120, 6, random_state=0)

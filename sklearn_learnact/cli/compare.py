@@ -4,8 +4,8 @@ import argparse
 from pathlib import Path
 
 from ..activations import is_learnable
+from ..compare import DEFAULT_ACTIVATIONS
 from ..reports import check_output_dir, console_summary, write_report
-from ..search import DEFAULT_ACTIVATIONS
 from . import report
 from ._common import (
     UsageError,

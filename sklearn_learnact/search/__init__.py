@@ -1,6 +1,15 @@
 """Compare learned and fixed activations (grids, Optuna studies, paired tests),
 and search new ones with a surrogate (seed 003)."""
 
+from ..compare import (
+    DEFAULT_ACTIVATIONS,
+    Comparison,
+    activation_grid,
+    compare_activations,
+    corrected_ttest,
+    parse_activations,
+    score_bounds,
+)
 from ..evaluation import (
     BARELY_MOVED,
     InitialActivations,
@@ -9,14 +18,6 @@ from ..evaluation import (
     activation_outputs,
     fit_and_score,
 )
-from .compare import (
-    DEFAULT_ACTIVATIONS,
-    Comparison,
-    compare_activations,
-    corrected_ttest,
-    score_bounds,
-)
-from .grids import activation_grid, parse_activations
 from .surrogate import SurrogateActivationSearch
 
 __all__ = [

@@ -51,6 +51,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..activations import Expression
 from ..activations.expression import canonical_expression
+from ..compare import corrected_ttest
 from ..estimators import learnact_step, wrapped_estimator_tags
 from ..evaluation import cv_splits, fit_and_score
 from ._fisher import FISHER_BINS, fisher_features
@@ -63,7 +64,6 @@ from ._space import (
     build_space,
     sample_points,
 )
-from .compare import corrected_ttest
 
 __all__ = [
     "BASELINES",

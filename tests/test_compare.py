@@ -1,4 +1,4 @@
-"""Grids, compare_activations, the paired test and Optuna studies."""
+"""Grids, compare_activations, the paired test, Optuna-tuned comparisons."""
 
 import multiprocessing
 import os
@@ -19,15 +19,15 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_learnact import LearnedActivationClassifier, LearnedActivationRegressor
 from sklearn_learnact.activations import ACTIVATIONS, available_activations
-from sklearn_learnact.datasets import load_titanic, make_titanic_preprocessor
-from sklearn_learnact.search import (
-    BARELY_MOVED,
+from sklearn_learnact.compare import (
     activation_grid,
     compare_activations,
     corrected_ttest,
     parse_activations,
     score_bounds,
 )
+from sklearn_learnact.datasets import load_titanic, make_titanic_preprocessor
+from sklearn_learnact.evaluation import BARELY_MOVED
 
 
 @pytest.fixture
@@ -242,7 +242,7 @@ _RESUMED = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, sys.argv[2])
-    from test_search import _resumable_run
+    from test_compare import _resumable_run
 
     _resumable_run(sys.argv[1])
     """
