@@ -18,7 +18,7 @@ from ..evaluation import (
     activation_outputs,
     fit_and_score,
 )
-from .surrogate import SurrogateActivationSearch
+from ..surrogate import SurrogateActivationSearch
 
 __all__ = [
     "BARELY_MOVED",

@@ -93,7 +93,7 @@ def sample_points(n_points: int = N_POINTS, seed: int = 0) -> np.ndarray:
 
     Examples
     --------
-    >>> from sklearn_learnact.search.surrogate import sample_points
+    >>> from sklearn_learnact.surrogate import sample_points
     >>> p = sample_points()
     >>> p.shape, p.dtype, bool(p.min() >= -5 and p.max() <= 5)
     ((1000,), dtype('float32'), True)
@@ -263,7 +263,7 @@ def build_space(
 
     Examples
     --------
-    >>> from sklearn_learnact.search.surrogate import build_space
+    >>> from sklearn_learnact.surrogate import build_space
     >>> space = build_space(unary=("relu", "tanh", "negative", "zero"),
     ...                     binary=("add", "max"), include=())
     >>> len(space), space.counts["enumerated"]
