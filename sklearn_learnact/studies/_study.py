@@ -21,13 +21,14 @@ def bind_study(
     create: bool = True,
     direction: str = "maximize",
     pruner=None,
+    made_by: str = "comparison",
 ):
     """Create or resume the study bound to ``definition``.
 
     The definition is recorded in the study (user attribute
     ``"learnact_definition"``) when it is created; resuming it requires the
     same definition, so a stored study never mixes scores of different
-    comparisons.
+    comparisons (or searches).
 
     Parameters
     ----------
@@ -45,6 +46,9 @@ def bind_study(
         False: the study must exist already (to read or report it).
     direction : str, default="maximize"
     pruner : optuna.pruners.BasePruner, optional
+    made_by : str, default="comparison"
+        What makes such studies, as the messages name it (the surrogate
+        search: ``"search"``).
 
     Returns
     -------
@@ -95,12 +99,16 @@ def bind_study(
         # Another worker may have bound the new study at the same moment.
         recorded = study.user_attrs.get(DEFINITION_ATTR)
     if recorded != definition:
-        raise StudyMismatchError(_mismatch_message(name, storage, recorded, definition))
+        raise StudyMismatchError(
+            _mismatch_message(name, storage, recorded, definition, made_by)
+        )
     return study
 
 
 def _shown(storage) -> str:
-    text = os.fspath(storage) if isinstance(storage, (str, os.PathLike)) else storage
+    if storage is not None and not isinstance(storage, (str, os.PathLike)):
+        return f"<{type(storage).__name__}>"  # an opened storage
+    text = os.fspath(storage) if storage is not None else storage
     if isinstance(text, str) and "://" in text:
         from ._rdb import safe_url
 
@@ -108,17 +116,18 @@ def _shown(storage) -> str:
     return repr(text)
 
 
-def _mismatch_message(name, storage, recorded, definition) -> str:
+def _mismatch_message(name, storage, recorded, definition, made_by) -> str:
     if recorded is None:
         what = "was created without a record of what it compares (by an older "
         what += "version, or by hand), so its scores cannot be trusted to match"
     else:
-        what = "was made by a different comparison, so its scores cannot be reused: "
+        what = f"was made by a different {made_by}; it differs in: "
         what += "; ".join(_differences(recorded, definition))
+        what += ". Its scores cannot be reused"
     return (
         f"The Optuna study {name!r} in {_shown(storage)} {what}. Rerun the command "
-        "that made it to resume it, or give this comparison its own study: another "
-        "study name (--study-name; leave it out to get one per comparison), or "
+        f"that made it to resume it, or give this {made_by} its own study: another "
+        f"study name (--study-name; leave it out to get one per {made_by}), or "
         "another output folder or storage (--out, --storage)."
     )
 

@@ -1,8 +1,6 @@
 """The search loop: evaluate the baselines, then the candidates the surrogate
 predicts best; results, retesting and the refitted best estimator."""
 
-import hashlib
-import json
 import numbers
 import time
 from collections.abc import Sequence
@@ -327,7 +325,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     def _definition(self, X, y, base, space, splits, seed) -> dict:
         """What defines this search: a study holds evaluations of one only."""
         shape = list(np.shape(X))
-        definition = {
+        return {
             "data": f"{_hash(X, np.asarray(y))} (X {shape})",
             "splits": _hash([(tr, te) for tr, te in splits]),
             "scoring": repr(self.scoring),
@@ -341,9 +339,6 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 "seed": seed,
             },
         }
-        text = json.dumps(definition, sort_keys=True)
-        definition["hash"] = hashlib.sha1(text.encode()).hexdigest()
-        return definition
 
     def _embed(self, X, y, space, seed, times) -> np.ndarray:
         import_umap()  # fail before the features if it is missing
