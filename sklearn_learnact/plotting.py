@@ -166,7 +166,7 @@ class ActivationDisplay:
             Per layer, the inputs' range, if already known (instead of ``X``).
         initial_activations : sequence of torch.nn.Module, optional
             The activations before training, drawn dotted
-            (:class:`~sklearn_learnact.search.InitialActivations`).
+            (:class:`~sklearn_learnact.evaluation.InitialActivations`).
         n_points : int, default=401
             Points per range.
         max_neurons : int, default=16
@@ -301,7 +301,7 @@ class ActivationDisplay:
 
 
 class _TableDisplay:
-    """A figure of a :func:`~sklearn_learnact.search.compare_activations` table,
+    """A figure of a :func:`~sklearn_learnact.compare.compare_activations` table,
     its axes labelled with the score's name."""
 
     def __init__(self, table: pd.DataFrame, *, score_name: str = "score"):
@@ -325,7 +325,7 @@ class ScoreDisplay(_TableDisplay):
     Parameters
     ----------
     table : DataFrame
-        A :func:`~sklearn_learnact.search.compare_activations` table.
+        A :func:`~sklearn_learnact.compare.compare_activations` table.
     score_name : str, default="score"
         Axis label, e.g. ``"accuracy"``.
 
@@ -350,7 +350,7 @@ class ScoreDisplay(_TableDisplay):
     def from_comparison(
         cls, comparison, *, score_name: str | None = None, title=None, ax=None
     ) -> "ScoreDisplay":
-        """Plot the scores of a :class:`~sklearn_learnact.search.Comparison`.
+        """Plot the scores of a :class:`~sklearn_learnact.compare.Comparison`.
 
         Parameters
         ----------
@@ -568,7 +568,7 @@ class RobustnessDisplay(_TableDisplay):
     Parameters
     ----------
     table : DataFrame
-        A :func:`~sklearn_learnact.search.compare_activations` table from the
+        A :func:`~sklearn_learnact.compare.compare_activations` table from the
         robustness mode (``corruption=...``).
     score_name : str, default="score"
 

@@ -151,7 +151,7 @@ def study_summary(study, storage=None, *, n_folds: int | None = None) -> dict[st
         ``params`` (the best trial's estimator parameters, with
         ``early_stopping=True``, which the pruning needs), ``folds`` (the best
         trial's per-fold results, see
-        :func:`~sklearn_learnact.search.fit_and_score`; NaN scores with the
+        :func:`~sklearn_learnact.evaluation.fit_and_score`; NaN scores with the
         reason when no trial completed), ``selection_score`` (the best trial's
         mean score), ``study_name`` and the trial counts ``n_trials_complete``,
         ``n_trials_pruned``, ``n_trials_failed``, ``n_trials_running``

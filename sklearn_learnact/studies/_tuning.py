@@ -85,7 +85,7 @@ def tune_activation(
     The study runs until it has ``n_trials`` finished (complete, pruned or
     failed) trials; ``n_trials=0`` runs none: it reads the stored study back
     (which must exist). Every fold is trained and scored by
-    :func:`~sklearn_learnact.search.fit_and_score`: a fold whose fit diverges
+    :func:`~sklearn_learnact.evaluation.fit_and_score`: a fold whose fit diverges
     or raises fails the trial (its reason is the trial's ``error`` user
     attribute) and the study goes on; a study without any completed trial is
     reported as failed, not raised.
@@ -101,7 +101,7 @@ def tune_activation(
         :func:`study_summary` of the study: ``params`` (the best trial's
         estimator parameters, with ``early_stopping=True``, which the pruning
         needs), ``folds`` (the best trial's per-fold results, see
-        :func:`~sklearn_learnact.search.fit_and_score`; NaN scores with the
+        :func:`~sklearn_learnact.evaluation.fit_and_score`; NaN scores with the
         reason when no trial completed), ``selection_score`` (the best trial's
         mean score), ``study_name`` and the trial counts
         ``n_trials_complete``, ``n_trials_pruned``, ``n_trials_failed``,
