@@ -1,36 +1,7 @@
 """Optuna studies: kept so that ``sklearn_learnact.search.optuna`` imports keep
 working; the code lives in :mod:`sklearn_learnact.studies`."""
 
-from ..studies import (
-    DEFINITION_ATTR,
-    StorageRecoveredWarning,
-    StorageUnavailableError,
-    StudyMismatchError,
-    bind_study,
-    default_search_space,
-    definition_fingerprint,
-    import_optuna,
-    json_params,
-    open_storage,
-    recover_journal,
-    study_definition,
-    study_summary,
-    tune_activation,
-)
+from .. import studies
+from ..studies import *  # noqa: F403 - this module re-exports every public name
 
-__all__ = [
-    "DEFINITION_ATTR",
-    "StorageRecoveredWarning",
-    "StorageUnavailableError",
-    "StudyMismatchError",
-    "bind_study",
-    "default_search_space",
-    "definition_fingerprint",
-    "import_optuna",
-    "json_params",
-    "open_storage",
-    "recover_journal",
-    "study_definition",
-    "study_summary",
-    "tune_activation",
-]
+__all__ = studies.__all__

@@ -4,34 +4,7 @@
 (:class:`~sklearn_learnact.plotting.ActivationShapesDisplay`,
 :class:`~sklearn_learnact.plotting.SearchEmbeddingDisplay`)."""
 
-from ..surrogate import (
-    BASELINES,
-    DEFAULT_BINARY,
-    DEFAULT_SCHEMAS,
-    DEFAULT_UNARY,
-    FISHER_BINS,
-    ActivationSpace,
-    SurrogateActivationSearch,
-    build_space,
-    embed_candidates,
-    fisher_features,
-    import_umap,
-    output_features,
-    sample_points,
-)
+from .. import surrogate
+from ..surrogate import *  # noqa: F403 - this module re-exports every public name
 
-__all__ = [
-    "BASELINES",
-    "DEFAULT_BINARY",
-    "DEFAULT_SCHEMAS",
-    "DEFAULT_UNARY",
-    "FISHER_BINS",
-    "ActivationSpace",
-    "SurrogateActivationSearch",
-    "build_space",
-    "embed_candidates",
-    "fisher_features",
-    "import_umap",
-    "output_features",
-    "sample_points",
-]
+__all__ = surrogate.__all__
