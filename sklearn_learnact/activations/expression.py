@@ -19,12 +19,12 @@ expression.
 This is the search space of the surrogate search (Bingham & Miikkulainen, "Efficient
 Activation Function Optimization through Surrogate Modeling", 2023), whose
 schemas ``unary(unary(x))`` and ``binary(unary(x), unary(x))`` enumerate a few
-thousand distinct functions (:mod:`sklearn_learnact.search.surrogate`).
+thousand distinct functions (:mod:`sklearn_learnact.surrogate`).
 """
 
 import ast
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -39,7 +39,11 @@ __all__ = [
     "GRAMMAR",
     "UNARY",
     "Expression",
+    "apply_operator",
     "canonical_expression",
+    "evaluate_expression",
+    "format_expression",
+    "parse_expression",
 ]
 
 #: Smallest magnitude of a denominator in the safe division (and ``reciprocal``).
@@ -321,6 +325,109 @@ def canonical_expression(expr: str) -> str:
     'x + 1 * (x - x)'
     """
     return _format(_parse(expr))[0]
+
+
+def parse_expression(text: str) -> Tree:
+    """Parse an expression into its canonical tree (as :attr:`Expression.tree`).
+
+    Parameters
+    ----------
+    text : str
+        An expression of ``x`` over the grammar (:data:`GRAMMAR`).
+
+    Returns
+    -------
+    tree : tuple
+        Nested tuples: ``("x",)``, ``("num", value)`` or
+        ``(operator, *children)``, ``operator`` a canonical key of
+        :data:`UNARY` or :data:`BINARY`.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not in the grammar; the message lists the grammar.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations.expression import parse_expression
+    >>> parse_expression("maximum(x, identity(0.5))")
+    ('max', ('x',), ('num', 0.5))
+    """
+    return _parse(text)
+
+
+def apply_operator(name: str, children: Sequence[Tree]) -> Tree:
+    """The tree of operator ``name`` applied to ``children``, in canonical form.
+
+    Parameters
+    ----------
+    name : str
+        A canonical key of :data:`UNARY` or :data:`BINARY`.
+    children : sequence of tree
+        One tree (unary) or two (binary), e.g. from :func:`parse_expression`.
+
+    Returns
+    -------
+    tree : tuple
+        ``identity`` returns its child, ``zero`` and ``one`` are numbers and
+        ``-(-a)`` is ``a``, as in :func:`canonical_expression`.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations.expression import apply_operator
+    >>> apply_operator("tanh", [("x",)])
+    ('tanh', ('x',))
+    >>> apply_operator("identity", [("x",)])
+    ('x',)
+    """
+    return _apply(name, list(children))
+
+
+def format_expression(tree: Tree) -> str:
+    """The canonical text of an expression tree (:func:`canonical_expression`).
+
+    Parameters
+    ----------
+    tree : tuple
+        From :func:`parse_expression` or :func:`apply_operator`.
+
+    Returns
+    -------
+    text : str
+        It parses back to ``tree``.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations.expression import format_expression
+    >>> format_expression(("mul", ("x",), ("sigmoid", ("x",))))
+    'x * sigmoid(x)'
+    """
+    return _format(tree)[0]
+
+
+def evaluate_expression(tree: Tree, x: torch.Tensor) -> torch.Tensor:
+    """An expression tree's values at ``x``.
+
+    Parameters
+    ----------
+    tree : tuple
+        From :func:`parse_expression` or :func:`apply_operator`.
+    x : torch.Tensor
+
+    Returns
+    -------
+    values : torch.Tensor
+        The shape of ``x``, or a 0-d tensor for a constant expression
+        (:class:`Expression` broadcasts it to the input's shape).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations.expression import evaluate_expression
+    >>> evaluate_expression(("relu", ("x",)), torch.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return _evaluate(tree, x)
 
 
 class Expression(nn.Module):
