@@ -21,11 +21,15 @@ import functools
 import inspect
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
 __all__ = [
+    "CV",
+    "N_JOBS",
+    "RANDOM_STATE",
+    "VERBOSE",
     "Boolean",
     "Interval",
     "InstanceOf",
@@ -244,3 +248,27 @@ def validate_call(constraints: Mapping[str, list]):
         return wrapper
 
     return decorator
+
+
+def _is_cv(value) -> bool:
+    if hasattr(value, "split"):
+        return True
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes))
+
+
+# -- constraints shared by many callables ----------------------------------------
+#: ``random_state``: None, a seed, or a :class:`numpy.random.RandomState`.
+RANDOM_STATE = [
+    None,
+    Interval(numbers.Integral, 0, 2**32 - 1),
+    InstanceOf(np.random.RandomState),
+]
+#: ``cv``: a number of folds, a splitter, or an iterable of (train, test) splits.
+CV = [
+    Interval(numbers.Integral, 2, None),
+    Satisfies(_is_cv, "a cross-validation splitter or (train, test) splits"),
+]
+#: ``n_jobs``: joblib's (None, or -1 for every core, or a count).
+N_JOBS = [None, Interval(numbers.Integral, None, None)]
+#: ``verbose``: a level >= 0.
+VERBOSE = [Interval(numbers.Integral, 0, None)]

@@ -14,12 +14,14 @@ activation towards the zero function (the estimators do this for you).
 
 import functools
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from .._validation import Interval, Satisfies, validate_params
 from . import _onnx
 from ._kernels import formulas as F
 from ._registry import activation_cost, get_activation, register_activation
@@ -73,9 +75,11 @@ class LearnableActivation(nn.Module):
         return f"num_parameters={self.num_parameters}"
 
 
+_COUNT = [Interval(numbers.Integral, 1, None)]
+
+
 def _check_num_parameters(num_parameters: int) -> int:
-    if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
-        raise ValueError(f"num_parameters must be an int >= 1, got {num_parameters!r}.")
+    validate_params({"num_parameters": num_parameters}, {"num_parameters": _COUNT})
     return int(num_parameters)
 
 
@@ -311,6 +315,11 @@ class Mixture(LearnableActivation):
         return f"num_parameters={self.num_parameters}, basis={self.basis_names}"
 
 
+def _two_degrees(degrees) -> bool:
+    unit = Interval(numbers.Integral, 1, None)
+    return len(degrees) == 2 and all(unit.is_satisfied_by(d) for d in degrees)
+
+
 def _init_function(init, default: Callable[[], nn.Module], what: str):
     """``init`` (or ``default()`` if None) as a float64 numpy function, and the
     label that ``extra_repr`` shows."""
@@ -407,11 +416,11 @@ class Rational(LearnableActivation):
     ) -> None:
         super().__init__()
         self.num_parameters = _check_num_parameters(num_parameters)
+        validate_params(
+            {"degrees": degrees},
+            {"degrees": [Satisfies(_two_degrees, "two ints >= 1, e.g. (5, 4)")]},
+        )
         m, n = degrees
-        if not (isinstance(m, (int, np.integer)) and isinstance(n, (int, np.integer))):
-            raise ValueError(f"degrees must be two ints, got {degrees!r}.")
-        if m < 1 or n < 1:
-            raise ValueError(f"degrees must both be >= 1, got {degrees!r}.")
         self.degrees = (int(m), int(n))
         f, self.init = _init_function(init, nn.LeakyReLU, "init")
         self._init_coefficients = _fit_rational(f, *self.degrees, 3.0)
@@ -489,10 +498,13 @@ class Spline(LearnableActivation):
     ) -> None:
         super().__init__()
         self.num_parameters = _check_num_parameters(num_parameters)
-        if not isinstance(n_knots, (int, np.integer)) or n_knots < 3:
-            raise ValueError(f"n_knots must be an int >= 3, got {n_knots!r}.")
-        if not bound > 0:
-            raise ValueError(f"bound must be > 0, got {bound!r}.")
+        validate_params(
+            {"n_knots": n_knots, "bound": bound},
+            {
+                "n_knots": [Interval(numbers.Integral, 3, None)],
+                "bound": [Interval(numbers.Real, 0.0, None, "neither")],
+            },
+        )
         self.n_knots, self.bound = int(n_knots), float(bound)
         f, self.init = _init_function(init, nn.ReLU, "init")
         self._init_values = f(np.linspace(-self.bound, self.bound, self.n_knots))
@@ -577,8 +589,7 @@ class Subnet(LearnableActivation):
         dtype=None,
     ) -> None:
         super().__init__()
-        if not isinstance(hidden_size, (int, np.integer)) or hidden_size < 1:
-            raise ValueError(f"hidden_size must be an int >= 1, got {hidden_size!r}.")
+        validate_params({"hidden_size": hidden_size}, {"hidden_size": _COUNT})
         if hidden_activation is None:
             hidden_activation = nn.ReLU()
         if not isinstance(hidden_activation, nn.Module):

@@ -20,6 +20,18 @@ from sklearn.utils import (  # _safe_indexing: public in sklearn.utils API docs
     check_random_state,
 )
 
+from .._validation import (
+    CV,
+    N_JOBS,
+    RANDOM_STATE,
+    VERBOSE,
+    Boolean,
+    InstanceOf,
+    Interval,
+    Options,
+    Satisfies,
+    validate_call,
+)
 from ..estimators import learnact_step
 from ..evaluation import cv_splits, fit_and_score
 from ..studies import open_storage, study_summary, tune_activation
@@ -171,6 +183,33 @@ def _corrupter(classifier: bool, fraction: float, noise_std: float, seed: int):
     return corrupt
 
 
+@validate_call(
+    {
+        "cv": CV,
+        "inner_cv": [None, *CV],
+        "scoring": [None, InstanceOf(str), Satisfies(callable, "a scorer callable")],
+        "search": [Options("grid", "optuna")],
+        "param_grid": [
+            None,
+            InstanceOf(Mapping, description="a dict of parameter value lists"),
+        ],
+        "n_trials": [Interval(numbers.Integral, 0, None)],
+        "study_name": [None, InstanceOf(str)],
+        "search_space": [
+            None,
+            Satisfies(callable, "a function (trial, estimator) -> parameters"),
+        ],
+        "n_jobs": N_JOBS,
+        "random_state": RANDOM_STATE,
+        "corruption": [None, Interval(numbers.Real, 0.0, 1.0, "neither")],
+        "noise_std": [Interval(numbers.Real, 0.0, None)],
+        "baseline": [None, InstanceOf(str, description="an activation name")],
+        "alpha": [Interval(numbers.Real, 0.0, 1.0, "neither")],
+        "refit": [Boolean()],
+        "return_details": [Boolean()],
+        "verbose": VERBOSE,
+    }
+)
 def compare_activations(
     estimator: BaseEstimator,
     X,
@@ -340,24 +379,10 @@ def compare_activations(
     'No learned activation beat relu significantly (3-fold CV, ...'
     """
     names = parse_activations(activations)
-    if search not in ("grid", "optuna"):
-        raise ValueError(f"search must be 'grid' or 'optuna', got {search!r}.")
-    if corruption is not None and not (
-        isinstance(corruption, numbers.Real) and 0 < corruption < 1
-    ):
-        raise ValueError(f"corruption must be in (0, 1) or None, got {corruption!r}.")
-    if not (isinstance(n_trials, numbers.Integral) and n_trials >= 0):
-        raise ValueError(f"n_trials must be an int >= 0, got {n_trials!r}.")
     if n_trials == 0 and (search != "optuna" or storage is None):
         raise ValueError(
             'n_trials=0 reports stored Optuna studies: it needs search="optuna" '
             "and a storage."
-        )
-    if isinstance(inner_cv, numbers.Integral) and not (
-        not isinstance(inner_cv, bool) and inner_cv >= 2
-    ):
-        raise ValueError(
-            f"inner_cv must be None, an int >= 2 or a splitter, got {inner_cv!r}."
         )
     prefix, inner = learnact_step(estimator)
     classifier = is_classifier(estimator)

@@ -28,6 +28,8 @@ from skorch.callbacks import EarlyStopping
 from torch import nn
 
 from .._validation import (
+    RANDOM_STATE,
+    VERBOSE,
     Boolean,
     InstanceOf,
     Interval,
@@ -357,12 +359,8 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
                 str, torch.device, description="'auto', 'cpu', 'cuda' or 'cuda:N'"
             )
         ],
-        "random_state": [
-            None,
-            Interval(_Int, 0, 2**32 - 1),
-            InstanceOf(np.random.RandomState),
-        ],
-        "verbose": [Interval(_Int, 0, None)],
+        "random_state": RANDOM_STATE,
+        "verbose": VERBOSE,
     }
 
     def _check_params(self) -> None:

@@ -1,5 +1,6 @@
 """Tuning one activation's network in an Optuna study, with pruning."""
 
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -8,6 +9,14 @@ import numpy as np
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
+from .._validation import (
+    RANDOM_STATE,
+    Boolean,
+    InstanceOf,
+    Interval,
+    Satisfies,
+    validate_call,
+)
 from ..estimators import learnact_step
 from ..evaluation import fit_and_score
 from ._definition import study_definition
@@ -60,6 +69,19 @@ def _storage_error(exc: BaseException) -> OSError | None:
     return None
 
 
+@validate_call(
+    {
+        "activation": [InstanceOf(str, description="an activation name")],
+        "n_trials": [Interval(numbers.Integral, 0, None)],
+        "study_name": [None, InstanceOf(str)],
+        "random_state": RANDOM_STATE,
+        "search_space": [
+            None,
+            Satisfies(callable, "a function (trial, estimator) -> parameters"),
+        ],
+        "show_progress_bar": [Boolean()],
+    }
+)
 def tune_activation(
     estimator,
     X,

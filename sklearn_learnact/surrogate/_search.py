@@ -16,6 +16,18 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import (
+    CV,
+    N_JOBS,
+    RANDOM_STATE,
+    VERBOSE,
+    Boolean,
+    InstanceOf,
+    Interval,
+    Options,
+    Satisfies,
+    validate_params,
+)
 from ..activations.expression import canonical_expression
 from ..compare import corrected_ttest
 from ..estimators import learnact_step, wrapped_estimator_tags
@@ -60,6 +72,10 @@ def _has_best(attr: str):
         return hasattr(self.best_estimator_, attr)
 
     return check
+
+
+def _expressions(value) -> bool:
+    return not isinstance(value, str) and all(isinstance(e, str) for e in value)
 
 
 class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
@@ -207,25 +223,32 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         return wrapped_estimator_tags(super().__sklearn_tags__(), self.estimator)
 
     # ------------------------------------------------------------- checks
+    _parameter_constraints: dict = {
+        "n_iter": [Interval(numbers.Integral, 1, None)],
+        "cv": CV,
+        "scoring": [None, InstanceOf(str), Satisfies(callable, "a scorer callable")],
+        "space": [
+            None,
+            InstanceOf(ActivationSpace),
+            Satisfies(_expressions, "a sequence of expression strings"),
+        ],
+        "baselines": [
+            Satisfies(
+                _expressions, "a sequence of expressions, e.g. ('relu(x)', 'tanh(x)')"
+            )
+        ],
+        "features": [Options(*_FEATURES)],
+        "n_neighbors": [Interval(numbers.Integral, 1, None)],
+        "fisher_batch_size": [Interval(numbers.Integral, 2, None)],
+        "study_name": [None, InstanceOf(str)],
+        "refit": [Boolean()],
+        "n_jobs": N_JOBS,
+        "random_state": RANDOM_STATE,
+        "verbose": VERBOSE,
+    }
+
     def _check_params(self) -> None:
-        for name, low in (("n_iter", 1), ("n_neighbors", 1), ("fisher_batch_size", 2)):
-            value = getattr(self, name)
-            if not (
-                isinstance(value, numbers.Integral)
-                and not isinstance(value, bool)
-                and value >= low
-            ):
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-        if self.features not in _FEATURES:
-            raise ValueError(
-                f"features must be one of {', '.join(_FEATURES)}, got "
-                f"{self.features!r}."
-            )
-        if isinstance(self.baselines, str):
-            raise ValueError(
-                "baselines must be a sequence of expressions, e.g. "
-                f"('relu(x)', 'tanh(x)'), got the string {self.baselines!r}."
-            )
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
 
     def _build_space(self) -> ActivationSpace:
         space = self.space
@@ -238,11 +261,6 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             )
         if space is None:
             return build_space(include=self.baselines)
-        if isinstance(space, str) or not all(isinstance(e, str) for e in space):
-            raise ValueError(
-                "space must be None, an ActivationSpace or a sequence of expression "
-                f"strings, got {space!r}."
-            )
         return build_space(schemas=(), candidates=space, include=self.baselines)
 
     # ---------------------------------------------------------------- fit
