@@ -98,8 +98,9 @@ def _rational(c):
     m = _perturb(Rational(c, dtype=DTYPE))
     return (
         m,
-        lambda x, a, b: F.RATIONAL(x, a, b),
-        lambda x: ref_rational(x, m.numerator, m.denominator),
+        # the parameters are the coefficients scaled to x / bound
+        lambda x, a, b: F.RATIONAL(x, a * m._num_scale, b * m._den_scale),
+        lambda x: ref_rational(x, *m.coefficients()),
     )
 
 

@@ -120,8 +120,10 @@ def mixture(b, x: str, module) -> str:
 
 
 def rational(b, x: str, module) -> str:
-    numerator = b.horner(b.columns(module.numerator), x)
-    b_cols = b.columns(module.denominator)  # b_1 .. b_n
+    with torch.no_grad():
+        a_coefs, b_coefs = module.coefficients()
+    numerator = b.horner(b.columns(a_coefs), x)
+    b_cols = b.columns(b_coefs)  # b_1 .. b_n
     q = b.horner(b_cols, x) if len(b_cols) > 1 else b_cols[0]
     q = b.op("Mul", q, x)  # x * Q'(x)
     return b.op("Div", numerator, b.op("Add", b.op("Abs", q), b.const(1.0)))

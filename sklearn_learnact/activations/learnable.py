@@ -379,7 +379,18 @@ class Rational(LearnableActivation):
     The denominator is at least 1, so it never vanishes (Molina et al.'s
     "safe" Padé activation unit). Both polynomials are evaluated with Horner's
     scheme. The coefficients start as the least-squares fit of the activation
-    ``init`` on ``[-3, 3]``.
+    ``init`` on ``[-bound, bound]``.
+
+    The parameters are the coefficients of the polynomials in ``x / bound``
+    (``numerator[k] = a_k * bound**k``, ``denominator[k - 1] = b_k *
+    bound**k``), so that each has an effect of the same order on
+    ``[-bound, bound]``. Learned as ``a_k`` themselves, the high-order
+    coefficients move the function ``bound**k`` times more per step than the
+    low-order ones, and a step that takes the leading denominator coefficient
+    ``b_n`` through zero sends the tail slope ``a_m / |b_n|`` (for ``m = n +
+    1``) to infinity on the few large inputs: a loss spike. Learned in
+    ``x / bound``, such steps are ``bound**n`` times smaller.
+    :meth:`coefficients` gives ``a`` and ``b``.
 
     Parameters
     ----------
@@ -391,6 +402,9 @@ class Rational(LearnableActivation):
         Activation to approximate at initialisation (a function of tensors);
         default ``nn.LeakyReLU()``. From a registry name:
         ``get_activation("rational", init="tanh")``.
+    bound : float, default=3.0
+        The range ``[-bound, bound]`` the initial fit covers and to which the
+        learned coefficients are scaled.
     device, dtype : optional
         Where and how to allocate the parameters.
 
@@ -411,36 +425,65 @@ class Rational(LearnableActivation):
         *,
         degrees: tuple[int, int] = (5, 4),
         init: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        bound: float = 3.0,
         device=None,
         dtype=None,
     ) -> None:
         super().__init__()
         self.num_parameters = _check_num_parameters(num_parameters)
         validate_params(
-            {"degrees": degrees},
-            {"degrees": [Satisfies(_two_degrees, "two ints >= 1, e.g. (5, 4)")]},
+            {"degrees": degrees, "bound": bound},
+            {
+                "degrees": [Satisfies(_two_degrees, "two ints >= 1, e.g. (5, 4)")],
+                "bound": [Interval(numbers.Real, 0.0, None, "neither")],
+            },
         )
         m, n = degrees
         self.degrees = (int(m), int(n))
         f, self.init = _init_function(init, nn.LeakyReLU, "init")
-        self._init_coefficients = _fit_rational(f, *self.degrees, 3.0)
+        self.bound = float(bound)
+        self._init_coefficients = _fit_rational(f, *self.degrees, self.bound)
         kw = {"device": device, "dtype": dtype}
         self.numerator = nn.Parameter(torch.empty(self._shape() + (m + 1,), **kw))
         self.denominator = nn.Parameter(torch.empty(self._shape() + (n,), **kw))
+        self._register_scales()
         self.reset_parameters()
+
+    def _register_scales(self) -> None:
+        """``bound**-k`` per coefficient: from the parameters to ``a`` and ``b``
+        (not saved in the ``state_dict``: they follow from ``bound``)."""
+        m, n = self.degrees
+        kw = {"device": self.numerator.device, "dtype": self.numerator.dtype}
+        powers = torch.arange(max(m, n) + 1, **kw)
+        scales = torch.full_like(powers, self.bound) ** -powers
+        self.register_buffer("_num_scale", scales[: m + 1].clone(), persistent=False)
+        self.register_buffer("_den_scale", scales[1 : n + 1].clone(), persistent=False)
 
     def reset_parameters(self) -> None:
         a, b = self._init_coefficients
         with torch.no_grad():
-            self.numerator.copy_(torch.tensor(a).expand_as(self.numerator))
-            self.denominator.copy_(torch.tensor(b).expand_as(self.denominator))
+            a = torch.tensor(a, dtype=self._num_scale.dtype) / self._num_scale.cpu()
+            b = torch.tensor(b, dtype=self._den_scale.dtype) / self._den_scale.cpu()
+            self.numerator.copy_(a.expand_as(self.numerator))
+            self.denominator.copy_(b.expand_as(self.denominator))
+
+    def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The coefficients ``a`` (a_0..a_m) and ``b`` (b_1..b_n) of
+        :math:`R(x)`, from the parameters (autograd records it)."""
+        return self.numerator * self._num_scale, self.denominator * self._den_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        return F.RATIONAL(x, self.numerator, self.denominator)
+        return F.RATIONAL(x, *self.coefficients())
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "_num_scale" not in self._buffers:  # pickled before the scaling:
+            self.bound = 1.0  # its parameters are the coefficients themselves
+            self._register_scales()
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
-        a, b = self.numerator.detach().cpu(), self.denominator.detach().cpu()
+        a, b = (c.detach().cpu() for c in self.coefficients())
         out = {f"a_{k}": a[..., k] for k in range(a.shape[-1])}
         out.update({f"b_{k + 1}": b[..., k] for k in range(b.shape[-1])})
         return out
@@ -448,7 +491,7 @@ class Rational(LearnableActivation):
     def extra_repr(self) -> str:
         return (
             f"num_parameters={self.num_parameters}, degrees={self.degrees}, "
-            f"init={self.init}"
+            f"init={self.init}, bound={self.bound}"
         )
 
 
@@ -670,6 +713,7 @@ def _rational(
     *,
     degrees: tuple[int, int] = (5, 4),
     init: str = "leaky_relu",
+    bound: float = 3.0,
     device=None,
     dtype=None,
 ) -> Rational:
@@ -677,6 +721,7 @@ def _rational(
         num_parameters,
         degrees=degrees,
         init=get_activation(init),
+        bound=bound,
         device=device,
         dtype=dtype,
     )
