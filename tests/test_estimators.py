@@ -585,6 +585,20 @@ def test_warm_start_and_partial_fit_continue_training(tiny_classification):
     assert reg.n_iter_ == 2
 
 
+@pytest.mark.parametrize("device", ["cpu", "cpu:0"])
+def test_partial_fit_keeps_adams_state_on_the_same_device(tiny_classification, device):
+    # "cpu:0" and the parameters' "cpu" (as "cuda" and "cuda:0") are one
+    # device: continuing training must not rebuild the optimiser
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier((8,), device=device, random_state=0)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    optimizer = clf.net_.optimizer_
+    clf.partial_fit(X, y)
+    assert clf.net_.optimizer_ is optimizer
+    steps = {int(state["step"]) for state in optimizer.state.values()}
+    assert steps == {2 * -(-len(X) // 200)}  # two epochs of 200-row batches
+
+
 def test_class_weight_is_a_sample_weight(tiny_classification):
     X, y = tiny_classification
     weights = {0: 1.0, 1: 3.0, 2: 0.5}

@@ -1,6 +1,7 @@
 """SplineActivationCompressor: the meta-estimator that swaps learned activations."""
 
 import copy
+import dataclasses
 import numbers
 import statistics
 import time
@@ -61,6 +62,19 @@ _HASHED_ROWS, _CHECKED_ROWS = 2048, 20_000
 _SEEN_ERROR, _SEEN_WARNING = 0.5, 0.05
 #: Values per chunk when evaluating an activation on its recorded inputs.
 _CHUNK = 1 << 18
+
+
+def _on_accelerator(layer: "CompressedLayer") -> bool:
+    modules = (layer.original, layer.compressed)
+    return any(t.device.type != "cpu" for m in modules for t in m.state_dict().values())
+
+
+def _on_cpu(layer: "CompressedLayer") -> "CompressedLayer":
+    return dataclasses.replace(
+        layer,
+        original=copy.deepcopy(layer.original).cpu(),
+        compressed=copy.deepcopy(layer.compressed).cpu(),
+    )
 
 
 def _quantile_pair(q) -> bool:
@@ -553,6 +567,16 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             m for layer in self.layers_ for m in (layer.original, layer.compressed)
         )
         return "\n".join([*lines, note] if note else lines)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        layers = state.get("layers_")
+        if layers and any(_on_accelerator(layer) for layer in layers):
+            # the estimators' nets pickle with skorch's device mapping, these
+            # copies of their modules do not: keep them on the CPU, so that a
+            # model compressed on CUDA unpickles where there is none
+            state["layers_"] = [_on_cpu(layer) for layer in layers]
+        return state
 
     # ------------------------------------------------------------ delegation
     def predict(self, X):

@@ -127,7 +127,7 @@ def resolve_device(device) -> torch.device:
     """``"auto"`` is CUDA when available, else the CPU; ``"cpu"`` and
     ``"cuda[:N]"`` as given; anything else is a clear error."""
     if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
@@ -144,7 +144,15 @@ def resolve_device(device) -> torch.device:
             f"device={device!r} but CUDA is not available here; use device='auto' "
             "or 'cpu'."
         )
+    if resolved.type == "cuda" and resolved.index is None:  # the current one
+        resolved = torch.device("cuda", torch.cuda.current_device())
     return resolved
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    """Whether two devices are the same one (``cpu`` is ``cpu:0``; a parameter's
+    device always has its index, :func:`resolve_device`'s too)."""
+    return a.type == b.type and (a.index or 0) == (b.index or 0)
 
 
 def wrapped_estimator_tags(tags, estimator):
@@ -587,7 +595,7 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         plan = [(epochs, "all")] if epochs is not None else self.cycle_plan()
         if incremental:
             net = self.net_
-            if self.device_ != device:  # e.g. trained on CUDA, continued on the CPU
+            if not _same_device(self.device_, device):  # e.g. CUDA, then the CPU
                 net.device = str(device)
                 net.module_.to(device)
                 net.criterion_.to(device)
