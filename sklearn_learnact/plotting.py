@@ -41,7 +41,8 @@ __all__ = [
     "TrainingCurveDisplay",
 ]
 
-#: Seed 002's input ranges: near zero, moderate, and far out (saturation/growth).
+#: Input ranges to draw an activation on: near zero, moderate, and far out
+#: (saturation or growth).
 DEFAULT_RANGES = ((-3, 3), (-10, 10), (-100, 100))
 _KIND_COLORS = {"fixed": "tab:gray", "learned": "tab:blue", "frozen": "tab:olive"}
 _SCORE_LABELS = {"r2": "R²", "accuracy": "accuracy"}
@@ -79,7 +80,7 @@ class ActivationDisplay:
 
     Build it with :meth:`from_estimator` or :meth:`from_comparison`. The
     first panel spans the inputs seen (when known, padded by 10%), the others
-    those of seed 002's ranges ``[-3, 3]``, ``[-10, 10]``, ``[-100, 100]`` at
+    those of the ranges ``[-3, 3]``, ``[-10, 10]``, ``[-100, 100]`` at
     least twice as wide: there, outside the marked band, the curve is
     extrapolation.
 
@@ -131,7 +132,7 @@ class ActivationDisplay:
         high = max(hi for _, hi in input_ranges)
         pad = 0.1 * (high - low) or 1.0
         first = (low - pad, high + pad)
-        # seed 002's ranges that show notably more than the data's range
+        # the wider ranges that show notably more than the data's range
         wider = [r for r in DEFAULT_RANGES if r[1] - r[0] >= 2 * (first[1] - first[0])]
         return [first, *wider]
 
@@ -161,7 +162,7 @@ class ActivationDisplay:
             training data); passed through the pipeline's steps.
         ranges : sequence of (float, float), optional
             Input ranges, one panel each; default: the inputs' range (when
-            known) and seed 002's ranges beyond it.
+            known) and the wider ranges beyond it.
         input_ranges : sequence of (float, float), optional
             Per layer, the inputs' range, if already known (instead of ``X``).
         initial_activations : sequence of torch.nn.Module, optional
@@ -433,7 +434,7 @@ class TrainingCurveDisplay:
     Parameters
     ----------
     histories : mapping of str to DataFrame
-        Per model, an estimator's ``history_`` (seed 001's curves).
+        Per model, an estimator's ``history_``.
     score_name : str, default="score"
         What the estimators' ``valid_score`` is: accuracy for a classifier,
         R² for a regressor.
@@ -559,7 +560,7 @@ class TrainingCurveDisplay:
 
 
 class RobustnessDisplay(_TableDisplay):
-    """Clean vs dirty training data (seed 004): scores and their difference.
+    """Clean vs dirty training data: scores and their difference.
 
     Left: the clean and the dirty model's mean score on the same clean test
     folds. Right: dirty minus clean with its 95% confidence interval (as in

@@ -306,7 +306,7 @@ def compare_activations(
         Seeds the splits, the corruption and the Optuna samplers. The
         estimator's own ``random_state`` seeds the networks.
     corruption : float, optional
-        Robustness mode (seed 004): also train every activation on the
+        Robustness mode: also train every activation on the
         training folds with this fraction of corrupted targets
         (:func:`~sklearn_learnact.datasets.corrupt_labels` or
         :func:`~sklearn_learnact.datasets.corrupt_regression`, a new seed per

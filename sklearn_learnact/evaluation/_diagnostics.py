@@ -63,7 +63,7 @@ class InitialActivations(Callback):
 
     Pass it to one ``fit`` (``est.fit(X, y, callbacks=[("initial", cb)])``);
     ``cb.modules_`` then holds the initial modules, one per hidden layer.
-    Only the first training run of the fit is recorded (seed 002's alternating
+    Only the first training run of the fit is recorded (the alternating
     schedule trains in three runs).
     """
 

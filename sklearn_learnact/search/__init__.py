@@ -4,8 +4,8 @@ earlier versions, kept so that users' imports keep working.
 The code lives in one package per product: :mod:`sklearn_learnact.compare`
 (comparisons, paired statistics, grids), :mod:`sklearn_learnact.studies`
 (Optuna studies and storages; also ``sklearn_learnact.search.optuna``),
-:mod:`sklearn_learnact.surrogate` (the surrogate search of seed 003; also
-``sklearn_learnact.search.surrogate``) and :mod:`sklearn_learnact.evaluation`
+:mod:`sklearn_learnact.surrogate` (the surrogate search of activation functions;
+also ``sklearn_learnact.search.surrogate``) and :mod:`sklearn_learnact.evaluation`
 (the one fit-and-score path and the fit diagnostics). Nothing is defined here.
 """
 
