@@ -1,5 +1,8 @@
 """Sphinx configuration for sklearn-learnact."""
 
+import sys
+from pathlib import Path
+
 import sklearn_learnact
 
 project = "sklearn-learnact"
@@ -38,3 +41,9 @@ sphinx_gallery_conf = {
 
 # keep "--full" in the results' command column as typed (no en dash)
 smartquotes_action = "qe"
+
+# The table of registered activations, read from the registry's specs.
+sys.path.insert(0, str(Path(__file__).parent))
+import _activation_table  # noqa: E402
+
+_activation_table.write(Path(__file__).parent / "_generated" / "activations.rst")

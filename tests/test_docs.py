@@ -30,3 +30,21 @@ def test_docs_page_doctests(page, monkeypatch):
     result = runner.run(test, out=report.write)
     assert result.attempted > 20
     assert result.failed == 0, report.getvalue()
+
+
+def test_the_docs_table_of_activations_is_read_from_the_registry(tmp_path):
+    import importlib.util
+
+    from sklearn_learnact.activations import ACTIVATIONS
+
+    spec = importlib.util.spec_from_file_location(
+        "_activation_table", DOCS / "_activation_table.py"
+    )
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    table.write(tmp_path / "activations.rst")
+    text = (tmp_path / "activations.rst").read_text()
+    assert all(f"``{name}``" in text for name in ACTIVATIONS)
+    rows = {row[0].strip("`"): row for row in table.rows()}
+    assert rows["spline"][5] == "native + compiled" and rows["prelu"][5] == "autograd"
+    assert rows["relu"][6] == rows["expr"][7] == "yes"
