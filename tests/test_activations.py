@@ -254,7 +254,7 @@ def test_learnable_base_class():
 
 def test_options_are_introspected():
     assert ACTIVATIONS["mixture"].options == ("basis",)
-    assert set(ACTIVATIONS["rational"].options) == {"degrees", "init"}
+    assert set(ACTIVATIONS["rational"].options) == {"degrees", "init", "bound"}
     assert "inplace" not in ACTIVATIONS["relu"].options
     assert np.all(
         [isinstance(s.summary, str) and s.summary for s in ACTIVATIONS.values()]
