@@ -25,9 +25,11 @@ torch.set_num_threads({threads})
 import sklearn_learnact
 t0 = time.perf_counter()
 from sklearn_learnact.activations import FusedKernel
-from sklearn_learnact.activations._functional import _affine_forward
+from sklearn_learnact.activations import ACTIVATIONS
 with torch.no_grad():
-    FusedKernel(_affine_forward).bind()(torch.ones(64), torch.ones(()), torch.ones(()))
+    FusedKernel(ACTIVATIONS["affine"].formula.forward.fn).bind()(
+        torch.ones(64), torch.ones(()), torch.ones(())
+    )
 once = time.perf_counter() - t0
 import numpy as np
 rng = np.random.default_rng(0)

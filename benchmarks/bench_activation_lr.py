@@ -9,9 +9,9 @@ equal, on the same folds, and for each multiplier the script prints
 
 - the mean cross-validated score and its difference from 1x, with the 95%
   interval and the p-value of the Nadeau-Bengio corrected t-test over the
-  ``--repeats`` x 5 paired folds (``search.corrected_ttest``);
+  ``--repeats`` x 5 paired folds (``compare.corrected_ttest``);
 - the median movement of the activations from their initial shape
-  (:mod:`sklearn_learnact.search._diagnostics`: max |f_learned - f_init| over
+  (:mod:`sklearn_learnact.evaluation`: max |f_learned - f_init| over
   the training inputs' range, relative to the initial output's range) and the
   share of fits whose activations barely moved (< 0.05).
 
@@ -46,12 +46,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_learnact import LearnedActivationClassifier, LearnedActivationRegressor
+from sklearn_learnact.compare import corrected_ttest
 from sklearn_learnact.datasets import (
     load_fashion_mnist,
     load_titanic,
     make_titanic_preprocessor,
 )
-from sklearn_learnact.search import BARELY_MOVED, corrected_ttest, fit_and_score
+from sklearn_learnact.evaluation import BARELY_MOVED, fit_and_score
 
 ACTIVATIONS = ("mixture", "rational", "spline", "mlp")
 MULTIPLIERS = (1.0, 3.0, 10.0)

@@ -21,7 +21,7 @@ Methods, paired by seed (the same evaluation noise draws for all):
 
 - ``surrogate``: the library's search loop (the baselines first, then the
   3-nearest-neighbour argmax on the UMAP embedding of the output and Fisher
-  features: :func:`sklearn_learnact.search.surrogate.embed_candidates` with the
+  features: :func:`sklearn_learnact.surrogate.embed_candidates` with the
   seed as ``random_state``, and the same ``propose`` function the estimator
   uses). umap-learn lays out the union of the two graphs with its own fixed
   seed, so the surrogate's embedding is the same for every seed: its runs
@@ -72,14 +72,14 @@ from scipy import stats  # noqa: E402
 
 from sklearn_learnact import LearnedActivationClassifier  # noqa: E402
 from sklearn_learnact.activations import Expression  # noqa: E402
-from sklearn_learnact.search._surrogate_study import propose  # noqa: E402
-from sklearn_learnact.search.surrogate import (  # noqa: E402
+from sklearn_learnact.surrogate import (  # noqa: E402
     BASELINES,
     build_space,
     embed_candidates,
     fisher_features,
     sample_points,
 )
+from sklearn_learnact.surrogate._study import propose  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 BUDGETS = (20, 50, 100)

@@ -9,17 +9,17 @@ The table ``benchmarks/activation_benchmark.csv`` that
 - network: ``LearnedActivationClassifier((64, 64), activation="expr")``, a
   784-64-64-10 MLP, Adam (lr 1e-3), batch 128, 10 epochs, no early stopping;
 - candidates: the 8 baselines plus 512 expressions drawn (seed 0) from the
-  default candidate space (:func:`sklearn_learnact.search.surrogate.build_space`);
+  default candidate space (:func:`sklearn_learnact.surrogate.build_space`);
 - 3 seeds (0, 1, 2) per candidate; a diverged run (NaN or infinite loss)
   counts as chance accuracy (0.1: ten balanced classes).
 
 Per candidate the CSV stores the per-seed and median validation and test
 accuracies, the number of diverged runs, the mean fit time, and the Fisher
-feature (:func:`sklearn_learnact.search.surrogate.fisher_features`: K-FAC
+feature (:func:`sklearn_learnact.surrogate.fisher_features`: K-FAC
 log-eigenvalue CDFs of the same MLP at initialisation on 256 training rows),
 rounded to 4 decimals. The output feature is not stored: it is a
 deterministic function of the expression
-(:func:`~sklearn_learnact.search.surrogate.output_features`).
+(:func:`~sklearn_learnact.surrogate.output_features`).
 
 Cost, measured on this machine (a 2-core machine shared with other jobs, one
 thread, ``nice``): 2.4 s of CPU per candidate (its three runs, 0.8 s each),
@@ -60,7 +60,7 @@ from sklearn_learnact import (  # noqa: E402
     TrainingDivergedError,
 )
 from sklearn_learnact.datasets import load_fashion_mnist  # noqa: E402
-from sklearn_learnact.search.surrogate import BASELINES, build_space  # noqa: E402
+from sklearn_learnact.surrogate import BASELINES, build_space  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 N_CANDIDATES = 520
@@ -155,7 +155,7 @@ def train(candidates, task, raw: Path) -> None:
 
 
 def assemble(candidates, task, raw: Path, out: Path, min_candidates: int) -> None:
-    from sklearn_learnact.search.surrogate import fisher_features
+    from sklearn_learnact.surrogate import fisher_features
 
     runs = read_runs(raw)
     candidates = [e for e in candidates if e in runs]

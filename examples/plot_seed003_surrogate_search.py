@@ -12,7 +12,7 @@ information of *your* network at initialisation on a batch of *your* data),
 embed the candidates in 2-D with UMAP, and let a 3-nearest-neighbour
 regression on that map choose the next function to train, after a few
 baselines. This example runs
-:class:`~sklearn_learnact.search.SurrogateActivationSearch` on a
+:class:`~sklearn_learnact.surrogate.SurrogateActivationSearch` on a
 Fashion-MNIST subset, then retests the best functions it found against ReLU on
 new cross-validation folds with the corrected paired t-test.
 
@@ -32,12 +32,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_learnact import LearnedActivationClassifier
 from sklearn_learnact.datasets import load_fashion_mnist
-from sklearn_learnact.search import SurrogateActivationSearch
-from sklearn_learnact.search.surrogate import (
-    build_space,
-    plot_activation_shapes,
-    plot_search_embedding,
-)
+from sklearn_learnact.plotting import ActivationShapesDisplay, SearchEmbeddingDisplay
+from sklearn_learnact.surrogate import SurrogateActivationSearch, build_space
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 start = time.perf_counter()
@@ -85,7 +81,7 @@ print(search.results_[columns].head(10).to_string(index=False))
 # -----------------------
 # Every candidate on the 2-D map; the evaluated ones coloured by accuracy.
 fig, ax = plt.subplots(figsize=(7, 5.5), layout="constrained")
-plot_search_embedding(search, ax=ax)
+SearchEmbeddingDisplay.from_search(search, ax=ax)
 
 # %%
 # The best functions found, against ReLU
@@ -96,7 +92,7 @@ plot_search_embedding(search, ax=ax)
 retest = search.confirm(X, y, top=3)
 print(retest.drop(columns="fold_scores").to_string(index=False))
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-plot_activation_shapes(retest["expression"].iloc[:-1].tolist(), ax=ax)
+ActivationShapesDisplay.from_expressions(retest["expression"].iloc[:-1].tolist(), ax=ax)
 ax.set_title("Best functions found (relu dashed)")
 
 # %%

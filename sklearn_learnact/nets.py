@@ -147,7 +147,7 @@ class MLP(nn.Module):
 
 
 class CNN(nn.Module):
-    """Small convolutional network of seed 002: two convolutions, two dense layers.
+    """Small convolutional network: two convolutions, two dense layers.
 
     ``conv(5x5) -> activation -> max-pool(2)`` twice, then the dense hidden
     layers (``Linear -> activation``) and the output layer. The input stays

@@ -1,14 +1,16 @@
 """Figures as scikit-learn Displays: activation shapes, scores, training
-curves and robustness.
+curves, robustness, compression and the surrogate search.
 
 Each Display follows scikit-learn's pattern: build it with
 ``from_estimator`` (a fitted learned-activation estimator or a
-:class:`~sklearn.pipeline.Pipeline` ending in one) or ``from_comparison`` (a
-:class:`~sklearn_learnact.search.Comparison`), which computes what to draw and
-calls :meth:`plot`; ``plot(ax=...)`` draws into your axes, else into a new
-figure. The drawn figure and axes are ``figure_`` and ``ax_``. The Displays
-read only the estimators' public attributes (``history_``,
-``activations_``...).
+:class:`~sklearn.pipeline.Pipeline` ending in one), ``from_comparison`` (a
+:class:`~sklearn_learnact.compare.Comparison`), ``from_compressor``,
+``from_expressions`` or ``from_search`` (a fitted
+:class:`~sklearn_learnact.surrogate.SurrogateActivationSearch`), which
+computes what to draw and calls :meth:`plot`; ``plot(ax=...)`` draws into
+your axes, else into a new figure. The drawn figure and axes are ``figure_``
+and ``ax_``. The Displays read only the estimators' public attributes
+(``history_``, ``activations_``...).
 
 Matplotlib is optional (``pip install "sklearn-learnact[plot]"``) and imported
 on first use. New figures are :class:`matplotlib.figure.Figure` objects built
@@ -22,15 +24,20 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import is_classifier
+from sklearn.utils.validation import check_is_fitted
 
+from .activations import Expression
 from .estimators import learnact_step
-from .search import activation_input_ranges, activation_outputs
+from .evaluation import activation_input_ranges, activation_outputs
+from .surrogate import BASELINES
 
 __all__ = [
     "ActivationDisplay",
+    "ActivationShapesDisplay",
     "CompressionDisplay",
     "RobustnessDisplay",
     "ScoreDisplay",
+    "SearchEmbeddingDisplay",
     "TrainingCurveDisplay",
 ]
 
@@ -159,7 +166,7 @@ class ActivationDisplay:
             Per layer, the inputs' range, if already known (instead of ``X``).
         initial_activations : sequence of torch.nn.Module, optional
             The activations before training, drawn dotted
-            (:class:`~sklearn_learnact.search.InitialActivations`).
+            (:class:`~sklearn_learnact.evaluation.InitialActivations`).
         n_points : int, default=401
             Points per range.
         max_neurons : int, default=16
@@ -294,7 +301,7 @@ class ActivationDisplay:
 
 
 class _TableDisplay:
-    """A figure of a :func:`~sklearn_learnact.search.compare_activations` table,
+    """A figure of a :func:`~sklearn_learnact.compare.compare_activations` table,
     its axes labelled with the score's name."""
 
     def __init__(self, table: pd.DataFrame, *, score_name: str = "score"):
@@ -318,7 +325,7 @@ class ScoreDisplay(_TableDisplay):
     Parameters
     ----------
     table : DataFrame
-        A :func:`~sklearn_learnact.search.compare_activations` table.
+        A :func:`~sklearn_learnact.compare.compare_activations` table.
     score_name : str, default="score"
         Axis label, e.g. ``"accuracy"``.
 
@@ -343,7 +350,7 @@ class ScoreDisplay(_TableDisplay):
     def from_comparison(
         cls, comparison, *, score_name: str | None = None, title=None, ax=None
     ) -> "ScoreDisplay":
-        """Plot the scores of a :class:`~sklearn_learnact.search.Comparison`.
+        """Plot the scores of a :class:`~sklearn_learnact.compare.Comparison`.
 
         Parameters
         ----------
@@ -561,7 +568,7 @@ class RobustnessDisplay(_TableDisplay):
     Parameters
     ----------
     table : DataFrame
-        A :func:`~sklearn_learnact.search.compare_activations` table from the
+        A :func:`~sklearn_learnact.compare.compare_activations` table from the
         robustness mode (``corruption=...``).
     score_name : str, default="score"
 
@@ -757,8 +764,6 @@ class CompressionDisplay:
         -------
         display : CompressionDisplay
         """
-        from sklearn.utils.validation import check_is_fitted
-
         check_is_fitted(compressor, "layers_")
         rows = {row["layer"]: row for row in compressor.report_.to_dict("records")}
         panels = []
@@ -898,6 +903,239 @@ class CompressionDisplay:
             ax_.legend(fontsize=8, loc="upper left")
         self.figure_, self.axes_ = fig, axes
         self.hist_axes_ = np.asarray(hist_axes, dtype=object)
+        return self
+
+
+class ActivationShapesDisplay:
+    """Expression activations over an input range, and a reference dashed.
+
+    Build it with :meth:`from_expressions`.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_points,)
+        The inputs.
+    outputs : list of ndarray of shape (n_points,)
+        One curve per activation.
+    labels : list of str
+        Their legend entries.
+    reference : ndarray of shape (n_points,), optional
+        The reference activation's values, drawn dashed.
+    reference_label : str, optional
+        Its legend entry.
+
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+    ax_ : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from sklearn_learnact.plotting import ActivationShapesDisplay
+    >>> disp = ActivationShapesDisplay.from_expressions(["tanh(x)", "min(x, sin(x))"])
+    >>> [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    ['tanh(x)', 'min(x, sin(x))', 'relu(x)']
+    """
+
+    def __init__(self, x, outputs, labels, *, reference=None, reference_label=None):
+        self.x, self.outputs, self.labels = x, outputs, labels
+        self.reference, self.reference_label = reference, reference_label
+
+    @classmethod
+    def from_expressions(
+        cls,
+        expressions: Sequence[str],
+        *,
+        reference: str | None = "relu(x)",
+        x_range: tuple[float, float] = (-5.0, 5.0),
+        labels: Sequence[str] | None = None,
+        title: str | None = None,
+        ax=None,
+    ) -> "ActivationShapesDisplay":
+        """Plot expression activations (e.g. a search's best) over ``x_range``.
+
+        Parameters
+        ----------
+        expressions : sequence of str
+            Expressions of ``x`` (:class:`~sklearn_learnact.activations.Expression`).
+        reference : str or None, default="relu(x)"
+            An expression drawn dashed for reference.
+        x_range : (float, float), default=(-5, 5)
+        labels : sequence of str, optional
+            Legend entries; default the expressions.
+        title : str, optional
+            Title of a new figure.
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        display : ActivationShapesDisplay
+        """
+        x = np.linspace(*x_range, 1001)
+        outputs = [_evaluate(Expression(expr), x) for expr in expressions]
+        values = None if reference is None else _evaluate(Expression(reference), x)
+        display = cls(
+            x,
+            outputs,
+            list(labels or expressions),
+            reference=values,
+            reference_label=reference,
+        )
+        return display.plot(title=title, ax=ax)
+
+    def plot(self, *, title: str | None = None, ax=None) -> "ActivationShapesDisplay":
+        """Draw the curves.
+
+        Parameters
+        ----------
+        title : str, optional
+            Title of a new figure (none by default).
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        self : ActivationShapesDisplay
+        """
+        fig, (axis,) = _axes(ax, 1, (6.4, 4.0))
+        for values, label in zip(self.outputs, self.labels):
+            axis.plot(self.x, values, label=label)
+        if self.reference is not None:
+            axis.plot(self.x, self.reference, "k--", lw=1, label=self.reference_label)
+        axis.axhline(0, color="0.8", lw=0.5, zorder=0)
+        axis.axvline(0, color="0.8", lw=0.5, zorder=0)
+        axis.set_xlabel("x")
+        axis.set_ylabel("activation(x)")
+        axis.legend(fontsize="small")
+        if ax is None and title is not None:
+            fig.suptitle(title)
+        self.figure_, self.ax_ = fig, axis
+        return self
+
+
+class SearchEmbeddingDisplay:
+    """The 2-D embedding of a surrogate search's candidates, coloured by score.
+
+    Unevaluated candidates are grey; evaluated ones are coloured by their
+    cross-validated score, the baselines are labelled and the best is starred.
+    Build it with :meth:`from_search`.
+
+    Parameters
+    ----------
+    embedding : ndarray of shape (n_candidates, 2)
+        The candidates' coordinates.
+    evaluated : ndarray of int
+        The indices of the evaluated candidates.
+    scores : ndarray of shape (n_evaluated,)
+        Their scores.
+    labels : dict of int to str
+        Annotations, by candidate index (the baselines).
+    best : int
+        The index of the best candidate.
+    best_label : str
+        Its legend entry.
+    features : str
+        The features of the embedding, named in the title.
+
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+    ax_ : matplotlib.axes.Axes
+    colorbar_ : matplotlib.colorbar.Colorbar
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_learnact.plotting import SearchEmbeddingDisplay
+    >>> emb = np.random.default_rng(0).random((20, 2))
+    >>> disp = SearchEmbeddingDisplay(emb, np.array([3, 7]), np.array([0.8, 0.9]),
+    ...     labels={3: "relu"}, best=7, best_label="tanh(x)", features="both").plot()
+    >>> disp.ax_.get_title()
+    '2 of 20 candidates evaluated (both features)'
+    """
+
+    def __init__(
+        self, embedding, evaluated, scores, *, labels, best, best_label, features
+    ):
+        self.embedding, self.evaluated, self.scores = embedding, evaluated, scores
+        self.labels, self.best, self.best_label = labels, best, best_label
+        self.features = features
+
+    @classmethod
+    def from_search(cls, search, *, ax=None) -> "SearchEmbeddingDisplay":
+        """Plot the embedding of a fitted surrogate search.
+
+        Parameters
+        ----------
+        search : SurrogateActivationSearch
+            Fitted.
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        display : SearchEmbeddingDisplay
+        """
+        check_is_fitted(search, "results_")
+        index = {e: i for i, e in enumerate(search.space_.expressions)}
+        res = search.results_
+        done = np.array([index[e] for e in res["expression"]])
+        labels = {
+            i: expr.removesuffix("(x)")
+            for expr, i in zip(res["expression"], done)
+            if expr in search.baselines or expr in BASELINES
+        }
+        display = cls(
+            search.embedding_,
+            done,
+            res["cv_score"].to_numpy(),
+            labels=labels,
+            best=index[search.best_activation_],
+            best_label=search.best_activation_,
+            features=search.features,
+        )
+        return display.plot(ax=ax)
+
+    def plot(self, *, ax=None) -> "SearchEmbeddingDisplay":
+        """Draw the embedding.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        self : SearchEmbeddingDisplay
+        """
+        fig, (axis,) = _axes(ax, 1, (6.4, 5.2))
+        emb, done = self.embedding, self.evaluated
+        axis.scatter(emb[:, 0], emb[:, 1], s=4, c="0.82", label="not evaluated")
+        points = axis.scatter(
+            emb[done, 0],
+            emb[done, 1],
+            s=22,
+            c=self.scores,
+            cmap="viridis",
+            edgecolors="k",
+            linewidths=0.3,
+            label="evaluated",
+        )
+        self.colorbar_ = fig.colorbar(points, ax=axis, label="CV score")
+        for i, text in self.labels.items():
+            axis.annotate(text, emb[i], fontsize=7, alpha=0.8)
+        axis.scatter(
+            *emb[self.best],
+            marker="*",
+            s=220,
+            c="tab:red",
+            edgecolors="k",
+            label=f"best: {self.best_label}",
+        )
+        axis.set_xlabel("UMAP 1")
+        axis.set_ylabel("UMAP 2")
+        axis.legend(fontsize="small", loc="best")
+        axis.set_title(
+            f"{len(done)} of {len(emb)} candidates evaluated ({self.features} features)"
+        )
+        self.figure_, self.ax_ = fig, axis
         return self
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .search import BARELY_MOVED, Comparison
+from .compare import Comparison
+from .evaluation import BARELY_MOVED
 
 __all__ = [
     "ReportSection",
@@ -295,7 +296,7 @@ def console_summary(section: ReportSection) -> str:
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_learnact import LearnedActivationClassifier
     >>> from sklearn_learnact.reports import ReportSection, console_summary
-    >>> from sklearn_learnact.search import compare_activations
+    >>> from sklearn_learnact.compare import compare_activations
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = LearnedActivationClassifier((8,), max_iter=40, random_state=0)
     >>> _, comp = compare_activations(clf, X, y, "relu,affine", cv=5,
@@ -480,7 +481,7 @@ def write_report(
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_learnact import LearnedActivationClassifier
     >>> from sklearn_learnact.reports import ReportSection, write_report
-    >>> from sklearn_learnact.search import compare_activations
+    >>> from sklearn_learnact.compare import compare_activations
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = LearnedActivationClassifier((8,), max_iter=3, random_state=0)
     >>> _, comp = compare_activations(clf, X, y, "relu,affine", cv=2,

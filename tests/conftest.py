@@ -19,6 +19,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+#: A user's module of activations: imported by tests/test_plugins.py only, so
+#: that its registrations do not leak into the other tests.
+collect_ignore = ["plugin_activations.py"]
+
 #: ``../shared/data`` beside the checkout: real datasets for tests and benchmarks.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -40,11 +44,11 @@ def formulas_through_their_backward(monkeypatch):
     """Every formula trains through its hand-written backward (the autograd
     Function, fused or not), whatever the input's size: without it, small
     inputs of the formulas of a few ops (affine, swish) go through autograd."""
-    from sklearn_learnact.activations import _functional as F
+    from sklearn_learnact.activations import ACTIVATIONS
 
-    for value in vars(F).values():
-        if isinstance(value, F._Formula):
-            monkeypatch.setattr(value, "autograd_below", 0)
+    for spec in ACTIVATIONS.values():
+        if spec.formula is not None:
+            monkeypatch.setattr(spec.formula, "autograd_below", 0)
 
 
 @pytest.fixture(scope="session")

@@ -188,20 +188,23 @@ def test_modules_take_modules_and_only_the_registry_takes_names():
     )
 
 
-def test_learnable_does_not_import_the_registry():
-    # no import cycle: the learnable modules never resolve names themselves
+def test_the_modules_take_modules_and_the_factories_resolve_names():
+    # the learnable modules never resolve names themselves: their registered
+    # factories do, so a module can be built from any callable
     import ast
     import inspect
 
     from sklearn_learnact.activations import learnable
 
-    tree = ast.parse(inspect.getsource(learnable))
-    imported = {
-        node.module
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module
-    }
-    assert not any("registry" in name for name in imported)
+    for cls in (Mixture, Rational, Spline, Subnet):
+        tree = ast.parse(inspect.getsource(cls))
+        called = {
+            node.func.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        }
+        assert "get_activation" not in called, cls.__name__
+    assert ACTIVATIONS["mixture"].factory is learnable._mixture
 
 
 @pytest.mark.parametrize("init", ["tanh", "relu", "sigmoid", "leaky_relu"])

@@ -172,7 +172,7 @@ def test_constant_expression_has_the_input_shape():
 
 
 def test_cost_model_sums_the_operators():
-    # max (1) + tanh (10) + mul (1) + sigmoid (12): see FIXED_MADDS
+    # max (1) + tanh (10) + mul (1) + sigmoid (12): the registered costs
     assert activation_madds(Expression(EXPR)) == 24.0
     assert activation_madds(Expression("x")) == 0.0
 

@@ -27,26 +27,27 @@ from sklearn_learnact import LearnedActivationClassifier
 from sklearn_learnact.activations import (
     ACTIVATIONS,
     LEARNABLE_ACTIVATIONS,
-    _fused,
     compiled_kernels,
     fused_kernels,
     fused_kernels_available,
     get_activation,
 )
+from sklearn_learnact.activations._kernels import cache as _cache
+from sklearn_learnact.activations._kernels import formula as _formula
+from sklearn_learnact.activations._kernels import fused as _fused
+from sklearn_learnact.activations._kernels import native as _native
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the hand-written backward formulas are what these tests check
 pytestmark = pytest.mark.usefixtures("formulas_through_their_backward")
-#: The compiled formulas behind each learnable kind (prelu: torch's own
-#: one-pass kernels; affine: one or two ops, evaluated eagerly).
+#: The compiled kernel behind each learnable kind with a formula, read from
+#: its spec (prelu has none: torch's own one-pass kernels; affine's formula
+#: is evaluated eagerly, one or two ops).
 KERNELS = {
-    "affine": None,
-    "swish": "swish",
-    "mixture": "mixture",
-    "rational": "rational",
-    "spline": "spline",
-    "mlp": "relu_subnet",
-    "prelu": None,
+    name: ACTIVATIONS[name].formula.name
+    if ACTIVATIONS[name].formula is not None and ACTIVATIONS[name].formula.forward.fuse
+    else None
+    for name in LEARNABLE_ACTIVATIONS
 }
 LAYOUTS = [
     (name, per_neuron)
@@ -56,8 +57,18 @@ LAYOUTS = [
 ]
 
 
-def test_every_learnable_kind_is_covered():
-    assert set(KERNELS) == set(LEARNABLE_ACTIVATIONS)
+def test_the_specs_name_the_formulas_and_native_operators():
+    assert KERNELS == {
+        "affine": None,
+        "prelu": None,
+        "swish": "swish",
+        "mixture": "mixture",
+        "rational": "rational",
+        "spline": "spline",
+        "mlp": "relu_subnet",
+    }
+    assert set(NATIVE) == set(LEARNABLE_ACTIVATIONS) - {"prelu"}
+    assert all(ACTIVATIONS[n].native in _native.OPERATORS for n in NATIVE)
 
 
 def _activation(name, per_neuron, dtype):
@@ -80,15 +91,9 @@ def _run(act, x, grad, fused):
     return [out.detach(), *grads, inference]
 
 
-#: The kinds whose float32 CPU training runs the native operators (C++).
-NATIVE = {
-    "affine": "_AFFINE",
-    "swish": "_SWISH",
-    "mixture": "_MIXTURE",
-    "rational": "_RATIONAL",
-    "spline": "_SPLINE",
-    "mlp": "_RELU_SUBNET",
-}
+#: The kinds whose float32 CPU training runs the native operators (C++):
+#: those whose spec's formula names one.
+NATIVE = [n for n in LEARNABLE_ACTIVATIONS if ACTIVATIONS[n].native is not None]
 #: Every way a layout trains: float64 and the kinds without native
 #: operators through the compiled kernels; float32 of the native kinds
 #: through both, the native operators and (forced) the compiled kernels.
@@ -107,16 +112,14 @@ PATHS = [
 @pytest.fixture
 def training_calls(monkeypatch):
     """Counts the training calls through the Python autograd Function."""
-    from sklearn_learnact.activations import _functional as F
-
     calls = []
-    apply = F._Fused.apply
+    apply = _formula._Fused.apply
 
     def counted(*args):
         calls.append(args[0].formula)
         return apply(*args)
 
-    monkeypatch.setattr(F._Fused, "apply", counted)
+    monkeypatch.setattr(_formula._Fused, "apply", counted)
     return calls
 
 
@@ -131,10 +134,8 @@ def training_calls(monkeypatch):
 def test_fused_matches_eager(
     name, per_neuron, dtype, path, training_calls, monkeypatch
 ):
-    from sklearn_learnact.activations import _functional as F
-
     if path == "compiled" and name in NATIVE:
-        monkeypatch.setattr(getattr(F, NATIVE[name]), "native_below", 0)
+        monkeypatch.setattr(ACTIVATIONS[name].formula, "native_below", 0)
     act = _activation(name, per_neuron, dtype)
     # per neuron: a convolution's (N, C, H, W); layer-wide: a dense layer's
     shape = (6, 3, 4, 5) if per_neuron else (40, 3)
@@ -213,14 +214,12 @@ def test_native_build_failure_warns_once_and_trains_compiled(
 ):
     # a compiler that cannot build the library: one warning, then the
     # compiled kernels train (here the test's process had not loaded it)
-    from sklearn_learnact.activations import _native
-
     monkeypatch.setattr(_native, "_LOADED", [])
     monkeypatch.setattr(_native, "_FAILED", [])
     monkeypatch.setattr(_native, "library_path", lambda: tmp_path / "native.so")
 
     def broken(path):
-        raise RuntimeError("c++ failed to build _native.cpp: error: no luck")
+        raise RuntimeError("c++ failed to build native.cpp: error: no luck")
 
     monkeypatch.setattr(_native, "_build", broken)
     act = _activation("spline", False, torch.float32)
@@ -284,11 +283,10 @@ def test_double_backward_and_no_autograd_inside_kernels():
     a, b = act.numerator.detach().clone(), act.denominator.detach().clone()
     x = (torch.linspace(-3, 3, 12, dtype=torch.float64) + 0.01).reshape(4, 3)
     x.requires_grad_(True)
-    from sklearn_learnact.activations import _functional as F
-
+    rational = ACTIVATIONS["rational"].formula
     with fused_kernels(True):
-        assert torch.autograd.gradgradcheck(F.rational, (x, a, b))
-    bound = F._RATIONAL.bind(1)
+        assert torch.autograd.gradgradcheck(rational, (x, a, b))
+    bound = rational.bind(1)
     with fused_kernels(True), pytest.raises(RuntimeError, match="without autograd"):
         bound.forward(x.reshape(-1), a, b)
 
@@ -326,7 +324,7 @@ def test_predict_after_fit_never_compiles(tiny_classification):
 
 
 def test_disk_cache_reloads_and_survives_a_corrupt_file(tmp_path, monkeypatch):
-    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))
+    monkeypatch.setenv(_cache.ENV_CACHE_DIR, str(tmp_path))
 
     def kernel():  # a fresh kernel object: nothing in memory
         return _fused.FusedKernel(_cubic).bind()
@@ -355,7 +353,7 @@ def _python(code: str, tmp_path: Path, **env) -> dict:
         "PYTHONPATH": str(ROOT),
         "CXX": str(tmp_path / "no-such-compiler"),
         "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"),
-        _fused.ENV_CACHE_DIR: str(tmp_path / "kernels"),
+        _cache.ENV_CACHE_DIR: str(tmp_path / "kernels"),
         _fused.ENV_FUSED: "1",
         **env,
     }
@@ -459,9 +457,7 @@ def test_fused_model_predicts_in_a_process_without_fused_kernels(
 def test_a_corrupt_native_library_is_rebuilt(tmp_path, monkeypatch):
     # a real process whose cached library is garbage (a truncated write, a
     # full disk): it builds the library again and trains natively, silently
-    from sklearn_learnact.activations import _native
-
-    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path / "kernels"))
+    monkeypatch.setenv(_cache.ENV_CACHE_DIR, str(tmp_path / "kernels"))
     path = _native.library_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\x7fELF but not a library")
@@ -488,7 +484,7 @@ def test_a_corrupt_native_library_is_rebuilt(tmp_path, monkeypatch):
 
 # -- per-bin sums: an operator inside compiled formulas ------------------------------
 def test_bin_sums_operator_matches_index_add():
-    from sklearn_learnact.activations import _functional as F
+    from sklearn_learnact.activations._kernels import formulas as F
 
     index = torch.tensor([2, 0, 2, 4, 4, 4])
     weights = torch.arange(12, dtype=torch.float64).view(2, 6)
@@ -501,7 +497,7 @@ def test_bin_sums_operator_matches_index_add():
 
 @pytest.mark.parametrize(
     ("name", "formula", "statics"),
-    [("spline", "_SPLINE", {"lo": -3.0, "step": 0.4}), ("mlp", "_RELU_SUBNET", {})],
+    [("spline", "spline", {"lo": -3.0, "step": 0.4}), ("mlp", "mlp", {})],
 )
 def test_kernels_with_bin_sums_reload_from_disk(
     name, formula, statics, tmp_path, monkeypatch
@@ -509,10 +505,8 @@ def test_kernels_with_bin_sums_reload_from_disk(
     # the backward formulas that call sklearn_learnact::bin_sums compile, are
     # saved, and load again (a fresh kernel object: nothing in memory) to the
     # eager path's gradients
-    from sklearn_learnact.activations import _functional as F
-
-    monkeypatch.setenv(_fused.ENV_CACHE_DIR, str(tmp_path))
-    fn = getattr(F, formula).backward.fn
+    monkeypatch.setenv(_cache.ENV_CACHE_DIR, str(tmp_path))
+    fn = ACTIVATIONS[formula].formula.backward.fn
     params = [p.detach() for p in _activation(name, False, torch.float32).parameters()]
     x, grad = 3.0 * torch.randn(4096), torch.randn(4096)
     needs = (True,) * (1 + len(params))
@@ -562,3 +556,63 @@ def test_scalar_kernels_warn_once_and_are_not_cached(tmp_path):
     assert result["how"] == ["compiled", "compiled"] and result["close"]
     kernels = tmp_path / "kernels"
     assert not kernels.exists() or not any(kernels.iterdir())
+
+
+# -- the disk cache's key and its command ----------------------------------------
+_FORMULA_MODULE = """
+import torch
+
+SCALE = {scale}
+
+
+def _helper(x):
+    return torch.tanh(x) * SCALE
+
+
+def cubic_forward(x, a):
+    return _helper(x) + a * x * x * x
+
+
+def unrelated():
+    return {unrelated}
+"""
+
+
+def _digest_of(tmp_path, name, **text):
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(_FORMULA_MODULE.format(**text))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return _cache.formula_digest(module.cubic_forward)
+
+
+def test_the_cache_key_changes_with_the_formula_only(tmp_path):
+    # a compiled kernel is compiled again when its formula (or a helper or
+    # constant it uses) changes, not on any other edit of its file
+    base = _digest_of(tmp_path, "f0", scale=2.0, unrelated=1)
+    assert _digest_of(tmp_path, "f1", scale=2.0, unrelated=2) == base
+    assert _digest_of(tmp_path, "f2", scale=3.0, unrelated=1) != base
+    builtin = ACTIVATIONS["spline"].formula.backward.fn
+    assert _cache.formula_digest(builtin) == _cache.formula_digest(builtin)
+
+
+def test_cache_command_shows_and_clears_the_cache(tmp_path, monkeypatch, capsys):
+    from sklearn_learnact.cli import main
+
+    monkeypatch.setenv(_cache.ENV_CACHE_DIR, str(tmp_path / "kernels"))
+    main(["cache", "info"])
+    assert "nothing built yet" in capsys.readouterr().out
+    (tmp_path / "kernels").mkdir()
+    (tmp_path / "kernels" / "swish_forward-0123.bin").write_bytes(b"x" * 2048)
+    (tmp_path / "kernels" / "native-0123.so").write_bytes(b"y" * 100)
+    (tmp_path / "kernels" / "notes.txt").write_text("not ours")
+    main(["cache", "info"])
+    out = capsys.readouterr().out
+    assert str(tmp_path / "kernels") in out and "2.1 KiB in all" in out
+    assert "compiled kernels: 1 file(s), 2.0 KiB" in out
+    main(["cache", "clear"])
+    assert "Removed 2 file(s)" in capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "kernels").iterdir()] == ["notes.txt"]

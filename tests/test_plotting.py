@@ -9,13 +9,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_learnact import LearnedActivationClassifier, LearnedActivationRegressor
+from sklearn_learnact.compare import compare_activations
+from sklearn_learnact.evaluation import activation_input_ranges
 from sklearn_learnact.plotting import (
     ActivationDisplay,
+    ActivationShapesDisplay,
     RobustnessDisplay,
     ScoreDisplay,
+    SearchEmbeddingDisplay,
     TrainingCurveDisplay,
 )
-from sklearn_learnact.search import activation_input_ranges, compare_activations
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +131,39 @@ def test_activation_display_of_a_comparison_shows_the_initial_shape(comparison):
     assert np.allclose(disp.initial[0][0][:, 0], start, atol=1e-5)
     with pytest.raises(ValueError, match="No refitted model of 'tanh'"):
         ActivationDisplay.from_comparison(comparison, "tanh")
+
+
+def test_activation_shapes_display_draws_expressions_and_the_reference():
+    disp = ActivationShapesDisplay.from_expressions(
+        ["tanh(x)", "abs(x)"], labels=["a", "b"], x_range=(-2.0, 2.0)
+    )
+    lines = {ln.get_label(): ln for ln in disp.ax_.get_lines()}
+    assert list(lines)[:3] == ["a", "b", "relu(x)"]
+    x = lines["b"].get_xdata()
+    assert (x[0], x[-1]) == (-2.0, 2.0)
+    assert np.allclose(lines["b"].get_ydata(), np.abs(x), atol=1e-6)
+    assert lines["relu(x)"].get_linestyle() == "--"
+    fig = Figure()
+    ax = fig.add_subplot()
+    disp = ActivationShapesDisplay.from_expressions(["sin(x)"], reference=None, ax=ax)
+    assert disp.figure_ is fig and disp.ax_ is ax
+    assert [ln.get_label() for ln in ax.get_lines()][0] == "sin(x)"
+
+
+def test_search_embedding_display_marks_evaluated_baselines_and_the_best():
+    emb = np.random.default_rng(0).random((10, 2))
+    disp = SearchEmbeddingDisplay(
+        emb,
+        np.array([1, 4]),
+        np.array([0.6, 0.9]),
+        labels={1: "relu"},
+        best=4,
+        best_label="tanh(x)",
+        features="outputs",
+    ).plot()
+    grey, evaluated, best = disp.ax_.collections
+    assert len(grey.get_offsets()) == 10 and len(evaluated.get_offsets()) == 2
+    assert np.allclose(best.get_offsets(), emb[[4]])
+    assert [t.get_text() for t in disp.ax_.texts] == ["relu"]
+    assert disp.colorbar_.ax.get_ylabel() == "CV score"
+    assert disp.ax_.get_title() == "2 of 10 candidates evaluated (outputs features)"

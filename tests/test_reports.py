@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 from sklearn_learnact import LearnedActivationClassifier
+from sklearn_learnact.compare import compare_activations
 from sklearn_learnact.plotting import ActivationDisplay
 from sklearn_learnact.reports import (
     ReportSection,
@@ -17,7 +18,6 @@ from sklearn_learnact.reports import (
     tuned_parameters,
     write_report,
 )
-from sklearn_learnact.search import compare_activations
 
 
 @pytest.fixture(scope="module")

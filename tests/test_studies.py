@@ -30,8 +30,8 @@ from sklearn.datasets import make_classification
 
 from sklearn_learnact import LearnedActivationClassifier
 from sklearn_learnact.cli import main
-from sklearn_learnact.search import compare_activations
-from sklearn_learnact.search.optuna import (
+from sklearn_learnact.compare import compare_activations
+from sklearn_learnact.studies import (
     StorageRecoveredWarning,
     StorageUnavailableError,
     StudyMismatchError,
@@ -39,7 +39,9 @@ from sklearn_learnact.search.optuna import (
     open_storage,
     recover_journal,
     study_definition,
+    tune_activation,
 )
+from sklearn_learnact.studies._tuning import _OptunaPruning
 
 optuna = pytest.importorskip("optuna")
 
@@ -277,7 +279,7 @@ def test_a_dangling_lock_left_by_a_killed_run_is_cleared(csv, tmp_path):
 _HOLD_THE_LOCK = textwrap.dedent(
     """
     import sys, time
-    from sklearn_learnact.search._storage import JournalLock
+    from sklearn_learnact.studies._journal import JournalLock
 
     JournalLock(sys.argv[1]).acquire()
     print("holding", flush=True)
@@ -304,7 +306,7 @@ def test_a_lock_held_by_a_killed_worker_is_cleared_at_once(tmp_path):
 
 
 def test_an_old_lock_is_cleared_at_once_and_a_live_one_is_waited_for(tmp_path):
-    from sklearn_learnact.search._storage import JournalLock
+    from sklearn_learnact.studies._journal import JournalLock
 
     path = str(tmp_path / "j.journal")
     Path(path).touch()
@@ -689,8 +691,8 @@ _RUN_UNTIL_DOWN = textwrap.dedent(
     import sys
     from sklearn.datasets import make_classification
     from sklearn_learnact import LearnedActivationClassifier
-    from sklearn_learnact.search import compare_activations
-    from sklearn_learnact.search.optuna import open_storage
+    from sklearn_learnact.compare import compare_activations
+    from sklearn_learnact.studies import open_storage
 
     X, y = make_classification(120, 6, random_state=0)
     try:
@@ -808,3 +810,33 @@ def test_two_workers_in_one_folder_leave_the_complete_report(csv, tmp_path):
         assert row["n_trials_complete"] == len(complete)
         assert row["n_trials_running"] == 0
         assert row["mean_score"] == pytest.approx(max(t.value for t in complete))
+
+
+def test_pruning_stops_training_at_the_first_epoch(tiny_classification):
+    class _AlwaysPrune(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            return True
+
+    X, y = tiny_classification
+    est = LearnedActivationClassifier(**TINY)
+    assert est.fit(X, y, callbacks=[]).n_iter_ == 3  # the hook alone changes nothing
+    study = optuna.create_study(direction="maximize", pruner=_AlwaysPrune())
+    trial = study.ask()
+    pruned = LearnedActivationClassifier(**TINY, early_stopping=True)
+    with pytest.raises(optuna.TrialPruned):
+        pruned.fit(X, y, callbacks=[("pruning", _OptunaPruning(trial, 0))])
+    assert list(trial.storage.get_trial(trial._trial_id).intermediate_values) == [0]
+    # a study without a completed trial is reported as failed, not raised
+    summary = tune_activation(
+        LearnedActivationClassifier(**TINY),
+        X,
+        y,
+        "relu",
+        splits=[(np.arange(60), np.arange(60, 120))],
+        scorer=lambda est, X, y: est.score(X, y),
+        n_trials=2,
+        pruner=_AlwaysPrune(),
+    )
+    assert summary["n_trials_pruned"] == 2
+    (fold,) = summary["folds"]
+    assert np.isnan(fold["score"]) and "no trial completed (2 pruned" in fold["error"]

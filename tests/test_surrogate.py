@@ -30,10 +30,10 @@ from sklearn_learnact import (
 )
 from sklearn_learnact.activations import Expression
 from sklearn_learnact.activations.expression import BINARY, canonical_expression
-from sklearn_learnact.search import SurrogateActivationSearch
-from sklearn_learnact.search.surrogate import (
+from sklearn_learnact.surrogate import (
     BASELINES,
     FISHER_BINS,
+    SurrogateActivationSearch,
     build_space,
     fisher_features,
     sample_points,
@@ -422,7 +422,7 @@ def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
 
 
 def test_surrogate_moves_towards_high_predicted_scores():
-    from sklearn_learnact.search._surrogate_study import SearchExhausted, propose
+    from sklearn_learnact.surrogate._study import SearchExhausted, propose
 
     rng = np.random.default_rng(0)
     embedding = rng.random((200, 2))
@@ -484,7 +484,7 @@ def test_cli_search_writes_the_report_and_resumes(searched, shared_data, tmp_pat
         "results.csv",
         "retest.csv",
         "surrogate.journal",
-        "surrogate.journal.flock",  # the journal's lock (search.optuna.open_storage)
+        "surrogate.journal.flock",  # the journal's lock (studies.open_storage)
     ]
     report = (out / "report.md").read_text()
     assert report.startswith("# Surrogate activation search: fashion_mnist")
@@ -522,7 +522,7 @@ def test_cli_compare_refuses_expr_without_an_expression(capsys, tmp_path):
 
 
 def test_a_trial_is_queued_with_its_worker_and_a_dead_workers_queue_taken_over():
-    from sklearn_learnact.search import _surrogate_study as lib
+    from sklearn_learnact.surrogate import _study as lib
 
     study = optuna.create_study(direction="maximize")
     embedding = np.random.default_rng(0).random((6, 2))
@@ -549,7 +549,7 @@ def test_a_trial_is_queued_with_its_worker_and_a_dead_workers_queue_taken_over()
 
 
 def test_of_two_trials_of_one_candidate_the_later_yields():
-    from sklearn_learnact.search import _surrogate_study as lib
+    from sklearn_learnact.surrogate import _study as lib
 
     study = optuna.create_study(direction="maximize")
     dist = {"candidate": lib.candidate_distribution(5)}

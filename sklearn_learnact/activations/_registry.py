@@ -1,42 +1,62 @@
-"""The activation registry: the one place where activation names live.
+"""The activation registry: every activation, built-in or a user's, by name.
 
-Estimators, grids, the command line, docs and tests all derive their list of
-activations from here. :func:`get_activation` returns a fresh module on every
-call, so no two layers ever share (and tie) learned parameters. It is also the
-only place that turns names into modules: the learnable modules take modules
-(a mixture's basis, a subnetwork's hidden activation, the function to start
-from), and their registry factories below resolve the names.
+An :class:`ActivationSpec` is the single description of an activation: how to
+build it, whether it learns, and, optionally, what makes it fast or portable
+(its formula, its inference cost, its ONNX converter). Activations are added
+with :func:`register_activation`; the built-in ones register themselves where
+they are defined (``fixed.py``, ``expression.py``, ``learnable.py``).
+Estimators, grids, the command line, the compressor's cost column, the ONNX
+export, docs and tests all read their lists and facts from here.
+:func:`get_activation` returns a fresh module on every call, so no two layers
+ever share (and tie) learned parameters.
 """
 
 import inspect
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import math
+import numbers
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import torch
 from torch import nn
 
-from .expression import Expression
-from .fixed import Sin
-from .learnable import Affine, Mixture, PReLU, Rational, Spline, Subnet, Swish
+from .._validation import InvalidParameterError
 
 __all__ = [
     "ACTIVATIONS",
-    "EXPRESSION_ACTIVATIONS",
-    "FIXED_ACTIVATIONS",
-    "LEARNABLE_ACTIVATIONS",
+    "TRANSCENDENTAL_COST",
     "ActivationSpec",
+    "activation_cost",
+    "activation_spec",
     "available_activations",
     "get_activation",
     "is_learnable",
+    "learned_parameters",
+    "register_activation",
+    "unregister_activation",
 ]
+
+#: Multiply-add equivalents of one transcendental evaluation (exp, tanh, sin,
+#: erf, log) in the cost model: a convention for the cost columns, not a
+#: measurement.
+TRANSCENDENTAL_COST = 10.0
 
 # Options that would make a module unsafe or meaningless inside our networks.
 _RESERVED = frozenset({"inplace", "num_parameters", "device", "dtype"})
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
 class ActivationSpec:
-    """How to build one registered activation.
+    """The single description of a registered activation.
+
+    Made by :func:`register_activation`; see there for the meaning of each
+    field. Only ``name``, ``factory`` and ``learnable`` are needed: the other
+    fields make an activation faster or more portable, and each missing one
+    degrades gracefully (no formula: plain autograd; no cost: an empty cost
+    column with a note; no converter: ONNX export refuses it by name).
 
     Attributes
     ----------
@@ -50,6 +70,16 @@ class ActivationSpec:
         Whether it can hold one set of parameters per feature/channel.
     summary : str
         One line for tables and ``--help``.
+    formula : Formula or None
+        The forward and hand-written backward its module trains with.
+    cost : float, callable or None
+        Multiply-adds per element at inference.
+    onnx : callable or None
+        Its ONNX converter, ``onnx(builder, x, module) -> output``.
+    module_type : type or None
+        The module class the factory builds (found on first use if None).
+    builtin : bool
+        Whether the library itself registered it.
 
     An activation with :attr:`required` options (``"expr"`` needs its
     expression) is not listed by :func:`available_activations` ``"all"``,
@@ -60,8 +90,13 @@ class ActivationSpec:
     name: str
     factory: Callable[..., nn.Module]
     learnable: bool
-    per_neuron: bool
-    summary: str
+    per_neuron: bool = False
+    summary: str = ""
+    formula: object = None
+    cost: float | Callable[[nn.Module], float] | None = None
+    onnx: Callable | None = field(default=None, repr=False)
+    module_type: type | None = None
+    builtin: bool = False
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -80,132 +115,238 @@ class ActivationSpec:
         params = inspect.signature(self.factory).parameters
         return tuple(n for n in self.options if params[n].default is params[n].empty)
 
+    @property
+    def native(self):
+        """The native operator its formula trains float32 CPU inputs with, or None."""
+        return getattr(self.formula, "native", None)
 
-# -- factories of the learnable activations that take other activations -------
-# Their options are registry names; the modules get the resolved modules.
-def _mixture(
-    num_parameters: int = 1,
+    def describe(self) -> dict:
+        """What the activation provides, for tables: one dict of plain values."""
+        return {
+            "name": self.name,
+            "kind": "learnable"
+            if self.learnable
+            else ("expression" if self.required else "fixed"),
+            "per_neuron": self.per_neuron,
+            "options": ", ".join(self.options),
+            "summary": self.summary,
+            "formula": self.formula is not None,
+            "native": self.native is not None,
+            "cost": self.cost is not None,
+            "onnx": self.onnx is not None,
+            "builtin": self.builtin,
+        }
+
+
+#: name -> spec, in registration order (built-in ones first).
+_REGISTRY: dict[str, ActivationSpec] = {}
+#: Read-only live mapping of every registered name to its :class:`ActivationSpec`.
+ACTIVATIONS = MappingProxyType(_REGISTRY)
+#: module type -> spec, built on first use, reset on every (un)registration.
+_BY_TYPE: dict[type, ActivationSpec] = {}
+
+
+def register_activation(
+    name: str,
+    factory: Callable[..., nn.Module],
     *,
-    basis: Sequence[str] = ("relu", "tanh", "sin"),
-    device=None,
-    dtype=None,
-) -> Mixture:
-    if isinstance(basis, str) or len(basis) < 2 or len(set(basis)) != len(basis):
-        raise ValueError(
-            "basis must be a sequence of at least two distinct activation "
-            f"names, got {basis!r}."
+    learnable: bool,
+    per_neuron: bool = False,
+    summary: str = "",
+    formula=None,
+    cost: float | Callable[[nn.Module], float] | None = None,
+    onnx: Callable | None = None,
+    module_type: type | None = None,
+    replace: bool = False,
+    _builtin: bool = False,
+) -> ActivationSpec:
+    """Register an activation under ``name``: the library's one extension point.
+
+    Once registered, the name works everywhere a built-in one does: the
+    estimators' ``activation``, ``GridSearchCV`` grids, ``compare_activations``,
+    ``learned_activations_``, the compressor, pickling, plots and ONNX export.
+    A fitted model that uses it unpickles in a process that imports the
+    module defining (and registering) it.
+
+    Parameters
+    ----------
+    name : str
+        Lowercase letters, digits and ``_``, starting with a letter.
+    factory : callable
+        ``factory(**options) -> torch.nn.Module``, usually the module class.
+        Its keyword arguments are the activation's options (what
+        ``activation_params`` may set); those without a default are required.
+        With ``per_neuron=True`` it also takes ``num_parameters`` (one set of
+        parameters per feature or channel, broadcast along dim 1 of the
+        input), as :class:`torch.nn.PReLU` does.
+    learnable : bool
+        Whether the module has trainable parameters (which the estimators
+        then train, report in ``learned_activations_`` and keep out of
+        weight decay).
+    per_neuron : bool, default=False
+        Whether ``activation_params={"per_neuron": True}`` is supported.
+    summary : str, default=""
+        One line for tables, errors and ``--help``, e.g. the formula.
+    formula : Formula, optional
+        The :class:`~sklearn_learnact.activations.Formula` (forward and
+        hand-written backward) the module's ``forward`` calls: it then
+        trains as one fused, compiled autograd node. Without it the module
+        trains through plain autograd (correct, slower).
+    cost : float or callable, optional
+        Multiply-adds per element at inference (the compressor's cost
+        column), a number or ``cost(module) -> float``; count a
+        transcendental function (exp, tanh, ...) as
+        :data:`TRANSCENDENTAL_COST`. Without it the cost is unknown (NaN) and
+        the compressor's report says so.
+    onnx : callable, optional
+        ``onnx(builder, x, module) -> str``: adds the ONNX nodes computing
+        ``module(x)`` with :class:`sklearn_learnact.export.GraphBuilder` and
+        returns the output's name. Without it
+        :func:`~sklearn_learnact.export.to_onnx` refuses the activation,
+        naming it.
+    module_type : type, optional
+        The class ``factory`` builds, if ``factory`` is not a class itself
+        (found by building it once otherwise).
+    replace : bool, default=False
+        Replace an activation of the same name registered with another
+        factory (a built-in one is never replaced). Registering the same
+        factory again (a module imported twice) always replaces it.
+
+    Returns
+    -------
+    spec : ActivationSpec
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong kind, or ``name`` is taken.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_learnact.activations import (
+    ...     get_activation, register_activation, unregister_activation)
+    >>> class ScaledTanh(nn.Module):
+    ...     def __init__(self, *, scale: float = 1.0):
+    ...         super().__init__()
+    ...         self.scale = nn.Parameter(torch.tensor(float(scale)))
+    ...     def forward(self, x):
+    ...         return self.scale * torch.tanh(x)
+    >>> spec = register_activation(
+    ...     "scaled_tanh", ScaledTanh, learnable=True, summary="a * tanh(x)")
+    >>> get_activation("scaled_tanh", scale=2.0)
+    ScaledTanh()
+    >>> unregister_activation("scaled_tanh")
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidParameterError(
+            f"name must be lowercase letters, digits and '_' starting with a "
+            f"letter (it is used in grids and on the command line), got {name!r}."
         )
-    modules = {name: get_activation(name) for name in basis}
-    return Mixture(num_parameters, basis=modules, device=device, dtype=dtype)
-
-
-def _rational(
-    num_parameters: int = 1,
-    *,
-    degrees: tuple[int, int] = (5, 4),
-    init: str = "leaky_relu",
-    device=None,
-    dtype=None,
-) -> Rational:
-    return Rational(
-        num_parameters,
-        degrees=degrees,
-        init=get_activation(init),
-        device=device,
-        dtype=dtype,
+    if not callable(factory):
+        raise InvalidParameterError(
+            f"factory must be a callable that builds the activation module (e.g. "
+            f"the nn.Module class), got {factory!r}."
+        )
+    for flag, value in (("learnable", learnable), ("per_neuron", per_neuron)):
+        if not isinstance(value, bool):
+            raise InvalidParameterError(f"{flag} must be True or False, got {value!r}.")
+    if not isinstance(summary, str):
+        raise InvalidParameterError(f"summary must be a str, got {summary!r}.")
+    if formula is not None and not all(
+        hasattr(formula, a) for a in ("forward", "backward", "bind")
+    ):
+        raise InvalidParameterError(
+            "formula must be a sklearn_learnact.activations.Formula (forward and "
+            f"hand-written backward), got {formula!r}."
+        )
+    if cost is not None and not callable(cost):
+        if (
+            not isinstance(cost, numbers.Real)
+            or isinstance(cost, bool)
+            or not cost >= 0
+        ):
+            raise InvalidParameterError(
+                "cost must be multiply-adds per element (a number >= 0) or a "
+                f"function of the module, got {cost!r}."
+            )
+    if onnx is not None and not callable(onnx):
+        raise InvalidParameterError(
+            f"onnx must be a converter onnx(builder, x, module) -> str, got {onnx!r}."
+        )
+    if module_type is not None and not (
+        isinstance(module_type, type) and issubclass(module_type, nn.Module)
+    ):
+        raise InvalidParameterError(
+            f"module_type must be an nn.Module subclass, got {module_type!r}."
+        )
+    if per_neuron and "num_parameters" not in _parameters(factory):
+        raise InvalidParameterError(
+            f"per_neuron=True, but the factory of {name!r} takes no num_parameters "
+            "argument: per-neuron activations are built with num_parameters=C "
+            "(one set of parameters per feature/channel)."
+        )
+    old = _REGISTRY.get(name)
+    if old is not None and old.factory is not factory:
+        if old.builtin:
+            raise InvalidParameterError(
+                f"{name!r} is a built-in activation; register yours under another name."
+            )
+        if not replace:
+            raise InvalidParameterError(
+                f"An activation named {name!r} is already registered (with "
+                f"{old.factory!r}); choose another name or pass replace=True."
+            )
+    spec = ActivationSpec(
+        name,
+        factory,
+        learnable,
+        per_neuron,
+        summary,
+        formula=formula,
+        cost=cost,
+        onnx=onnx,
+        module_type=module_type,
+        builtin=_builtin,
     )
+    _REGISTRY[name] = spec
+    _BY_TYPE.clear()
+    return spec
 
 
-def _spline(
-    num_parameters: int = 1,
-    *,
-    n_knots: int = 16,
-    bound: float = 3.0,
-    init: str = "relu",
-    device=None,
-    dtype=None,
-) -> Spline:
-    return Spline(
-        num_parameters,
-        n_knots=n_knots,
-        bound=bound,
-        init=get_activation(init),
-        device=device,
-        dtype=dtype,
+def unregister_activation(name: str) -> None:
+    """Remove the activation ``name`` that :func:`register_activation` added.
+
+    For tests and notebooks; built-in activations cannot be removed.
+    """
+    spec = _spec(name)
+    if spec.builtin:
+        raise InvalidParameterError(f"{name!r} is built in and cannot be removed.")
+    del _REGISTRY[name]
+    _BY_TYPE.clear()
+
+
+def _parameters(factory) -> set[str]:
+    try:
+        return set(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):  # no signature: accept what it says
+        return {"num_parameters"}
+
+
+def _listed(kind: str) -> tuple[str, ...]:
+    specs = _REGISTRY.values()
+    if kind == "expression":
+        return tuple(s.name for s in specs if s.required)
+    return tuple(
+        s.name
+        for s in specs
+        if not s.required and (kind == "all" or s.learnable == (kind == "learnable"))
     )
-
-
-def _subnet(
-    hidden_size: int = 16,
-    *,
-    hidden_activation: str = "relu",
-    init: str = "relu",
-    device=None,
-    dtype=None,
-) -> Subnet:
-    return Subnet(
-        hidden_size,
-        hidden_activation=get_activation(hidden_activation),
-        init=get_activation(init),
-        device=device,
-        dtype=dtype,
-    )
-
-
-def _fixed(name: str, factory, summary: str) -> ActivationSpec:
-    return ActivationSpec(name, factory, False, False, summary)
-
-
-def _learnable(name: str, factory, summary: str, per_neuron=True) -> ActivationSpec:
-    return ActivationSpec(name, factory, True, per_neuron, summary)
-
-
-_SPECS = (
-    _fixed("identity", lambda: nn.Identity(), "x (no nonlinearity)"),
-    _fixed("relu", nn.ReLU, "max(0, x)"),
-    _fixed("leaky_relu", nn.LeakyReLU, "max(0, x) + negative_slope * min(0, x)"),
-    _fixed("elu", nn.ELU, "x if x > 0 else alpha * (exp(x) - 1)"),
-    _fixed("selu", nn.SELU, "scaled ELU (self-normalising)"),
-    _fixed("gelu", nn.GELU, "x * Phi(x)"),
-    _fixed("silu", nn.SiLU, "x * sigmoid(x)"),
-    _fixed("mish", nn.Mish, "x * tanh(softplus(x))"),
-    _fixed("softplus", nn.Softplus, "log(1 + exp(beta * x)) / beta"),
-    _fixed("softsign", nn.Softsign, "x / (1 + |x|)"),
-    _fixed("sigmoid", nn.Sigmoid, "1 / (1 + exp(-x))"),
-    _fixed("tanh", nn.Tanh, "tanh(x)"),
-    _fixed("sin", Sin, "sin(x)"),
-    _fixed("hardswish", nn.Hardswish, "x * relu6(x + 3) / 6"),
-    _fixed(
-        "expr",
-        Expression,
-        "an expression of x over a small grammar, e.g. "
-        "expr='max(tanh(x), x * sigmoid(x))' (seed 003)",
-    ),
-    _learnable("affine", Affine, "k0 + k1 * x (makes the whole net affine)"),
-    _learnable("prelu", PReLU, "max(0, x) + a * min(0, x), a learned"),
-    _learnable("swish", Swish, "x * sigmoid(beta * x), beta learned"),
-    _learnable("mixture", _mixture, "sum P_i f_i(x), P_i = w_i / sum w, w learned"),
-    _learnable(
-        "rational", _rational, "P(x) / (1 + |Q(x)|), Pade, coefficients learned"
-    ),
-    _learnable("spline", _spline, "cubic spline on a fixed grid, values learned"),
-    _learnable(
-        "mlp", _subnet, "tiny 1-h-1 network applied elementwise", per_neuron=False
-    ),
-)
-
-#: Read-only mapping of every registered name to its :class:`ActivationSpec`.
-ACTIVATIONS = MappingProxyType({spec.name: spec for spec in _SPECS})
-#: Names of the fixed activations that build from their name, in registry order.
-FIXED_ACTIVATIONS = tuple(s.name for s in _SPECS if not s.learnable and not s.required)
-#: Names of the learnable activations, in registry order.
-LEARNABLE_ACTIVATIONS = tuple(s.name for s in _SPECS if s.learnable and not s.required)
-#: Names of the activations defined by a required option (``"expr"``).
-EXPRESSION_ACTIVATIONS = tuple(s.name for s in _SPECS if s.required)
 
 
 def available_activations(kind: str = "all") -> tuple[str, ...]:
-    """Registered activation names.
+    """Registered activation names, in registration order (built-in ones first).
 
     Parameters
     ----------
@@ -227,34 +368,136 @@ def available_activations(kind: str = "all") -> tuple[str, ...]:
     >>> available_activations("expression")
     ('expr',)
     """
-    choices = {
-        "all": FIXED_ACTIVATIONS + LEARNABLE_ACTIVATIONS,
-        "fixed": FIXED_ACTIVATIONS,
-        "learnable": LEARNABLE_ACTIVATIONS,
-        "expression": EXPRESSION_ACTIVATIONS,
-    }
-    if kind not in choices:
-        raise ValueError(f"kind must be one of {sorted(choices)}, got {kind!r}.")
-    return choices[kind]
+    if kind not in ("all", "fixed", "learnable", "expression"):
+        raise InvalidParameterError(
+            "kind must be one of 'all', 'fixed', 'learnable', 'expression', "
+            f"got {kind!r}."
+        )
+    # the fixed ones first, as before user registrations
+    if kind == "all":
+        return _listed("fixed") + _listed("learnable")
+    return _listed(kind)
 
 
 def _spec(name: str) -> ActivationSpec:
-    if not isinstance(name, str) or name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in _REGISTRY:
+        expression = "; ".join(
+            f"{n} ({_REGISTRY[n].summary})" for n in available_activations("expression")
+        )
         raise ValueError(
             f"Unknown activation {name!r}. Valid names are: fixed "
-            f"{', '.join(FIXED_ACTIVATIONS)}; learnable "
-            f"{', '.join(LEARNABLE_ACTIVATIONS)}; defined by an option "
-            + "; ".join(
-                f"{n} ({ACTIVATIONS[n].summary})" for n in EXPRESSION_ACTIVATIONS
-            )
-            + "."
+            f"{', '.join(available_activations('fixed'))}; learnable "
+            f"{', '.join(available_activations('learnable'))}; defined by an "
+            f"option {expression}. Register your own with "
+            "sklearn_learnact.activations.register_activation."
         )
-    return ACTIVATIONS[name]
+    return _REGISTRY[name]
+
+
+def _module_type(spec: ActivationSpec) -> type | None:
+    if spec.module_type is not None:
+        return spec.module_type
+    if isinstance(spec.factory, type):
+        return spec.factory
+    if spec.required:
+        return None
+    try:
+        return type(spec.factory())
+    except Exception:  # noqa: BLE001 - a factory that needs more: unknown type
+        return None
+
+
+def activation_spec(activation: str | nn.Module) -> ActivationSpec | None:
+    """The spec of a registered activation, by name or by module.
+
+    Parameters
+    ----------
+    activation : str or torch.nn.Module
+        A registry name (unknown names raise), or a module: its spec is the
+        one whose module type is exactly the module's class (None if none).
+
+    Returns
+    -------
+    spec : ActivationSpec or None
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklearn_learnact.activations import activation_spec
+    >>> activation_spec(nn.Tanh()).name
+    'tanh'
+    >>> activation_spec("rational").formula
+    Formula(rational)
+    """
+    if isinstance(activation, str):
+        return _spec(activation)
+    if not _BY_TYPE:
+        for spec in _REGISTRY.values():
+            kind = _module_type(spec)
+            if kind is not None:
+                _BY_TYPE.setdefault(kind, spec)
+    return _BY_TYPE.get(type(activation))
 
 
 def is_learnable(name: str) -> bool:
     """Whether the registered activation ``name`` has trainable parameters."""
     return _spec(name).learnable
+
+
+def activation_cost(activation: str | nn.Module) -> float:
+    """Multiply-adds per element of an activation at inference (a cost model).
+
+    From the activation's registered ``cost``; a transcendental function
+    counts as :data:`TRANSCENDENTAL_COST`. NaN when its registration gives no
+    cost (or the module is not a registered activation).
+
+    Parameters
+    ----------
+    activation : str or torch.nn.Module
+        A registry name (fixed activations, and the operators of expressions,
+        are costed by name), or an activation module.
+
+    Returns
+    -------
+    madds : float
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations import activation_cost, get_activation
+    >>> activation_cost("relu"), activation_cost("tanh")
+    (1.0, 10.0)
+    >>> activation_cost(get_activation("mlp", hidden_size=16))  # 16 * (2 + 1) + 1
+    49.0
+    """
+    spec = activation_spec(activation)
+    if spec is None or spec.cost is None:
+        return math.nan
+    if not callable(spec.cost):
+        return float(spec.cost)
+    if isinstance(activation, str):
+        activation = get_activation(activation)
+    return float(spec.cost(activation))
+
+
+def learned_parameters(module: nn.Module) -> dict[str, torch.Tensor]:
+    """The interpretable learned values of an activation module, on the CPU.
+
+    The module's own ``learned_parameters()`` where it has one (every
+    learnable built-in activation does), else its parameters by name.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    params : dict of str to Tensor
+        Detached; shape ``()`` for a layer-wide value, ``(C,)`` per channel.
+    """
+    own = getattr(module, "learned_parameters", None)
+    if callable(own):
+        return own()
+    return {name: p.detach().cpu() for name, p in module.named_parameters()}
 
 
 def get_activation(
@@ -323,4 +566,10 @@ def get_activation(
                 "(one set of parameters per layer only)."
             )
         params["num_parameters"] = num_features
-    return spec.factory(**params)
+    module = spec.factory(**params)
+    if not isinstance(module, nn.Module):
+        raise TypeError(
+            f"The factory of activation {name!r} returned {type(module).__name__}, "
+            "not a torch.nn.Module."
+        )
+    return module

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._fused import no_new_kernels
+from ._kernels.fused import no_new_kernels
 
 __all__ = ["channel_view", "check_channels", "numpy_function"]
 

@@ -16,27 +16,34 @@ multiplications and divisions are written infix with the fewest parentheses,
 everything else as calls. The canonical form parses back to the same
 expression.
 
-This is the search space of seed 003 (Bingham & Miikkulainen, "Efficient
+This is the search space of the surrogate search (Bingham & Miikkulainen, "Efficient
 Activation Function Optimization through Surrogate Modeling", 2023), whose
 schemas ``unary(unary(x))`` and ``binary(unary(x), unary(x))`` enumerate a few
-thousand distinct functions (:mod:`sklearn_learnact.search.surrogate`).
+thousand distinct functions (:mod:`sklearn_learnact.surrogate`).
 """
 
 import ast
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import _onnx
+from ._registry import activation_cost, register_activation
+
 __all__ = [
     "BINARY",
     "GRAMMAR",
     "UNARY",
     "Expression",
+    "apply_operator",
     "canonical_expression",
+    "evaluate_expression",
+    "format_expression",
+    "parse_expression",
 ]
 
 #: Smallest magnitude of a denominator in the safe division (and ``reciprocal``).
@@ -70,7 +77,7 @@ class _Op:
 
     fn: Callable
     doc: str
-    #: a registry name whose cost it has (see ``madds_per_element``), or a number
+    #: a registry name whose cost it has (see :func:`_cost`), or a number
     cost: str | float
 
 
@@ -320,6 +327,109 @@ def canonical_expression(expr: str) -> str:
     return _format(_parse(expr))[0]
 
 
+def parse_expression(text: str) -> Tree:
+    """Parse an expression into its canonical tree (as :attr:`Expression.tree`).
+
+    Parameters
+    ----------
+    text : str
+        An expression of ``x`` over the grammar (:data:`GRAMMAR`).
+
+    Returns
+    -------
+    tree : tuple
+        Nested tuples: ``("x",)``, ``("num", value)`` or
+        ``(operator, *children)``, ``operator`` a canonical key of
+        :data:`UNARY` or :data:`BINARY`.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not in the grammar; the message lists the grammar.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations.expression import parse_expression
+    >>> parse_expression("maximum(x, identity(0.5))")
+    ('max', ('x',), ('num', 0.5))
+    """
+    return _parse(text)
+
+
+def apply_operator(name: str, children: Sequence[Tree]) -> Tree:
+    """The tree of operator ``name`` applied to ``children``, in canonical form.
+
+    Parameters
+    ----------
+    name : str
+        A canonical key of :data:`UNARY` or :data:`BINARY`.
+    children : sequence of tree
+        One tree (unary) or two (binary), e.g. from :func:`parse_expression`.
+
+    Returns
+    -------
+    tree : tuple
+        ``identity`` returns its child, ``zero`` and ``one`` are numbers and
+        ``-(-a)`` is ``a``, as in :func:`canonical_expression`.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations.expression import apply_operator
+    >>> apply_operator("tanh", [("x",)])
+    ('tanh', ('x',))
+    >>> apply_operator("identity", [("x",)])
+    ('x',)
+    """
+    return _apply(name, list(children))
+
+
+def format_expression(tree: Tree) -> str:
+    """The canonical text of an expression tree (:func:`canonical_expression`).
+
+    Parameters
+    ----------
+    tree : tuple
+        From :func:`parse_expression` or :func:`apply_operator`.
+
+    Returns
+    -------
+    text : str
+        It parses back to ``tree``.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.activations.expression import format_expression
+    >>> format_expression(("mul", ("x",), ("sigmoid", ("x",))))
+    'x * sigmoid(x)'
+    """
+    return _format(tree)[0]
+
+
+def evaluate_expression(tree: Tree, x: torch.Tensor) -> torch.Tensor:
+    """An expression tree's values at ``x``.
+
+    Parameters
+    ----------
+    tree : tuple
+        From :func:`parse_expression` or :func:`apply_operator`.
+    x : torch.Tensor
+
+    Returns
+    -------
+    values : torch.Tensor
+        The shape of ``x``, or a 0-d tensor for a constant expression
+        (:class:`Expression` broadcasts it to the input's shape).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_learnact.activations.expression import evaluate_expression
+    >>> evaluate_expression(("relu", ("x",)), torch.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return _evaluate(tree, x)
+
+
 class Expression(nn.Module):
     r"""A fixed activation given by an expression of ``x`` (registry ``"expr"``).
 
@@ -390,15 +500,6 @@ class Expression(nn.Module):
         """
         return self._tree
 
-    def madds_per_element(self, cost_of: Callable[[str], float]) -> float:
-        """Multiply-adds per element: the operators' costs, summed.
-
-        ``cost_of(name)`` gives the cost of a fixed registry activation; the
-        transcendental operators without a registry twin (``exp``, ``erf``,
-        ...) cost as much as ``tanh``.
-        """
-        return _madds(self._tree, cost_of)
-
     def extra_repr(self) -> str:
         return f"expr={self.expr!r}"
 
@@ -410,3 +511,98 @@ class Expression(nn.Module):
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         self._tree = _parse(self.expr)
+
+
+# -- cost and ONNX converter ----------------------------------------------------
+def _cost(module: Expression) -> float:
+    """Multiply-adds per element: the operators' costs, summed (a
+    transcendental operator without a registry twin, ``exp``, ``erf``, ...,
+    costs as much as ``tanh``)."""
+    return _madds(module.tree, activation_cost)
+
+
+def _onnx_log_sigmoid(b, a: str) -> str:
+    # torch's stable form: min(a, 0) - log(1 + exp(-|a|))
+    tail = b.op(
+        "Log", b.op("Add", b.op("Exp", b.op("Neg", b.op("Abs", a))), b.const(1.0))
+    )
+    return b.op("Sub", b.op("Min", a, b.const(0.0)), tail)
+
+
+def _onnx_safe_div(b, a: str, d: str) -> str:
+    # _safe_div: a / d, and a * d / eps^2 where |d| < eps
+    small = b.op("Less", b.op("Abs", d), b.const(DIV_EPS))
+    safe_d = b.op("Where", small, b.const(1.0), d)
+    line = b.op("Mul", b.op("Mul", a, d), b.const(1.0 / DIV_EPS**2))
+    return b.op("Where", small, line, b.op("Div", a, safe_d))
+
+
+def _onnx_safe_pow(b, a: str, e: str) -> str:
+    # _safe_pow: exp(min(e * log(max(|a|, eps)), cap))
+    log_a = b.op("Log", b.op("Max", b.op("Abs", a), b.const(POW_EPS)))
+    return b.op("Exp", b.op("Min", b.op("Mul", e, log_a), b.const(POW_MAX_LOG)))
+
+
+#: ONNX subgraph of each operator, ``fn(builder, *inputs) -> output``.
+_ONNX_OPS: dict[str, Callable[..., str]] = {
+    "negative": lambda b, a: b.op("Neg", a),
+    "abs": lambda b, a: b.op("Abs", a),
+    "square": lambda b, a: b.op("Mul", a, a),
+    "exp": lambda b, a: b.op("Exp", a),
+    "reciprocal": lambda b, a: _onnx_safe_div(b, b.const(1.0), a),
+    "erf": lambda b, a: b.op("Erf", a),
+    "arcsinh": lambda b, a: b.op("Asinh", a),
+    "arctan": lambda b, a: b.op("Atan", a),
+    "tanh": lambda b, a: b.op("Tanh", a),
+    "sigmoid": lambda b, a: b.op("Sigmoid", a),
+    "log_sigmoid": _onnx_log_sigmoid,
+    "relu": lambda b, a: b.op("Relu", a),
+    "elu": lambda b, a: _onnx.elu(b, a, nn.ELU()),
+    "selu": lambda b, a: _onnx.selu(b, a, nn.SELU()),
+    "swish": lambda b, a: _onnx.silu(b, a, nn.SiLU()),
+    "softplus": lambda b, a: _onnx.softplus(b, a, nn.Softplus()),
+    "softsign": lambda b, a: b.op("Softsign", a),
+    # torch's hardsigmoid: clamp(a / 6 + 1/2, 0, 1)
+    "hard_sigmoid": lambda b, a: b.op("HardSigmoid", a, alpha=1.0 / 6.0, beta=0.5),
+    "gelu": lambda b, a: _onnx.gelu(b, a, nn.GELU()),
+    "sin": lambda b, a: b.op("Sin", a),
+    "cos": lambda b, a: b.op("Cos", a),
+    "add": lambda b, a, c: b.op("Add", a, c),
+    "sub": lambda b, a, c: b.op("Sub", a, c),
+    "mul": lambda b, a, c: b.op("Mul", a, c),
+    "div": _onnx_safe_div,
+    "max": lambda b, a, c: b.op("Max", a, c),
+    "min": lambda b, a, c: b.op("Min", a, c),
+    "pow": _onnx_safe_pow,
+}
+
+
+def _uses_x(tree: Tree) -> bool:
+    return tree[0] == "x" or any(_uses_x(c) for c in tree[1:] if isinstance(c, tuple))
+
+
+def _onnx_expression(b, x: str, module: Expression) -> str:
+    def build(tree) -> str:
+        kind = tree[0]
+        if kind == "x":
+            return x
+        if kind == "num":
+            return b.const(tree[1])
+        return _ONNX_OPS[kind](b, *(build(child) for child in tree[1:]))
+
+    out = build(module.tree)
+    if not _uses_x(module.tree):  # a constant: broadcast to the input's shape
+        out = b.op("Expand", out, b.op("Shape", x))
+    return out
+
+
+register_activation(
+    "expr",
+    Expression,
+    learnable=False,
+    summary="an expression of x over a small grammar, e.g. "
+    "expr='max(tanh(x), x * sigmoid(x))'",
+    cost=_cost,
+    onnx=_onnx_expression,
+    _builtin=True,
+)

@@ -14,13 +14,17 @@ activation towards the zero function (the estimators do this for you).
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+import numbers
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import _functional as F
+from .._validation import Interval, Satisfies, validate_params
+from . import _onnx
+from ._kernels import formulas as F
+from ._registry import activation_cost, get_activation, register_activation
 from ._utils import check_channels, numpy_function
 from .fixed import Sin
 
@@ -71,14 +75,16 @@ class LearnableActivation(nn.Module):
         return f"num_parameters={self.num_parameters}"
 
 
+_COUNT = [Interval(numbers.Integral, 1, None)]
+
+
 def _check_num_parameters(num_parameters: int) -> int:
-    if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
-        raise ValueError(f"num_parameters must be an int >= 1, got {num_parameters!r}.")
+    validate_params({"num_parameters": num_parameters}, {"num_parameters": _COUNT})
     return int(num_parameters)
 
 
 class Affine(LearnableActivation):
-    r"""Learnable affine activation (seed 001).
+    r"""Learnable affine activation.
 
     .. math:: g(x) = k_0 + k_1 x
 
@@ -86,7 +92,7 @@ class Affine(LearnableActivation):
     network whose hidden activations are all ``Affine`` computes an affine
     function of its input, however deep it is: a classifier built from it is
     a (multinomial) logistic regression, a regressor a linear regression. It
-    is kept as the honest baseline of seed 001, whose high MNIST accuracy is
+    is kept as an honest baseline: the high MNIST accuracy reported for it is
     what a linear model reaches, not evidence of a learned nonlinearity.
 
     Parameters
@@ -94,7 +100,7 @@ class Affine(LearnableActivation):
     num_parameters : int, default=1
         1 for a layer-wide (k0, k1), else one pair per feature/channel.
     k0, k1 : float, default=0.5, 1.0
-        Initial values (seed 001's).
+        Initial values.
     device, dtype : optional
         Where and how to allocate the parameters.
 
@@ -133,21 +139,10 @@ class Affine(LearnableActivation):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        return F.affine(x, self.k0, self.k1)
+        return F.AFFINE(x, self.k0, self.k1)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"k0": self.k0.detach().cpu(), "k1": self.k1.detach().cpu()}
-
-    def madds_per_element(self, cost_of) -> float:
-        """Multiply-adds per element: one fused ``k0 + k1 * x``.
-
-        Parameters
-        ----------
-        cost_of : callable
-            Cost of a fixed activation module (unused here; every
-            ``madds_per_element`` takes it so that one cost table serves all).
-        """
-        return 1.0
 
 
 class PReLU(nn.PReLU, LearnableActivation):
@@ -185,10 +180,6 @@ class PReLU(nn.PReLU, LearnableActivation):
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         w = self.weight.detach().cpu()
         return {"slope": w[0] if self.num_parameters == 1 else w}
-
-    def madds_per_element(self, cost_of) -> float:
-        """Multiply-adds per element: ``max(0, x) + a * min(0, x)``."""
-        return 2.0
 
 
 class Swish(LearnableActivation):
@@ -230,18 +221,14 @@ class Swish(LearnableActivation):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        return F.swish(x, self.beta)
+        return F.SWISH(x, self.beta)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         return {"beta": self.beta.detach().cpu()}
 
-    def madds_per_element(self, cost_of) -> float:
-        """Multiply-adds per element: ``beta * x``, a sigmoid, one product."""
-        return cost_of(nn.Sigmoid()) + 2.0
-
 
 class Mixture(LearnableActivation):
-    r"""Normalised mixture of basis activations (seed 002).
+    r"""Normalised mixture of basis activations.
 
     .. math::
 
@@ -249,18 +236,18 @@ class Mixture(LearnableActivation):
         P_i = \frac{w_i}{\sum_j w_j}, \quad w_i = \text{softplus}(v_i) \ge 0
 
     The raw parameters ``v`` are unconstrained; the softplus keeps each weight
-    ``w_i`` non-negative, as seed 002 requires, and the normalisation makes the
+    ``w_i`` non-negative, and the normalisation makes the
     ``P_i`` a convex combination. They start equal (``P_i = 1/n``).
 
     Parameters
     ----------
     num_parameters : int, default=1
-        1 for one set of weights per layer (seed 002), else one per
+        1 for one set of weights per layer, else one per
         feature/channel.
     basis : mapping of str to torch.nn.Module, optional
         The basis functions :math:`f_i`, by name (the names label
-        :meth:`learned_parameters`); at least two. Default: ReLU, tanh and sin
-        (seed 002's). To build it from registry names, use
+        :meth:`learned_parameters`); at least two. Default: ReLU, tanh and
+        sin. To build it from registry names, use
         ``get_activation("mixture", basis=("relu", "tanh"))``.
     device, dtype : optional
         Where and how to allocate the parameters.
@@ -327,9 +314,10 @@ class Mixture(LearnableActivation):
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}, basis={self.basis_names}"
 
-    def madds_per_element(self, cost_of) -> float:
-        """Multiply-adds per element: every basis function plus one madd each."""
-        return sum(cost_of(f) + 1.0 for f in self.basis)
+
+def _two_degrees(degrees) -> bool:
+    unit = Interval(numbers.Integral, 1, None)
+    return len(degrees) == 2 and all(unit.is_satisfied_by(d) for d in degrees)
 
 
 def _init_function(init, default: Callable[[], nn.Module], what: str):
@@ -428,11 +416,11 @@ class Rational(LearnableActivation):
     ) -> None:
         super().__init__()
         self.num_parameters = _check_num_parameters(num_parameters)
+        validate_params(
+            {"degrees": degrees},
+            {"degrees": [Satisfies(_two_degrees, "two ints >= 1, e.g. (5, 4)")]},
+        )
         m, n = degrees
-        if not (isinstance(m, (int, np.integer)) and isinstance(n, (int, np.integer))):
-            raise ValueError(f"degrees must be two ints, got {degrees!r}.")
-        if m < 1 or n < 1:
-            raise ValueError(f"degrees must both be >= 1, got {degrees!r}.")
         self.degrees = (int(m), int(n))
         f, self.init = _init_function(init, nn.LeakyReLU, "init")
         self._init_coefficients = _fit_rational(f, *self.degrees, 3.0)
@@ -449,7 +437,7 @@ class Rational(LearnableActivation):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        return F.rational(x, self.numerator, self.denominator)
+        return F.RATIONAL(x, self.numerator, self.denominator)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         a, b = self.numerator.detach().cpu(), self.denominator.detach().cpu()
@@ -462,11 +450,6 @@ class Rational(LearnableActivation):
             f"num_parameters={self.num_parameters}, degrees={self.degrees}, "
             f"init={self.init}"
         )
-
-    def madds_per_element(self, cost_of) -> float:
-        """Multiply-adds per element: two Horner loops, ``|.|``, ``1 +``, divide."""
-        m, n = self.degrees
-        return float(m + n + 3)
 
 
 class Spline(LearnableActivation):
@@ -515,10 +498,13 @@ class Spline(LearnableActivation):
     ) -> None:
         super().__init__()
         self.num_parameters = _check_num_parameters(num_parameters)
-        if not isinstance(n_knots, (int, np.integer)) or n_knots < 3:
-            raise ValueError(f"n_knots must be an int >= 3, got {n_knots!r}.")
-        if not bound > 0:
-            raise ValueError(f"bound must be > 0, got {bound!r}.")
+        validate_params(
+            {"n_knots": n_knots, "bound": bound},
+            {
+                "n_knots": [Interval(numbers.Integral, 3, None)],
+                "bound": [Interval(numbers.Real, 0.0, None, "neither")],
+            },
+        )
         self.n_knots, self.bound = int(n_knots), float(bound)
         f, self.init = _init_function(init, nn.ReLU, "init")
         self._init_values = f(np.linspace(-self.bound, self.bound, self.n_knots))
@@ -535,7 +521,7 @@ class Spline(LearnableActivation):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
         step = 2.0 * self.bound / (self.n_knots - 1)
-        return F.spline_hermite(x, self.values, -self.bound, step)
+        return F.SPLINE(x, self.values, lo=-self.bound, step=step)
 
     def learned_parameters(self) -> dict[str, torch.Tensor]:
         v = self.values.detach().cpu()
@@ -546,10 +532,6 @@ class Spline(LearnableActivation):
             f"num_parameters={self.num_parameters}, n_knots={self.n_knots}, "
             f"bound={self.bound}, init={self.init}"
         )
-
-    def madds_per_element(self, cost_of) -> float:
-        """Multiply-adds per element: grid index, Hermite basis, four terms, tails."""
-        return 24.0
 
 
 @functools.lru_cache(maxsize=64)
@@ -562,7 +544,7 @@ def _least_squares(design: bytes, target: bytes) -> np.ndarray:
 
 
 class Subnet(LearnableActivation):
-    r"""A tiny 1-input, 1-output network applied elementwise (seed 000).
+    r"""A tiny 1-input, 1-output network applied elementwise.
 
     .. math:: g(x) = \sum_{j=1}^{h} w^{(2)}_j\, \phi(w^{(1)}_j x + b^{(1)}_j) + b^{(2)}
 
@@ -607,8 +589,7 @@ class Subnet(LearnableActivation):
         dtype=None,
     ) -> None:
         super().__init__()
-        if not isinstance(hidden_size, (int, np.integer)) or hidden_size < 1:
-            raise ValueError(f"hidden_size must be an int >= 1, got {hidden_size!r}.")
+        validate_params({"hidden_size": hidden_size}, {"hidden_size": _COUNT})
         if hidden_activation is None:
             hidden_activation = nn.ReLU()
         if not isinstance(hidden_activation, nn.Module):
@@ -664,6 +645,172 @@ class Subnet(LearnableActivation):
     def extra_repr(self) -> str:
         return f"hidden_size={self.hidden_size}, init={self.init}"
 
-    def madds_per_element(self, cost_of) -> float:
-        """Multiply-adds per element: h times (w1 x + b1, phi, w2), plus b2."""
-        return self.hidden_size * (2.0 + cost_of(self.hidden)) + 1.0
+
+# -- registration ---------------------------------------------------------------
+# The factories of the activations that take other activations: their options
+# are registry names, the modules get the resolved modules.
+def _mixture(
+    num_parameters: int = 1,
+    *,
+    basis: Sequence[str] = ("relu", "tanh", "sin"),
+    device=None,
+    dtype=None,
+) -> Mixture:
+    if isinstance(basis, str) or len(basis) < 2 or len(set(basis)) != len(basis):
+        raise ValueError(
+            "basis must be a sequence of at least two distinct activation "
+            f"names, got {basis!r}."
+        )
+    modules = {name: get_activation(name) for name in basis}
+    return Mixture(num_parameters, basis=modules, device=device, dtype=dtype)
+
+
+def _rational(
+    num_parameters: int = 1,
+    *,
+    degrees: tuple[int, int] = (5, 4),
+    init: str = "leaky_relu",
+    device=None,
+    dtype=None,
+) -> Rational:
+    return Rational(
+        num_parameters,
+        degrees=degrees,
+        init=get_activation(init),
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _spline(
+    num_parameters: int = 1,
+    *,
+    n_knots: int = 16,
+    bound: float = 3.0,
+    init: str = "relu",
+    device=None,
+    dtype=None,
+) -> Spline:
+    return Spline(
+        num_parameters,
+        n_knots=n_knots,
+        bound=bound,
+        init=get_activation(init),
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _subnet(
+    hidden_size: int = 16,
+    *,
+    hidden_activation: str = "relu",
+    init: str = "relu",
+    device=None,
+    dtype=None,
+) -> Subnet:
+    return Subnet(
+        hidden_size,
+        hidden_activation=get_activation(hidden_activation),
+        init=get_activation(init),
+        device=device,
+        dtype=dtype,
+    )
+
+
+# Costs in multiply-adds per element (see activation_cost).
+def _swish_cost(module: Swish) -> float:
+    return activation_cost("sigmoid") + 2.0  # beta * x, a sigmoid, one product
+
+
+def _mixture_cost(module: Mixture) -> float:
+    return sum(activation_cost(f) + 1.0 for f in module.basis)
+
+
+def _rational_cost(module: Rational) -> float:
+    m, n = module.degrees
+    return float(m + n + 3)  # two Horner loops, |.|, 1 +, divide
+
+
+def _subnet_cost(module: Subnet) -> float:
+    # h times (w1 x + b1, phi, w2), plus b2
+    return module.hidden_size * (2.0 + activation_cost(module.hidden)) + 1.0
+
+
+for _name, _factory, _type, _summary, _formula, _cost, _converter in (
+    (
+        "affine",
+        Affine,
+        None,
+        "k0 + k1 * x (makes the whole net affine)",
+        F.AFFINE,
+        1.0,
+        _onnx.affine,
+    ),
+    (
+        "prelu",
+        PReLU,
+        None,
+        "max(0, x) + a * min(0, x), a learned",
+        None,  # torch's own one-pass kernels
+        2.0,
+        _onnx.prelu,
+    ),
+    (
+        "swish",
+        Swish,
+        None,
+        "x * sigmoid(beta * x), beta learned",
+        F.SWISH,
+        _swish_cost,
+        _onnx.swish,
+    ),
+    (
+        "mixture",
+        _mixture,
+        Mixture,
+        "sum P_i f_i(x), P_i = w_i / sum w, w learned",
+        F.MIXTURE,
+        _mixture_cost,
+        _onnx.mixture,
+    ),
+    (
+        "rational",
+        _rational,
+        Rational,
+        "P(x) / (1 + |Q(x)|), Pade, coefficients learned",
+        F.RATIONAL,
+        _rational_cost,
+        _onnx.rational,
+    ),
+    (
+        "spline",
+        _spline,
+        Spline,
+        "cubic spline on a fixed grid, values learned",
+        F.SPLINE,
+        24.0,  # grid index, Hermite basis, four terms, tails
+        _onnx.spline,
+    ),
+    (
+        "mlp",
+        _subnet,
+        Subnet,
+        "tiny 1-h-1 network applied elementwise",
+        F.RELU_SUBNET,
+        _subnet_cost,
+        _onnx.subnet,
+    ),
+):
+    register_activation(
+        _name,
+        _factory,
+        learnable=True,
+        per_neuron=_name != "mlp",
+        summary=_summary,
+        formula=_formula,
+        cost=_cost,
+        onnx=_converter,
+        module_type=_type,
+        _builtin=True,
+    )

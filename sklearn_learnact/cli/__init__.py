@@ -1,5 +1,6 @@
 """The ``learnact`` command: ``learnact compare ...``, ``learnact demo``,
-``learnact export ...``, ``learnact report DIR`` and ``learnact search ...``.
+``learnact export ...``, ``learnact report DIR``, ``learnact search ...`` and
+``learnact cache info|clear``.
 
 ``main(argv=None)`` parses ``argv`` (default ``sys.argv[1:]``) and returns the
 exit status, so it can be called from tests; errors in the input (a bad
@@ -10,45 +11,22 @@ Each subcommand lives in its own module with ``add_parser(subparsers)`` and
 ``run(args)``; this module only assembles them.
 """
 
-import argparse
 import sys
 import time
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn
 
 from sklearn.exceptions import ConvergenceWarning
 
-from .. import __version__
-from ..search.optuna import StudyMismatchError
-from . import compare, demo, export, report, search
+from ..studies import StudyMismatchError
+from . import cache, compare, demo, export, report, search
 from ._common import UsageError
+from ._parser import build_parser
 
 __all__ = ["UsageError", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (compare, demo, export, report, search)
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line: what is wrong, where to look."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="learnact",
-        description="Which activation is best for my data, learned or fixed?",
-    )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {__version__}"
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    for module in _SUBCOMMANDS:
-        module.add_parser(sub)
-    return parser
+_SUBCOMMANDS = (compare, demo, export, report, search, cache)
 
 
 def _one_line(command: str):
@@ -88,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     learnact compare: error: Unknown dataset 'nope': choose one of titanic, ...
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser()
+    parser = build_parser(_SUBCOMMANDS)
     args = parser.parse_args(argv)
     args.argv = argv
     if not sys.stderr.isatty():  # a progress bar's redraws only clutter a log file

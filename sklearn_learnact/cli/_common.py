@@ -15,10 +15,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch
 
 from ..activations import available_activations
+from ..compare import compare_activations, parse_activations
 from ..datasets import DATASET_NAMES, load_dataset
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
-from ..search import compare_activations, parse_activations
 
 #: How the loaders' messages name their options under ``learnact``.
 _FLAGS = {

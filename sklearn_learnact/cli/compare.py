@@ -4,9 +4,9 @@ import argparse
 from pathlib import Path
 
 from ..activations import is_learnable
+from ..compare import DEFAULT_ACTIVATIONS
 from ..reports import check_output_dir, console_summary, write_report
-from ..search import DEFAULT_ACTIVATIONS
-from . import report
+from . import _runs
 from ._common import (
     UsageError,
     activations,
@@ -163,7 +163,7 @@ def _check_options(args) -> None:
 
 def _search_space(lr: float):
     """Optuna's default search space with the learning rate fixed at ``lr``."""
-    from ..search.optuna import default_search_space
+    from ..studies import default_search_space
 
     def space(trial, estimator):
         params = default_search_space(_FixedRate(trial, lr), estimator)
@@ -199,7 +199,7 @@ def run(args, *, new_trials: bool = True) -> list[Path]:
     storage = None
     optuna_options = {}
     if args.search == "optuna":
-        from ..search.optuna import import_optuna, open_storage
+        from ..studies import import_optuna, open_storage
 
         import_optuna().logging.set_verbosity(import_optuna().logging.WARNING)
         storage = args.storage or str(out / "optuna.journal")
@@ -210,7 +210,7 @@ def run(args, *, new_trials: bool = True) -> list[Path]:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         if new_trials:
-            report.record_run(out, args.argv, storage)
+            _runs.record_run(out, args.argv, storage)
         optuna_options = {
             "n_trials": (args.trials or _OPTUNA_ONLY["trials"]) if new_trials else 0,
             "storage": storage,
@@ -262,10 +262,10 @@ def run(args, *, new_trials: bool = True) -> list[Path]:
     if args.search != "optuna":
         paths = write_report(out, [section], settings=settings)
     else:
-        settings["optuna trials"] = report.trial_counts(section.comparison.table)
+        settings["optuna trials"] = _runs.trial_counts(section.comparison.table)
         if not new_trials:
             settings["written by"] = f"learnact report {out} (no new trial)"
-        paths = report.write_newest(out, [section], settings)
+        paths = _runs.write_newest(out, [section], settings)
     print(console_summary(section))
     return paths
 

@@ -1,6 +1,6 @@
 """``learnact search``: find new activation functions with a surrogate (seed 003).
 
-Runs :class:`~sklearn_learnact.search.SurrogateActivationSearch` on one dataset
+Runs :class:`~sklearn_learnact.surrogate.SurrogateActivationSearch` on one dataset
 and writes ``report.md`` (the verdict first: the best found against relu,
 retested on new folds with the corrected paired t-test), ``results.csv``
 (every evaluation), ``retest.csv``, and figures: the shapes of the top
@@ -40,7 +40,7 @@ def _schemas(text: str) -> tuple[str, ...]:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``search`` subcommand to ``subparsers``."""
-    from ..search.surrogate import DEFAULT_BINARY, DEFAULT_SCHEMAS, DEFAULT_UNARY
+    from ..surrogate import DEFAULT_BINARY, DEFAULT_SCHEMAS, DEFAULT_UNARY
 
     search = subparsers.add_parser(
         "search",
@@ -149,14 +149,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> list[Path]:
     """Run ``learnact search``; return the files written."""
-    from ..search import SurrogateActivationSearch
-    from ..search.optuna import open_storage
-    from ..search.surrogate import (
-        build_space,
-        import_umap,
-        plot_activation_shapes,
-        plot_search_embedding,
-    )
+    from ..plotting import ActivationShapesDisplay, SearchEmbeddingDisplay
+    from ..studies import open_storage
+    from ..surrogate import SurrogateActivationSearch, build_space, import_umap
 
     out = check_output_dir(args.out)
     try:
@@ -196,11 +191,12 @@ def run(args) -> list[Path]:
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
     top = search.results_["expression"].head(5).tolist()
-    shapes = plot_activation_shapes(top)
-    shapes.suptitle("The best functions found, and relu (dashed)")
-    shapes.savefig(figures / "top_shapes.png", dpi=110)
-    embedding = plot_search_embedding(search)
-    embedding.savefig(figures / "embedding.png", dpi=110)
+    shapes = ActivationShapesDisplay.from_expressions(
+        top, title="The best functions found, and relu (dashed)"
+    )
+    shapes.figure_.savefig(figures / "top_shapes.png", dpi=110)
+    embedding = SearchEmbeddingDisplay.from_search(search)
+    embedding.figure_.savefig(figures / "embedding.png", dpi=110)
     paths += [results, retest_path, figures / "top_shapes.png"]
     paths.append(figures / "embedding.png")
     report = out / "report.md"

@@ -1,4 +1,4 @@
-"""Compress learned activations into fast splines (seed 000).
+"""Compress learned activations into fast splines.
 
 :class:`SplineActivationCompressor` takes a fitted (or unfitted) learned-activation
 estimator, records the inputs that every learned activation actually sees, fits
@@ -14,15 +14,13 @@ kink per cell, each cell a line plus ``d * max(x, t)``.
 """
 
 from ._compressor import CompressedLayer, SplineActivationCompressor
-from ._cost import FIXED_MADDS, TRANSCENDENTAL_MADDS, activation_madds
+from ._cost import activation_madds
 from ._fit import fit_spline
 from ._spline import SplineActivation
 from ._symbolic import SymbolicActivation
 
 __all__ = [
     "CompressedLayer",
-    "FIXED_MADDS",
-    "TRANSCENDENTAL_MADDS",
     "SplineActivation",
     "SplineActivationCompressor",
     "SymbolicActivation",

@@ -21,16 +21,28 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._validation import check_flag, check_numeric
+from .._validation import (
+    Boolean,
+    Interval,
+    Satisfies,
+    validate_call,
+    validate_params,
+)
 from ..activations import (
     Expression,
-    LearnableActivation,
+    activation_spec,
     available_activations,
     fused_kernels,
 )
 from ..estimators import learnact_step, wrapped_estimator_tags
-from ._cost import activation_madds
-from ._fit import _as_function, _check_points, _check_spline_params, fit_spline
+from ._cost import activation_madds, cost_note
+from ._fit import (
+    SPLINE_CONSTRAINTS,
+    _as_function,
+    _check_points,
+    check_knots,
+    fit_spline,
+)
 from ._symbolic import SymbolicActivation, _fit_symbolic
 
 #: Recorded inputs kept per activation during ``fit`` (a random subset); only
@@ -49,6 +61,16 @@ _HASHED_ROWS, _CHECKED_ROWS = 2048, 20_000
 _SEEN_ERROR, _SEEN_WARNING = 0.5, 0.05
 #: Values per chunk when evaluating an activation on its recorded inputs.
 _CHUNK = 1 << 18
+
+
+def _quantile_pair(q) -> bool:
+    unit = Interval(numbers.Real, 0.0, 1.0)
+    return (
+        isinstance(q, (tuple, list))
+        and len(q) == 2
+        and all(unit.is_satisfied_by(v) for v in q)
+        and q[0] < q[1]
+    )
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -318,21 +340,20 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return wrapped_estimator_tags(super().__sklearn_tags__(), self.estimator)
 
-    def _check_params(self) -> None:
-        _check_spline_params(
-            self.degree, self.tol, self.n_knots, self.max_knots, self.exact
-        )
-        check_flag("symbolic", self.symbolic)
-        check_flag("compile", self.compile)
-        q = self.quantiles
-        if not (isinstance(q, (tuple, list)) and len(q) == 2):
-            raise ValueError(f"quantiles must be two numbers (low, high), got {q!r}.")
-        for name, value in zip(("quantiles[0]", "quantiles[1]"), q):
-            check_numeric(name, value, (numbers.Real, 0.0, 1.0, "both"))
-        if not q[0] < q[1]:
-            raise ValueError(
-                f"quantiles must be two numbers 0 <= low < high <= 1, got {q!r}."
+    _parameter_constraints = {
+        **SPLINE_CONSTRAINTS,
+        "quantiles": [
+            Satisfies(
+                _quantile_pair, "two numbers (low, high) with 0 <= low < high <= 1"
             )
+        ],
+        "symbolic": [Boolean()],
+        "compile": [Boolean()],
+    }
+
+    def _check_params(self) -> None:
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
+        check_knots(self.degree, self.n_knots, self.max_knots)
 
     def fit(self, X, y=None):
         """Record the activations' inputs on ``X`` and compress them.
@@ -371,9 +392,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             estimator = clone(self.estimator).fit(X, y)
         _, inner = learnact_step(estimator)
         acts = inner.activations_
-        # learned activations, and expression activations (often costly)
-        compressible = (LearnableActivation, Expression)
-        learned = [i for i, m in enumerate(acts) if isinstance(m, compressible)]
+        learned = [i for i, m in enumerate(acts) if _compressible(m)]
         if not learned:
             raise ValueError(
                 f"Nothing to compress: the estimator's activation "
@@ -530,7 +549,10 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
                 f"{row['madds_before']:g}); measured {row['speedup']:.2f}x the "
                 "speed of the learned activation."
             )
-        return "\n".join(lines)
+        note = cost_note(
+            m for layer in self.layers_ for m in (layer.original, layer.compressed)
+        )
+        return "\n".join([*lines, note] if note else lines)
 
     # ------------------------------------------------------------ delegation
     def predict(self, X):
@@ -599,6 +621,7 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.compressed_estimator_.classes_
 
+    @validate_call({"n_repeats": [Interval(numbers.Integral, 1, None)]})
     def evaluate(self, X, y, *, n_repeats: int = 5) -> dict:
         """Model-level effect of the compression, on held-out data.
 
@@ -630,7 +653,6 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             turn) and ``predict_speedup``, their ratio.
         """
         check_is_fitted(self)
-        check_numeric("n_repeats", n_repeats, (numbers.Integral, 1, None, "left"))
         self._check_held_out(X)
         before = self.estimator_.predict(X)
         after = self.compressed_estimator_.predict(X)
@@ -740,6 +762,12 @@ class _FitRows:
         return self._estimate(
             _row_hashes(X, np.sort(_sample(n, min(n, _CHECKED_ROWS))))
         )
+
+
+def _compressible(module: nn.Module) -> bool:
+    """Learned activations, and expression activations (often costly)."""
+    spec = activation_spec(module)
+    return isinstance(module, Expression) or (spec is not None and spec.learnable)
 
 
 def _preprocess(estimator, X):

@@ -13,7 +13,13 @@ from numpy.typing import ArrayLike
 from scipy.interpolate import PPoly, make_lsq_spline
 from torch import nn
 
-from .._validation import check_choice, check_flag, check_numeric, is_int
+from .._validation import (
+    Boolean,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_call,
+)
 from ..activations import (
     PReLU,
     Subnet,
@@ -25,6 +31,17 @@ from ._spline import SplineActivation
 _MAX_CHECKED = 100_000
 
 
+#: The spline parameters' declared constraints (shared with the compressor).
+SPLINE_CONSTRAINTS = {
+    "degree": [Options(1, 3)],
+    "tol": [Interval(numbers.Real, 0.0, None, "neither")],
+    "n_knots": [Options("auto"), Interval(numbers.Integral, 2, None)],
+    "max_knots": [Interval(numbers.Integral, 2, None)],
+    "exact": [Boolean()],
+}
+
+
+@validate_call(SPLINE_CONSTRAINTS)
 def fit_spline(
     module: nn.Module,
     low: float | ArrayLike,
@@ -102,7 +119,7 @@ def fit_spline(
     >>> bool((spline(x) - torch.tanh(x)).abs()[1] < 1e-3)
     True
     """
-    _check_spline_params(degree, tol, n_knots, max_knots, exact)
+    check_knots(degree, n_knots, max_knots)
     n_channels = getattr(module, "num_parameters", 1)
     lo, hi = (
         _per_channel(v, name, n_channels) for v, name in ((low, "low"), (high, "high"))
@@ -149,16 +166,14 @@ def fit_spline(
     return spline, info
 
 
-def _check_spline_params(degree, tol, n_knots, max_knots, exact) -> None:
-    """The spline parameters' declared constraints (shared with the compressor)."""
-    check_choice("degree", degree, (1, 3))
-    check_numeric("tol", tol, (numbers.Real, 0.0, None, "neither"))
-    check_numeric("max_knots", max_knots, (numbers.Integral, degree + 1, None, "left"))
-    if not (n_knots == "auto" or is_int(n_knots)):
-        raise ValueError(f"n_knots must be 'auto' or an int, got {n_knots!r}.")
-    if n_knots != "auto":
-        check_numeric("n_knots", n_knots, (numbers.Integral, degree + 1, None, "left"))
-    check_flag("exact", exact)
+def check_knots(degree: int, n_knots, max_knots: int) -> None:
+    """The knot counts a spline of ``degree`` needs: at least ``degree + 1``."""
+    for name, value in (("n_knots", n_knots), ("max_knots", max_knots)):
+        if value != "auto" and value < degree + 1:
+            raise InvalidParameterError(
+                f"{name} must be at least degree + 1 = {degree + 1} for a "
+                f"degree-{degree} spline, got {value!r}."
+            )
 
 
 def _per_channel(value, name: str, n_channels: int) -> np.ndarray:

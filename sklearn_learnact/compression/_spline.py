@@ -225,7 +225,7 @@ class SplineActivation(nn.Module):
         kinks = 0 if self.kinks is None else self.kinks.numel()
         return self.table.numel() + kinks + 2 * self.num_channels
 
-    def madds_per_element(self, cost_of=None) -> float:
+    def madds_per_element(self) -> float:
         """Multiply-adds per element of the form evaluated: from the table, the
         index, a clamp, Horner (plus look-ups) and a max and a multiply-add for
         the kinks; in the truncated-power form, a multiply-add plus a max and a

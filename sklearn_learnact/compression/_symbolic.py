@@ -1,15 +1,17 @@
 """Symbolic replacement of a learned activation: a * f(b * x + c) + d."""
 
+import math
+
 import numpy as np
 import torch
 from scipy.optimize import least_squares
 from torch import nn
 
 from ..activations import (
+    activation_cost,
     available_activations,
     get_activation,
 )
-from ._cost import _fixed_madds, activation_madds
 from ._fit import _as_function
 
 
@@ -45,13 +47,18 @@ class SymbolicActivation(nn.Module):
         """Numbers stored: a, b, c, d."""
         return 4
 
-    def madds_per_element(self, cost_of=activation_madds) -> float:
+    def madds_per_element(self) -> float:
         """Multiply-adds per element: f, plus the two affine maps."""
-        return cost_of(self.f) + 2.0
+        return activation_cost(self.f) + 2.0
 
     def extra_repr(self) -> str:
         a, b, c, d = (float(getattr(self, k)) for k in "abcd")
         return f"{a:.4g} * {self.name}({b:.4g} * x + {c:.4g}) + {d:.4g}"
+
+
+def _cost_key(name: str) -> float:
+    cost = activation_cost(name)
+    return math.inf if math.isnan(cost) else cost
 
 
 def _fit_symbolic(x: np.ndarray, y: np.ndarray):
@@ -83,5 +90,6 @@ def _fit_symbolic(x: np.ndarray, y: np.ndarray):
         return None, None, np.nan
     best = max(r2 for r2, _, _ in found)
     ties = [fit for fit in found if fit[0] >= best - 1e-9]
-    r2, name, abcd = min(ties, key=lambda fit: (_fixed_madds(fit[1]), -fit[0]))
+    # the cheapest of the ties (an unknown cost last)
+    r2, name, abcd = min(ties, key=lambda fit: (_cost_key(fit[1]), -fit[0]))
     return name, abcd, r2

@@ -9,10 +9,10 @@
   (:func:`get_data_home`, one subfolder per dataset: ``mnist/``,
   ``fashion_mnist/``, ``kmnist/``, ``cifar10/``), check their checksums, and
   fetch them with ``download=True`` on a machine with internet access;
-- :func:`corrupt_labels` and :func:`corrupt_regression` make seed 004's "dirty"
+- :func:`corrupt_labels` and :func:`corrupt_regression` make "dirty"
   copies of a dataset;
 - :func:`make_infinite_regression` and :class:`InfiniteRegressionStream` generate
-  seed 004's "infinite multivariate" regression data;
+  the "infinite multivariate" regression data of the robustness study;
 - :func:`load_dataset` loads any of them by name (:data:`DATASET_NAMES`) or a
   CSV path, with its task and preprocessor: what ``learnact compare
   --dataset`` uses.
@@ -22,7 +22,7 @@ Image and synthetic inputs are float32 arrays.
 One module per concept: ``_titanic`` (the shipped Titanic passengers),
 ``_tabular`` (CSV files and their preprocessor), ``_images`` (the image
 loaders), ``_fetch`` (the data folder, checksums and downloads),
-``_corruption`` (dirty copies), ``_synthetic`` (seed 004's generator),
+``_corruption`` (dirty copies), ``_synthetic`` (the synthetic regression generator),
 ``_by_name`` (:func:`load_dataset`) and ``_validation`` (argument checks).
 """
 

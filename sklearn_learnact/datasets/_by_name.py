@@ -127,7 +127,7 @@ fashion_mnist, kmnist, cifar10 or give the path of a CSV file.
             target=(y - y.mean()) / y.std(),
             task="regression",
             preprocessor=StandardScaler(),
-            description=f"Seed 004's infinite multivariate regression ({n} "
+            description=f"Infinite multivariate regression ({n} "
             "samples, 10 features, standardised target).",
         )
     if name in IMAGE_DATASETS:

@@ -1,4 +1,4 @@
-"""Seed 004's "dirty" copies of a dataset: corrupted labels and noisy rows."""
+""" "Dirty" copies of a dataset: corrupted labels and noisy rows."""
 
 import numbers
 from collections.abc import Sequence
@@ -6,9 +6,14 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from .._validation import check_numeric
+from .._validation import Interval, validate_call
+
+_FRACTION = [Interval(numbers.Real, 0.0, 1.0)]
 
 
+@validate_call(
+    {"fraction": _FRACTION, "n_classes": [None, Interval(numbers.Integral, 2, None)]}
+)
 def corrupt_labels(
     y: np.ndarray | Sequence,
     fraction: float,
@@ -50,14 +55,12 @@ def corrupt_labels(
     >>> int(mask.sum()), bool(np.all(y_dirty[mask] != y[mask]))
     (3, True)
     """
-    check_numeric("fraction", fraction, (numbers.Real, 0.0, 1.0, "both"))
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D; got shape {y.shape}")
     if n_classes is None:
         classes = np.unique(y)
     else:
-        check_numeric("n_classes", n_classes, (numbers.Integral, 2, None, "both"))
         classes = np.arange(n_classes)
         if not np.isin(y, classes).all():
             raise ValueError(
@@ -78,6 +81,9 @@ def corrupt_labels(
     return y_corrupt, mask
 
 
+@validate_call(
+    {"fraction": _FRACTION, "noise_std": [Interval(numbers.Real, 0.0, None)]}
+)
 def corrupt_regression(
     X: np.ndarray,
     y: np.ndarray,
@@ -90,7 +96,7 @@ def corrupt_regression(
 
     Exactly ``round(fraction * n_samples)`` rows, drawn at random, get independent
     Gaussian noise of std ``noise_std`` added to every feature and to the target
-    (seed 004's "dirty" regression data). The noise is in the units of ``X`` and
+    ("dirty" regression data). The noise is in the units of ``X`` and
     ``y``: standardise them first if their scales differ. ``X`` and ``y`` are not
     modified.
 
@@ -123,8 +129,6 @@ def corrupt_regression(
     >>> int(mask.sum()), bool((X_dirty[~mask] == X[~mask]).all())
     (10, True)
     """
-    check_numeric("fraction", fraction, (numbers.Real, 0.0, 1.0, "both"))
-    check_numeric("noise_std", noise_std, (numbers.Real, 0.0, None, "both"))
     X_corrupt = check_array(X, dtype=[np.float64, np.float32], copy=True)
     y_corrupt = check_array(
         y, dtype=[np.float64, np.float32], copy=True, ensure_2d=False

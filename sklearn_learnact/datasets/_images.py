@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from .._validation import check_choice, check_numeric
+from .._validation import Interval, Options, validate_params
 from ._fetch import (
     DATA_HOME_ENV,
     Archive,
@@ -499,9 +499,13 @@ def load_images(
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
     """Load ``spec``'s images; ``names`` says how messages name the options."""
     names = names or OptionNames()
-    check_choice("split", split, sorted(spec.splits))
-    if n_samples is not None:
-        check_numeric("n_samples", n_samples, (numbers.Integral, 1, None, "both"))
+    validate_params(
+        {"split": split, "n_samples": n_samples},
+        {
+            "split": [Options(*sorted(spec.splits))],
+            "n_samples": [None, Interval(numbers.Integral, 1, None)],
+        },
+    )
     home, origin = resolve_data_home(data_home, names)
     folder = home / spec.key
     chosen = next(

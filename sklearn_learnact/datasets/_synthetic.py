@@ -1,4 +1,4 @@
-"""Seed 004's "infinite multivariate" regression data, made learnable."""
+"""The robustness study's "infinite multivariate" regression data, made learnable."""
 
 import numbers
 from collections.abc import Iterator, Sequence
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from .._validation import check_numeric
+from .._validation import Interval, validate_params
 
 _FUNCTION_FAMILIES = ("sin", "cos", "linear", "quadratic", "cubic")
 _POLYNOMIAL_DEGREE = {"linear": 1, "quadratic": 2, "cubic": 3}
@@ -95,24 +95,32 @@ def _draw_function(
     )
 
 
-class InfiniteRegressionStream:
-    """Endless regression data from fixed hidden functions (seed 004, made learnable).
+#: The stream's declared constraints (``n_informative`` depends on ``n_features``).
+_STREAM_CONSTRAINTS = {
+    "n_features": [Interval(numbers.Integral, 1, None)],
+    "noise": [Interval(numbers.Real, 0.0, None)],
+    "batch_size": [Interval(numbers.Integral, 1, None)],
+}
 
-    Seed 004's "infinite multivariate dataset": each column ``j`` has a domain and
-    the first ``n_informative`` columns a hidden random function ``f_j`` (sin, cos,
-    linear, quadratic or cubic with random coefficients, see
-    :class:`HiddenFunction`); the target is the row mean
-    ``y = mean_j f_j(X[:, j])`` over the informative columns, plus Gaussian noise
-    of std ``noise``. The remaining ``n_features - n_informative`` columns are pure
-    noise features that ``y`` does not use.
+
+class InfiniteRegressionStream:
+    """Endless regression data from fixed hidden functions (made learnable).
+
+    The robustness study's "infinite multivariate dataset": each column ``j`` has a
+    domain and the first ``n_informative`` columns a hidden random function ``f_j``
+    (sin, cos, linear, quadratic or cubic with random coefficients, see
+    :class:`HiddenFunction`); the target is the row mean ``y = mean_j f_j(X[:, j])``
+    over the informative columns, plus Gaussian noise of std ``noise``. The
+    remaining ``n_features - n_informative`` columns are pure noise features that
+    ``y`` does not use.
 
     Every :meth:`sample` draws a fresh batch: each column holds an evenly spaced
     grid over its domain, jittered and shuffled independently of the other
-    columns (a Latin hypercube sample: seed 004's "fill each column with the
+    columns (a Latin hypercube sample: the study's "fill each column with the
     domain, then shuffle each column independently"), so no row structure links
     the columns and a model has to learn each function.
 
-    Made well-posed: seed 004 applied sin and cos to raw values spanning hundreds
+    Made well-posed: the study applied sin and cos to raw values spanning hundreds
     of periods, which no model can learn from a few thousand rows. Here each
     function acts on its column rescaled to [-1, 1] over its domain, waves span
     half a period to one and a half periods of it, and each function is scaled to
@@ -173,12 +181,14 @@ class InfiniteRegressionStream:
         batch_size: int = 256,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
-        check_numeric("n_features", n_features, (numbers.Integral, 1, None, "both"))
-        check_numeric(
-            "n_informative", n_informative, (numbers.Integral, 1, n_features, "both")
+        validate_params(
+            {"n_features": n_features, "noise": noise, "batch_size": batch_size},
+            _STREAM_CONSTRAINTS,
         )
-        check_numeric("noise", noise, (numbers.Real, 0.0, None, "both"))
-        check_numeric("batch_size", batch_size, (numbers.Integral, 1, None, "both"))
+        validate_params(
+            {"n_informative": n_informative},
+            {"n_informative": [Interval(numbers.Integral, 1, n_features)]},
+        )
         if isinstance(function_families, str):
             function_families = (function_families,)
         unknown = sorted(set(function_families) - set(_FUNCTION_FAMILIES))
@@ -241,7 +251,10 @@ class InfiniteRegressionStream:
         X : ndarray of shape (n_samples, n_features), float32
         y : ndarray of shape (n_samples,), float32
         """
-        check_numeric("n_samples", n_samples, (numbers.Integral, 1, None, "both"))
+        validate_params(
+            {"n_samples": n_samples},
+            {"n_samples": [Interval(numbers.Integral, 1, None)]},
+        )
         X = np.empty((n_samples, self.n_features), dtype=np.float32)
         for j, (low, high) in enumerate(self.domains):
             cells = self._rng.permutation(n_samples) + self._rng.uniform(size=n_samples)
@@ -269,7 +282,7 @@ def make_infinite_regression(
 ) -> (
     tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, list[HiddenFunction]]
 ):
-    """Generate seed 004's "infinite multivariate" regression data.
+    """Generate the "infinite multivariate" regression data.
 
     Per informative column a domain and a hidden random function (sin, cos,
     linear, quadratic or cubic with random coefficients); the columns are filled

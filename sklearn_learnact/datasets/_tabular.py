@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import Bunch
 
-from .._validation import check_choice
+from .._validation import Options, validate_params
 from ._options import OptionNames
 
 #: Tasks of :func:`load_csv`; ``"auto"`` guesses from the target column.
@@ -169,7 +169,7 @@ def read_csv_dataset(
 ) -> Bunch:
     """:func:`load_csv`, with messages naming the options through ``names``."""
     names = names or OptionNames()
-    check_choice("task", task, TASKS)
+    validate_params({"task": task}, {"task": [Options(*TASKS)]})
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} not found.")

@@ -27,11 +27,22 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from torch import nn
 
-from .._validation import check_choice, check_flag, check_numeric, is_int
+from .._validation import (
+    RANDOM_STATE,
+    VERBOSE,
+    Boolean,
+    InstanceOf,
+    Interval,
+    Options,
+    Satisfies,
+    is_int,
+    validate_params,
+)
 from ..activations import (
-    LearnableActivation,
+    activation_spec,
     fused_kernels_available,
     get_activation,
+    learned_parameters,
     no_new_kernels,
 )
 from ..nets import CNN, MLP, check_hidden_layer_sizes, reset_parameters
@@ -48,7 +59,8 @@ from ._skorch import (
 
 __all__ = ["LearnedActivationEstimator", "learnact_step", "resolve_device"]
 
-#: Seed 002's learning rate for the activation-only cycle of ``"alternating"``.
+#: The learning rate of the activation-only cycle of ``"alternating"`` (the
+#: mixture study's).
 ALTERNATING_ACTIVATION_LR = 1e-2
 _PREDICT_BATCH = {"mlp": 4096, "cnn": 256}
 #: Below this many multiply-adds per batch an MLP runs on one thread: measured on
@@ -59,23 +71,19 @@ _SINGLE_THREAD_MADDS = 5e6
 
 # -- declared parameter constraints (one validation style) --------------------
 _Real, _Int = numbers.Real, numbers.Integral
-#: Numeric parameters: (type, lower bound, upper bound, included boundaries),
-#: checked with :func:`sklearn.utils.check_scalar`; ``None`` values are allowed
-#: where the parameter's default is ``None``.
-_NUMERIC = {
-    "alpha": (_Real, 0.0, None, "left"),
-    "learning_rate_init": (_Real, 0.0, None, "neither"),
-    "activation_lr": (_Real, 0.0, None, "neither"),
-    "max_iter": (_Int, 1, None, "left"),
-    "n_iter_no_change": (_Int, 1, None, "left"),
-    "tol": (_Real, 0.0, None, "left"),
-    "validation_fraction": (_Real, 0.0, 1.0, "neither"),
-    "verbose": (_Int, 0, None, "left"),
-}
-#: Parameters that take one of a few strings.
-_CHOICES = {"schedule": ("joint", "alternating"), "architecture": ("mlp", "cnn")}
-#: Boolean parameters.
-_FLAGS = ("learn_activation", "shuffle", "early_stopping", "warm_start")
+
+
+def _three_epochs(value) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 3
+        and all(is_int(e) and e >= 1 for e in value)
+    )
+
+
+def _layer_sizes(value) -> bool:
+    check_hidden_layer_sizes(value)
+    return True
 
 
 # -- threads ----------------------------------------------------------------
@@ -310,32 +318,57 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ checks
-    def _check_params(self) -> None:
-        for name, spec in _NUMERIC.items():
-            value = getattr(self, name)
-            if not (value is None and name == "activation_lr"):
-                check_numeric(name, value, spec)
-        for name, choices in _CHOICES.items():
-            check_choice(name, getattr(self, name), choices)
-        for name in _FLAGS:
-            check_flag(name, getattr(self, name))
-        if not (self.batch_size == "auto" or is_int(self.batch_size)) or (
-            is_int(self.batch_size) and self.batch_size < 1
-        ):
-            raise ValueError(
-                f"batch_size must be 'auto' or an int >= 1, got {self.batch_size!r}."
+    #: Each parameter's declared constraints (any one holds); checked in fit.
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            Satisfies(_layer_sizes, "an int >= 1 or a sequence of ints >= 1")
+        ],
+        "activation": [InstanceOf(str, description="a registered activation name")],
+        "activation_params": [
+            None,
+            InstanceOf(Mapping, description="a dict of the activation's options"),
+        ],
+        "learn_activation": [Boolean()],
+        "activation_lr": [None, Interval(_Real, 0.0, None, "neither")],
+        "schedule": [Options("joint", "alternating")],
+        "cycle_epochs": [
+            None,
+            Interval(_Int, 1, None),
+            Satisfies(
+                _three_epochs,
+                "three ints >= 1 (epochs of the net, activation and net cycles)",
+            ),
+        ],
+        "alpha": [Interval(_Real, 0.0, None)],
+        "batch_size": [Options("auto"), Interval(_Int, 1, None)],
+        "learning_rate_init": [Interval(_Real, 0.0, None, "neither")],
+        "max_iter": [Interval(_Int, 1, None)],
+        "shuffle": [Boolean()],
+        "tol": [Interval(_Real, 0.0, None)],
+        "early_stopping": [Boolean()],
+        "validation_fraction": [Interval(_Real, 0.0, 1.0, "neither")],
+        "n_iter_no_change": [Interval(_Int, 1, None)],
+        "warm_start": [Boolean()],
+        "architecture": [Options("mlp", "cnn")],
+        "image_shape": [
+            None,
+            InstanceOf(tuple, list, np.ndarray, description="(C, H, W)"),
+        ],
+        "device": [
+            InstanceOf(
+                str, torch.device, description="'auto', 'cpu', 'cuda' or 'cuda:N'"
             )
-        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        ],
+        "random_state": RANDOM_STATE,
+        "verbose": VERBOSE,
+    }
+
+    def _check_params(self) -> None:
+        validate_params(self.get_params(deep=False), self._parameter_constraints)
         self._check_activation()
-        self.cycle_plan()  # validates cycle_epochs
 
     def _activation_options(self) -> tuple[dict, bool]:
-        params = self.activation_params
-        if params is not None and not isinstance(params, Mapping):
-            raise ValueError(
-                f"activation_params must be a dict or None, got {params!r}."
-            )
-        params = dict(params or {})
+        params = dict(self.activation_params or {})
         return params, bool(params.pop("per_neuron", False))
 
     def _check_activation(self) -> None:
@@ -362,7 +395,7 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         plan : list of (int, str)
-            ``[(max_iter, "all")]`` for ``schedule="joint"``; seed 002's three
+            ``[(max_iter, "all")]`` for ``schedule="joint"``; the three
             cycles ``[(e1, "net"), (e2, "activation"), (e3, "net")]`` for
             ``"alternating"``. The sum is the most epochs one ``fit`` runs.
 
@@ -375,21 +408,16 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         """
         if self.schedule == "joint":
             return [(self.max_iter, "all")]
+        validate_params(
+            {"cycle_epochs": self.cycle_epochs},
+            {"cycle_epochs": self._parameter_constraints["cycle_epochs"]},
+        )
         epochs = self.cycle_epochs
         if epochs is None:
             base, extra = divmod(self.max_iter, 3)
             epochs = tuple(max(1, base + (i < extra)) for i in range(3))
         elif is_int(epochs):
             epochs = (epochs,) * 3
-        if not (
-            isinstance(epochs, (tuple, list))
-            and len(epochs) == 3
-            and all(is_int(e) and e >= 1 for e in epochs)
-        ):
-            raise ValueError(
-                "cycle_epochs must be None, an int >= 1 or three ints >= 1 (epochs "
-                f"of the net, activation and net cycles), got {self.cycle_epochs!r}."
-            )
         return list(zip(epochs, ("net", "activation", "net")))
 
     def _validate_X(self, X, y="no_validation", reset=True, **kwargs):
@@ -900,16 +928,17 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
 
         One row per value with columns ``layer`` (1-based), ``activation``,
         ``parameter``, ``neuron`` (``<NA>`` for a layer-wide value) and
-        ``value``. For ``affine`` these are seed 001's k0, k1 per layer; for
-        ``mixture`` seed 002's P_1..P_n per layer. Empty for a fixed activation.
+        ``value``. For ``affine`` these are k0, k1 per layer; for
+        ``mixture`` P_1..P_n per layer. Empty for a fixed activation.
         The ``activation`` column is the name the model was fitted with
         (``activation_``), whatever ``activation`` is set to now.
         """
         rows = []
         for layer, act in enumerate(self.activations_, start=1):
-            if not isinstance(act, LearnableActivation):
+            spec = activation_spec(act)
+            if spec is None or not spec.learnable:
                 continue
-            for param, value in act.learned_parameters().items():
+            for param, value in learned_parameters(act).items():
                 values = value.reshape(-1).tolist()
                 neurons = [pd.NA] if value.dim() == 0 else range(len(values))
                 rows += [

@@ -7,6 +7,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
+from .._validation import InstanceOf, Options
 from ._base import LearnedActivationEstimator
 
 __all__ = ["LearnedActivationClassifier"]
@@ -42,14 +43,14 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
     activation_lr : float, optional
         Learning rate of the activation parameters, which never get weight
         decay. None means ``learning_rate_init`` for ``schedule="joint"`` and
-        ``1e-2`` (seed 002) for the activation cycle of ``"alternating"``.
+        ``1e-2`` for the activation cycle of ``"alternating"``.
     schedule : {"joint", "alternating"}, default="joint"
         ``"joint"`` trains everything together for up to ``max_iter`` epochs.
-        ``"alternating"`` is seed 002's three cycles: the network with the
+        ``"alternating"`` is three cycles: the network with the
         activations frozen, then only the activations, then the network again.
     cycle_epochs : int or (int, int, int), optional
         Epochs of the three alternating cycles; None splits ``max_iter``
-        evenly (``max_iter=30`` gives seed 002's 10/10/10).
+        evenly (``max_iter=30`` gives 10/10/10).
     alpha : float, default=1e-4
         L2 penalty on the weights (not biases, not activations), scaled as in
         ``MLPClassifier``: the Adam weight decay is ``alpha / batch_size``.
@@ -78,8 +79,8 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         starting anew, as in ``MLPClassifier``; X must keep its features and
         y its classes.
     architecture : {"mlp", "cnn"}, default="mlp"
-        ``"cnn"`` is seed 002's network (two 5x5 convolutions with max-pooling,
-        then the dense layers); it needs ``image_shape``. X stays 2-D.
+        ``"cnn"`` is a small convolutional network (two 5x5 convolutions with max-
+        pooling, then the dense layers); it needs ``image_shape``. X stays 2-D.
     image_shape : (int, int, int), optional
         ``(C, H, W)`` of the flattened images in X, for ``architecture="cnn"``.
     device : str, default="auto"
@@ -222,13 +223,14 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         )
         self.class_weight = class_weight
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        cw = self.class_weight
-        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict, got {cw!r}."
-            )
+    _parameter_constraints: dict = {
+        **LearnedActivationEstimator._parameter_constraints,
+        "class_weight": [
+            None,
+            Options("balanced"),
+            InstanceOf(dict, description="a dict {class label: weight}"),
+        ],
+    }
 
     def _encode_target(self, y, sample_weight, reset: bool, classes=None):
         check_classification_targets(y)

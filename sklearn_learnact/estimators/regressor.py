@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 
+from .._validation import Boolean
 from ._base import LearnedActivationEstimator
 
 __all__ = ["LearnedActivationRegressor"]
@@ -146,13 +147,10 @@ class LearnedActivationRegressor(RegressorMixin, LearnedActivationEstimator):
         )
         self.standardize_target = standardize_target
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        if not isinstance(self.standardize_target, (bool, np.bool_)):
-            raise ValueError(
-                "standardize_target must be True or False, got "
-                f"{self.standardize_target!r}."
-            )
+    _parameter_constraints: dict = {
+        **LearnedActivationEstimator._parameter_constraints,
+        "standardize_target": [Boolean()],
+    }
 
     def _encode_target(self, y, sample_weight, reset: bool):
         y = np.asarray(y, dtype=np.float64)

@@ -12,10 +12,11 @@ race of a few milliseconds).
 
 A study is bound to what defines the search: the data, the splits, the
 scoring, the estimator's configuration, the candidate space and the surrogate
-settings, recorded in the study's user attributes as ``definition``. The
-default study name contains a hash of the definition, so a different search
-gets its own study; a study opened by name whose definition differs is an
-error that says what differs. The embedding is stored in the study too: a
+settings, recorded in the study by the studies' one binder
+(:func:`~sklearn_learnact.studies.bind_study`). The default study name
+contains the definition's fingerprint, so a different search gets its own
+study; a study opened by name whose definition differs is an error that says
+what differs. The embedding is stored in the study too: a
 resumed worker skips the features and UMAP, and all workers use one embedding.
 
 A worker that is killed leaves its trial ``RUNNING`` (or queued). Each worker
@@ -25,7 +26,6 @@ trial of a dead process on this host is marked failed when a worker
 next worker. Trials of workers on other hosts are left alone.
 """
 
-import json
 import os
 import socket
 import time
@@ -37,6 +37,8 @@ import optuna
 from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 from sklearn.neighbors import KNeighborsRegressor
+
+from ..studies import DEFINITION_ATTR, bind_study, definition_fingerprint
 
 __all__ = [
     "CandidateSampler",
@@ -243,21 +245,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _differences(stored: dict, current: dict) -> list[str]:
-    keys = sorted(set(stored) | set(current))
-    return [k for k in keys if stored.get(k) != current.get(k)]
-
-
 def open_search_study(storage, study_name: str | None, definition: dict, prefix: str):
     """Create or resume the study of this search; refuse another search's.
+
+    A thin use of :func:`~sklearn_learnact.studies.bind_study`, which raises
+    :class:`~sklearn_learnact.studies.StudyMismatchError` (a ``ValueError``)
+    for another search's study, saying what differs.
 
     Parameters
     ----------
     storage : optuna storage or None
     study_name : str or None
-        None names the study ``f"{prefix}-{hash}"`` from the definition.
+        None names the study ``f"{prefix}.{fingerprint}"`` from the definition
+        (:func:`~sklearn_learnact.studies.definition_fingerprint`).
     definition : dict
-        JSON-able description of the search (``"hash"`` included).
+        JSON-able description of the search.
     prefix : str
         Prefix of the default names.
 
@@ -266,40 +268,30 @@ def open_search_study(storage, study_name: str | None, definition: dict, prefix:
     study : optuna.Study
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    name = study_name or f"{prefix}-{definition['hash'][:12]}"
-    study = optuna.create_study(
-        storage=storage, study_name=name, direction="maximize", load_if_exists=True
+    if study_name is None and storage is not None:
+        name = f"{prefix}.{definition_fingerprint(definition)}"
+        _warn_about_siblings(storage, name, prefix, definition)
+    return bind_study(
+        storage,
+        study_name or prefix,
+        definition,
+        unique_name=study_name is None,
+        made_by="search",
     )
-    stored = study.user_attrs.get("definition")
-    if stored is None:
-        study.set_user_attr("definition", definition)
-        if study_name is None and storage is not None:
-            _warn_about_siblings(storage, name, prefix, definition)
-    elif stored != json.loads(json.dumps(definition)):
-        differ = _differences(stored, definition)
-        differ = [k for k in differ if k != "hash"]
-        raise ValueError(
-            f"The Optuna study {name!r} in this storage belongs to a different "
-            f"search; it differs in: {', '.join(differ)}. Give another study_name "
-            "(or storage) for this search, or run the same search (same data, "
-            "splits, scoring, estimator, candidate space and settings) to resume "
-            "it."
-        )
-    return study
 
 
 def _warn_about_siblings(storage, name: str, prefix: str, definition: dict) -> None:
     """A new default-named study beside older ones: say why it is not resumed."""
-    others = [
-        s
-        for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
-        if s.study_name.startswith(prefix + "-") and s.study_name != name
-    ]
+    summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+    if any(s.study_name == name for s in summaries):
+        return  # resumed
+    others = [s for s in summaries if s.study_name.startswith(prefix + ".")]
     if not others:
         return
     latest = max(others, key=lambda s: s.datetime_start or 0)
-    stored = latest.user_attrs.get("definition", {})
-    differ = [k for k in _differences(stored, definition) if k != "hash"]
+    stored = latest.user_attrs.get(DEFINITION_ATTR, {})
+    keys = sorted(set(stored) | set(definition))
+    differ = [k for k in keys if stored.get(k) != definition.get(k)]
     warnings.warn(
         f"Starting a new study {name!r}: the storage holds {len(others)} other "
         f"surrogate search(es), e.g. {latest.study_name!r}, which differs in: "

@@ -23,13 +23,11 @@ from ..activations.expression import (
     BINARY,
     GRAMMAR,
     UNARY,
-    _apply,
-    _format,
-    _parse,
+    apply_operator,
     canonical_expression,
-)
-from ..activations.expression import (
-    _evaluate as _evaluate_tree,
+    evaluate_expression,
+    format_expression,
+    parse_expression,
 )
 
 __all__ = [
@@ -95,7 +93,7 @@ def sample_points(n_points: int = N_POINTS, seed: int = 0) -> np.ndarray:
 
     Examples
     --------
-    >>> from sklearn_learnact.search.surrogate import sample_points
+    >>> from sklearn_learnact.surrogate import sample_points
     >>> p = sample_points()
     >>> p.shape, p.dtype, bool(p.min() >= -5 and p.max() <= 5)
     ((1000,), dtype('float32'), True)
@@ -191,7 +189,7 @@ def _fill(schema_tree, unary: Sequence[str], binary: Sequence[str]) -> Iterable:
     children = [list(_fill(child, unary, binary)) for child in schema_tree[1:]]
     for op in ops:
         for args in itertools.product(*children):
-            yield _apply(op, list(args))
+            yield apply_operator(op, args)
 
 
 def _count(schema_tree, n_unary: int, n_binary: int) -> int:
@@ -265,7 +263,7 @@ def build_space(
 
     Examples
     --------
-    >>> from sklearn_learnact.search.surrogate import build_space
+    >>> from sklearn_learnact.surrogate import build_space
     >>> space = build_space(unary=("relu", "tanh", "negative", "zero"),
     ...                     binary=("add", "max"), include=())
     >>> len(space), space.counts["enumerated"]
@@ -290,9 +288,9 @@ def build_space(
     for tree in itertools.chain.from_iterable(
         _fill(t, unary, binary) for t in schema_trees
     ):
-        trees.setdefault(_format(tree)[0], tree)
+        trees.setdefault(format_expression(tree), tree)
     for text in given:
-        trees.setdefault(text, _parse(text))
+        trees.setdefault(text, parse_expression(text))
 
     points = sample_points(n_points)
     x = torch.from_numpy(points)
@@ -302,7 +300,7 @@ def build_space(
     outputs: dict[str, np.ndarray] = {}
     with torch.no_grad(), one_thread():
         for text, tree in trees.items():
-            out = np.broadcast_to(_evaluate_tree(tree, x).numpy(), points.shape)
+            out = np.broadcast_to(evaluate_expression(tree, x).numpy(), points.shape)
             problem = None
             if not np.isfinite(out).all():
                 problem, counter = "is non-finite", "non_finite"

@@ -1,29 +1,11 @@
-"""The formulas of the learnable activations: forward, and hand-written backward.
+"""The formulas of the built-in learnable activations.
 
-Each learnable family has a forward formula ``f(x, *params)`` and a backward
-formula giving the gradients of the input and of the parameters from the
-upstream gradient, both plain functions of tensors. One
-:class:`torch.autograd.Function` (:class:`_Fused`) runs them: one graph node
-per activation, nothing saved but the input and the parameters (the backward
-recomputes what it needs), no gradient computed for a parameter that does
-not require one. Each formula is a :class:`~._fused.FusedKernel`: compiled
-into one loop that reads the input once (forward) or the input and the
-gradient once (backward, parameter reductions included) where a compiler is
-available, else evaluated eagerly, op by op. Both evaluate these functions:
-they are the single source of the maths, checked against autograd and
-:func:`torch.autograd.gradcheck` in ``tests/test_functional.py``. The
-formulas of a few elementwise ops (affine, swish) train small CPU inputs
-through autograd instead, their forward recorded op by op (cheaper there
-than any autograd Function: see :data:`_AUTOGRAD_BELOW`). Float32 CPU
-inputs train through the formulas' C++ version instead (:mod:`._native`: one
-autograd node without Python per call; ``tests/test_fused.py`` holds it to
-these formulas).
-
-Layouts. A layer-wide activation sees its input flattened, ``(M,)``, and its
-parameters have no channel axis. A per-channel one sees ``(N, C, S)`` (``S``
-the product of the dims after the channels, 1 after a dense layer) and its
-parameters have a leading channel axis ``C``, broadcast along dim 1 by
-:func:`~._utils.channel_view`.
+One :class:`~.formula.Formula` per family (forward and hand-written backward):
+:data:`AFFINE`, :data:`SWISH`, :data:`MIXTURE`, :data:`RATIONAL`,
+:data:`SPLINE`, :data:`RELU_SUBNET`; the activation modules call them and
+their registry specs name them. They are checked against autograd and
+:func:`torch.autograd.gradcheck` in ``tests/test_functional.py``, and the
+native C++ operators (:mod:`.native`) against them in ``tests/test_fused.py``.
 
 Where the best eager form of a step is not the best fused one (a sum of
 products is one matrix product eagerly, a fused reduction when compiled), a
@@ -40,12 +22,21 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from . import _native
-from ._fused import FusedKernel
-from ._utils import channel_view
-from .fixed import Sin
+from .._registry import activation_spec
+from .._utils import channel_view
+from .formula import LIBRARY, Formula
 
-__all__ = ["affine", "mixture", "rational", "spline_hermite", "subnet", "swish"]
+__all__ = [
+    "AFFINE",
+    "MIXTURE",
+    "RATIONAL",
+    "RELU_SUBNET",
+    "SPLINE",
+    "SWISH",
+    "hermite_table",
+    "mixture",
+    "subnet",
+]
 
 
 # -- layout helpers -------------------------------------------------------------
@@ -93,13 +84,12 @@ def _bin_sums_impl(index: torch.Tensor, weights: torch.Tensor, n_bins: int):
 # whose atomic adds cost about 10x that on the CPU. Registered per device
 # type with ``torch.library.Library`` (1.5 us per call; ``custom_op``'s
 # wrapper costs 7 us); no autograd (the compiled formulas run without it).
-if not hasattr(torch.ops.sklearn_learnact, "bin_sums"):
-    _LIB = torch.library.Library("sklearn_learnact", "DEF")
-    _LIB.define("bin_sums(Tensor index, Tensor weights, int n_bins) -> Tensor")
+if LIBRARY is not None:
+    LIBRARY.define("bin_sums(Tensor index, Tensor weights, int n_bins) -> Tensor")
     for _key in ("CPU", "CUDA"):
-        _LIB.impl("bin_sums", _bin_sums_impl, _key)
+        LIBRARY.impl("bin_sums", _bin_sums_impl, _key)
 
-    @torch.library.register_fake("sklearn_learnact::bin_sums", lib=_LIB)
+    @torch.library.register_fake("sklearn_learnact::bin_sums", lib=LIBRARY)
     def _(index, weights, n_bins):
         return weights.new_empty((weights.shape[0], n_bins))
 
@@ -111,123 +101,6 @@ def _bin_sums(index: torch.Tensor, weights: torch.Tensor, n_bins: int) -> torch.
     if torch.compiler.is_compiling():
         return torch.ops.sklearn_learnact.bin_sums(index, weights, n_bins)
     return _bin_sums_impl(index, weights, n_bins)
-
-
-# -- the autograd node shared by every formula ------------------------------------
-class _Formula:
-    """A forward and a backward formula, each a :class:`FusedKernel`.
-
-    ``backward(x, grad, *params, needs=..., **statics)`` returns one gradient
-    per tensor of ``(x, *params)``, None where ``needs`` is False. CPU inputs
-    of at most ``autograd_below`` elements train through the forward formula
-    evaluated eagerly and recorded by autograd instead of through the
-    :class:`_Fused` node: for a formula of a few elementwise ops, cheaper
-    below a size (see :data:`_AUTOGRAD_BELOW`). ``native`` names the C++
-    operator (:mod:`._native`) that trains float32 CPU inputs of at most
-    ``native_below`` elements: the same maths, one autograd node without
-    Python; ``native_args(**statics)`` gives its arguments after the tensors
-    (default: the static arguments' values, in the order of ``bind``).
-    """
-
-    def __init__(
-        self,
-        forward,
-        backward,
-        fuse: bool = True,
-        autograd_below: int = 0,
-        native: str | None = None,
-        native_args=None,
-        native_below: int = 1 << 62,
-    ) -> None:
-        self.forward = FusedKernel(forward, n_batched=1, fuse=fuse)
-        self.backward = FusedKernel(backward, n_batched=2, fuse=fuse)
-        self.autograd_below = autograd_below
-        self.native = native
-        self.native_below = native_below
-        self.native_args = native_args or (lambda **statics: tuple(statics.values()))
-        self._bound: dict[tuple, _Bound] = {}
-
-    def bind(self, channels: int, **statics) -> "_Bound":
-        """The formula for one layout and set of static arguments (cached)."""
-        key = (channels, *statics.items())
-        bound = self._bound.get(key)
-        if bound is None:
-            bound = self._bound[key] = _Bound(self, channels, statics)
-        return bound
-
-
-class _Bound:
-    """A :class:`_Formula` bound to a layout (``channels``) and static arguments."""
-
-    def __init__(self, formula: _Formula, channels: int, statics: dict) -> None:
-        self.formula, self.channels, self.statics = formula, channels, statics
-        self.forward = formula.forward.bind(**statics)
-        self.native_args = formula.native_args(**statics) if formula.native else ()
-        self._backward: dict[tuple, object] = {}
-
-    def backward(self, needs: tuple):
-        bound = self._backward.get(needs)
-        if bound is None:
-            bound = self.formula.backward.bind(needs=needs, **self.statics)
-            self._backward[needs] = bound
-        return bound
-
-    def view(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` in kernel layout: ``(M,)`` layer-wide, ``(N, C, S)`` per channel."""
-        return _kernel_layout(x, self.channels)
-
-    def __call__(self, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
-        """The activation on ``x``: an autograd node when a gradient is needed."""
-        if torch.is_grad_enabled() and (
-            x.requires_grad or any(p.requires_grad for p in params)
-        ):
-            if x.device.type == "cpu":
-                n = x.numel()
-                native = self.formula.native
-                if native is not None and n <= self.formula.native_below:
-                    ops = _native.operators(x)
-                    if ops is not None:  # x as it is: the operator knows layouts
-                        return getattr(ops, native)(x, *params, *self.native_args)
-                if n <= self.formula.autograd_below:
-                    return self.forward.eager(self.view(x), *params).view(x.shape)
-            return _Fused.apply(self, x, *params)
-        return self.forward(self.view(x), *params).view(x.shape)
-
-
-def _kernel_layout(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """``x`` as the formulas take it: ``(M,)`` layer-wide, ``(N, C, S)`` per channel."""
-    if channels == 1:
-        return x.reshape(-1)
-    return x.reshape(x.shape[0], channels, -1)
-
-
-class _Fused(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, bound, x, *params):
-        ctx.bound = bound
-        ctx.save_for_backward(x, *params)
-        return bound.forward(bound.view(x), *params).view(x.shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, *params = ctx.saved_tensors
-        xk = ctx.bound.view(x)
-        backward = ctx.bound.backward(ctx.needs_input_grad[1:])
-        if torch.is_grad_enabled():
-            # create_graph=True: the eager formula, recorded by autograd, so
-            # that the gradient itself can be differentiated
-            grads = backward.eager(xk, grad.reshape(xk.shape), *params)
-        else:
-            grads = backward(xk, grad.reshape(xk.shape), *params)
-        grad_x = grads[0]
-        if grad_x is not None:
-            grad_x = grad_x.view(grad.shape)
-        return (None, grad_x, *grads[1:])
-
-
-def _channels(p: torch.Tensor, layer_wide_dim: int) -> int:
-    """Channels of a parameter whose layer-wide version has ``layer_wide_dim`` dims."""
-    return p.shape[0] if p.dim() > layer_wide_dim else 1
 
 
 # -- affine, swish ----------------------------------------------------------------
@@ -244,39 +117,28 @@ def _affine_backward(x, grad, k0, k1, *, needs):
 
 #: Inputs of at most this many elements train the formulas of a few
 #: elementwise ops (affine, swish) through autograd rather than through a
-#: :class:`_Fused` node. In a training step the Python of an autograd
-#: Function and of two compiled-kernel calls costs far more than on its own
-#: (the matrix products evict it from the caches). Measured, 784-128-64-10
-#: net, hand-written loop, two threads: swish 1.13x a ReLU step through
-#: autograd against 1.25x (batch 128) and 1.35x (batch 32) fused; affine
-#: 1.09x against 1.22x at batch 32. Alone, forward and backward, swish costs
-#: the same both ways at 262144 elements and 3.3x more through autograd at
-#: 1048576 (memory-bound: nine passes against two). CPU only: on a GPU each
-#: eager op is a kernel launch (unmeasured here: no GPU), so there the fused
-#: kernels stay.
+#: fused node: in a training step the Python of an autograd Function and of
+#: two compiled-kernel calls costs more than a few recorded ops, up to a size
+#: where the ops' passes over memory dominate (measured with
+#: ``benchmarks/bench_training.py --sections floor``). CPU only: on a GPU each
+#: eager op is a kernel launch, so there the fused kernels stay.
 _AUTOGRAD_BELOW = 1 << 18
 #: Above this many elements, the formulas of a few passes (swish, rational,
 #: mixture) train faster through the compiled kernels (their threads and
-#: vector code beat the native loops there: native/compiled 0.76-0.94x at
-#: 2^17 elements, 1.2-1.3x at 2^19, forward and backward, measured); affine,
-#: spline and the ReLU subnetwork stay native (0.2-0.55x the compiled time up
-#: to 2^21).
+#: vector code beat the native loops there); affine, spline and the ReLU
+#: subnetwork stay native at every size (``bench_training.py --sections
+#: compile`` compares both).
 _NATIVE_BELOW = 1 << 17
 
-#: Evaluated eagerly: one multiply-add forward, a product and two sums
-#: backward cost less than two calls of compiled kernels.
-_AFFINE = _Formula(
+#: ``k0 + k1 * x``. Evaluated eagerly: one multiply-add forward, a product and
+#: two sums backward cost less than two calls of compiled kernels.
+AFFINE = Formula(
     _affine_forward,
     _affine_backward,
     fuse=False,
     autograd_below=_AUTOGRAD_BELOW,
     native="affine",
 )
-
-
-def affine(x: torch.Tensor, k0: torch.Tensor, k1: torch.Tensor) -> torch.Tensor:
-    """``k0 + k1 * x``; ``k0``, ``k1`` of shape () or (C,)."""
-    return _AFFINE.bind(_channels(k0, 0))(x, k0, k1)
 
 
 def _swish_forward(x, beta):
@@ -292,18 +154,14 @@ def _swish_backward(x, grad, beta, *, needs):
     return grad_x, grad_beta
 
 
-_SWISH = _Formula(
+#: ``x * sigmoid(beta * x)``.
+SWISH = Formula(
     _swish_forward,
     _swish_backward,
     autograd_below=_AUTOGRAD_BELOW,
     native="swish",
     native_below=_NATIVE_BELOW,
 )
-
-
-def swish(x: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
-    """``x * sigmoid(beta * x)``; ``beta`` of shape () or (C,)."""
-    return _SWISH.bind(_channels(beta, 0))(x, beta)
 
 
 # -- mixture --------------------------------------------------------------------
@@ -334,14 +192,19 @@ def _basis_slope(kind: str, x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     return torch.ones_like(x)  # identity
 
 
-#: The basis modules with a fused formula, by type.
-_BASIS_KINDS: dict[type, str] = {
-    nn.ReLU: "relu",
-    nn.Tanh: "tanh",
-    nn.Sigmoid: "sigmoid",
-    nn.Identity: "identity",
-    Sin: "sin",
-}
+#: The basis functions with a fused formula, by registry name.
+_BASIS_NAMES = frozenset({"relu", "tanh", "sigmoid", "sin", "identity"})
+#: Module type -> its basis name, or None: no fused formula (cache).
+_BASIS_KINDS: dict[type, str | None] = {}
+
+
+def _basis_kind(module: nn.Module) -> str | None:
+    kind = _BASIS_KINDS.get(type(module), False)
+    if kind is False:
+        spec = activation_spec(module)
+        kind = spec.name if spec is not None and spec.name in _BASIS_NAMES else None
+        _BASIS_KINDS[type(module)] = kind
+    return kind
 
 
 def _normalised(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -379,11 +242,14 @@ def _mixture_backward(x, grad, weight, *, basis, needs):
     return grad_x, grad_weight
 
 
-#: The basis codes of the native operator (``_native.cpp``'s ``Basis``).
+#: The basis codes of the native operator (``native.cpp``'s ``Basis``).
 _BASIS_CODES = {"relu": 0, "tanh": 1, "sigmoid": 2, "sin": 3, "identity": 4}
-_MIXTURE = _Formula(
+#: ``sum_i P[..., i] * f_i(x)`` over basis functions of known derivative
+#: (static ``basis``: their names), ``P = softplus(w) / sum(softplus(w))``.
+MIXTURE = Formula(
     _mixture_forward,
     _mixture_backward,
+    layer_dims=1,
     native="mixture",
     native_args=lambda basis: ([_BASIS_CODES[kind] for kind in basis],),
     native_below=_NATIVE_BELOW,
@@ -401,9 +267,9 @@ def mixture(
     fused formula, the normalisation included; any other basis goes through
     autograd.
     """
-    kinds = tuple(map(_BASIS_KINDS.get, map(type, basis)))
+    kinds = tuple(map(_basis_kind, basis))
     if None not in kinds:
-        return _MIXTURE.bind(_channels(weight, 1), basis=kinds)(x, weight)
+        return MIXTURE(x, weight, basis=kinds)
     p, _ = _normalised(weight)
     cols = [channel_view(c, x) if p.dim() == 2 else c for c in p.unbind(-1)]
     out = cols[0] * basis[0](x)
@@ -458,26 +324,19 @@ def _rational_backward(x, grad, a, b, *, needs):
     return grad_x, grad_a, grad_b
 
 
-_RATIONAL = _Formula(
+#: Safe Padé form ``P(x) / (1 + |x * Q'(x)|)``, both by Horner's scheme: the
+#: numerator coefficients a_0..a_m, the denominator's b_1..b_n.
+RATIONAL = Formula(
     _rational_forward,
     _rational_backward,
+    layer_dims=1,
     native="rational",
     native_below=_NATIVE_BELOW,
 )
 
 
-def rational(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Safe Padé form ``P(x) / (1 + |x * Q'(x)|)``, both evaluated with Horner.
-
-    ``a`` are the numerator coefficients a_0..a_m, ``b`` the denominator
-    coefficients b_1..b_n, each with a leading channel axis when per channel.
-    The denominator is at least 1, so it never vanishes.
-    """
-    return _RATIONAL.bind(_channels(a, 1))(x, a, b)
-
-
 # -- spline ------------------------------------------------------------------
-def _hermite_table(values: torch.Tensor) -> torch.Tensor:
+def hermite_table(values: torch.Tensor) -> torch.Tensor:
     """Cubic coefficients in ``t`` of each interval, shape ``(..., 4, K - 1)``.
 
     Interval r runs from knot r (t = 0) to knot r + 1 (t = 1); the cubic
@@ -499,7 +358,7 @@ def _hermite_table(values: torch.Tensor) -> torch.Tensor:
 
 
 def _hermite_table_vjp(grad_table: torch.Tensor) -> torch.Tensor:
-    """Gradient of the knot values from that of :func:`_hermite_table`'s output.
+    """Gradient of the knot values from that of :func:`hermite_table`'s output.
 
     ``grad_table`` has shape ``(..., 4, K - 1)``; returns ``(..., K)``: the
     transposed linear map, written elementwise (compiled, one small loop
@@ -524,7 +383,7 @@ def _hermite_table_vjp(grad_table: torch.Tensor) -> torch.Tensor:
 def _hermite_basis(n_knots: int, dtype, device) -> torch.Tensor:
     """The linear map from knot values to the flattened table, (K, 4 * (K - 1))."""
     eye = torch.eye(n_knots, dtype=dtype, device=device)
-    return _hermite_table(eye).reshape(n_knots, -1)
+    return hermite_table(eye).reshape(n_knots, -1)
 
 
 _hermite_matrix = functools.lru_cache(maxsize=32)(_hermite_basis)
@@ -540,7 +399,7 @@ def _spline_cells(x, values, lo: float, step: float):
     t = uc - cell
     beyond = u - uc  # < 0 left of the grid, > 0 right of it
     index = cell.long()
-    table = _hermite_table(values)  # (4, K - 1) or (C, 4, K - 1)
+    table = hermite_table(values)  # (4, K - 1) or (C, 4, K - 1)
     if values.dim() == 2:  # per channel: one flat table, offset per channel
         n_ch = values.shape[0]
         offset = torch.arange(n_ch, device=x.device) * (n_knots - 1)
@@ -587,22 +446,18 @@ def _spline_backward(x, grad, values, *, lo, step, needs):
     return grad_x, grad_values
 
 
-_SPLINE = _Formula(_spline_forward, _spline_backward, native="spline")
-
-
-def spline_hermite(
-    x: torch.Tensor, values: torch.Tensor, lo: float, step: float
-) -> torch.Tensor:
-    """Cubic Hermite spline through ``values`` on a uniform grid, linear outside.
-
-    ``values`` has shape (K,) (one spline) or (C, K) (one spline per channel,
-    channels on dim 1 of ``x``). Tangents are Catmull-Rom (central differences,
-    one-sided at the ends); outside ``[lo, lo + (K - 1) * step]`` the spline
-    continues along its end tangents. The interval is found by arithmetic
-    (``floor((x - lo) / step)``), its cubic coefficients by one gather.
-    """
-    bound = _SPLINE.bind(_channels(values, 1), lo=float(lo), step=float(step))
-    return bound(x, values)
+#: Cubic Hermite spline through ``values`` (K,) or (C, K) on the uniform grid
+#: ``lo + k * step``, Catmull-Rom tangents (central differences, one-sided at
+#: the ends), continued linearly along its end tangents outside the grid. The
+#: interval is found by arithmetic (``floor((x - lo) / step)``), its cubic
+#: coefficients by one gather. Statics: ``lo``, ``step``.
+SPLINE = Formula(
+    _spline_forward,
+    _spline_backward,
+    layer_dims=1,
+    native="spline",
+    native_statics=("lo", "step"),
+)
 
 
 # -- subnetwork --------------------------------------------------------------
@@ -685,8 +540,9 @@ def _relu_subnet_backward(x, grad, w1, b1, w2, b2, *, needs):
     return grad_x, grad_w1, grad_b1, grad_w2, grad_b2
 
 
-_RELU_SUBNET = _Formula(
-    _relu_subnet_forward, _relu_subnet_backward, native="relu_subnet"
+#: The 1-h-1 ReLU network ``relu(x * w1 + b1) @ w2 + b2``: see :func:`subnet`.
+RELU_SUBNET = Formula(
+    _relu_subnet_forward, _relu_subnet_backward, layer_dims=1, native="relu_subnet"
 )
 
 
@@ -708,45 +564,6 @@ def subnet(
     activations go through autograd.
     """
     if type(hidden) is nn.ReLU:
-        return _RELU_SUBNET.bind(1)(x, w1, b1, w2, b2)
+        return RELU_SUBNET(x, w1, b1, w2, b2)
     z = torch.addcmul(b1, x.unsqueeze(-1), w1)
     return torch.matmul(hidden(z), w2) + b2
-
-
-# ``sklearn_learnact::eager_grads``: the backward formulas of the native
-# operators (:mod:`._native`), evaluated eagerly so that autograd records
-# them; their C++ backward calls it when the gradient itself is to be
-# differentiated (``create_graph=True``). Every gradient is returned.
-# Per operator: the backward formula, the names of its static arguments, its
-# number of gradients and the dims of its first parameter when layer-wide.
-_NATIVE_BACKWARD = {
-    "affine": (_affine_backward, (), 3, 0),
-    "swish": (_swish_backward, (), 2, 0),
-    "mixture": (_mixture_backward, (), 2, 1),
-    "rational": (_rational_backward, (), 3, 1),
-    "spline": (_spline_backward, ("lo", "step"), 2, 1),
-    "relu_subnet": (_relu_subnet_backward, (), 5, 1),
-}
-
-
-def _eager_grads(kind, x, grad, params, statics):
-    # "mixture:relu,tanh,sin": the mixture's basis after the colon
-    kind, _, basis = kind.partition(":")
-    backward, names, n_grads, layer_wide_dim = _NATIVE_BACKWARD[kind]
-    kwargs = dict(zip(names, statics))
-    if basis:
-        kwargs["basis"] = tuple(basis.split(","))
-    # the operators take x as it is: here, in the formulas' layout (as _Bound)
-    shape, channels = x.shape, _channels(params[0], layer_wide_dim)
-    x, grad = _kernel_layout(x, channels), _kernel_layout(grad, channels)
-    grads = list(backward(x, grad, *params, **kwargs, needs=(True,) * n_grads))
-    grads[0] = grads[0].reshape(shape)
-    return grads
-
-
-if not hasattr(torch.ops.sklearn_learnact, "eager_grads"):
-    _LIB.define(
-        "eager_grads(str kind, Tensor x, Tensor grad, Tensor[] params, "
-        "float[] statics) -> Tensor[]"
-    )
-    _LIB.impl("eager_grads", _eager_grads, "CompositeImplicitAutograd")

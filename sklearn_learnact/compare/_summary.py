@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from ._diagnostics import BARELY_MOVED
+from ..evaluation import BARELY_MOVED
 
 #: Below this many folds the paired test has little power (df = k - 1 <= 3).
 FEW_FOLDS = 5

@@ -1,6 +1,6 @@
 """Fused kernels: an activation's formula compiled into one pass over the data.
 
-The formulas of the learnable activations (:mod:`._functional`) and of the
+The formulas of the learnable activations (:mod:`.formulas`) and of the
 compressed splines are plain functions of tensors: run as they are, each
 elementwise op reads and writes the whole tensor (the *eager* path, about
 20-40 passes per layer). A :class:`FusedKernel` compiles such a function with
@@ -21,8 +21,9 @@ included, and calls it with little Python overhead:
   runs on the thread count torch had when it was compiled.
 - **Cached on disk.** Compiled kernels are saved (``save_compiled_function``)
   under ``$SKLEARN_LEARNACT_CACHE_DIR`` (default
-  ``~/.cache/sklearn_learnact/kernels``), keyed by the variant, the formula's
-  source, torch, Python and the CPU, so that a new process loads them in
+  ``~/.cache/sklearn_learnact/kernels``), keyed by the variant, the formula
+  (its source and that of the helpers it calls, :func:`.cache.formula_digest`),
+  torch, Python and the CPU, so that a new process loads them in
   milliseconds instead of compiling again (seconds).
 - **Never compiled where it must not be.** Inside :func:`fused_kernels`
   ``(compile=False)`` a kernel runs compiled only if it is already in memory,
@@ -36,7 +37,7 @@ included, and calls it with little Python overhead:
 
 Both paths evaluate the same function, so the hand-written formulas stay the
 single source of the maths. (The one exception, for speed: float32 CPU
-training runs the formulas' C++ version, :mod:`._native`, which the tests
+training runs the formulas' C++ version, :mod:`.native`, which the tests
 hold to them.)
 """
 
@@ -55,6 +56,8 @@ from pathlib import Path
 
 import torch
 
+from .cache import cache_dir, formula_digest
+
 __all__ = [
     "BoundKernel",
     "FusedKernel",
@@ -66,8 +69,6 @@ __all__ = [
 
 #: Environment variable: "0" (or "false", "no", "off") turns the fused kernels off.
 ENV_FUSED = "SKLEARN_LEARNACT_FUSED"
-#: Environment variable: where compiled kernels are cached.
-ENV_CACHE_DIR = "SKLEARN_LEARNACT_CACHE_DIR"
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
 #: Rows of the example a kernel is compiled with: enough elements (about 64k)
@@ -471,23 +472,6 @@ def _fail(device_type: str, exc: Exception) -> None:
 
 
 # -- disk cache ----------------------------------------------------------------
-def cache_dir() -> Path:
-    """Where compiled kernels are cached (``$SKLEARN_LEARNACT_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/sklearn_learnact/kernels`` or ``~/.cache/...``)."""
-    if os.environ.get(ENV_CACHE_DIR):
-        return Path(os.environ[ENV_CACHE_DIR])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "sklearn_learnact" / "kernels"
-
-
-def _source_digest(fn: Callable) -> str:
-    """Digest of the source file defining ``fn`` (a changed formula recompiles)."""
-    module = sys.modules.get(fn.__module__)
-    path = getattr(module, "__file__", None)
-    data = Path(path).read_bytes() if path and Path(path).is_file() else b""
-    return hashlib.sha256(data).hexdigest()
-
-
 def _cache_path(fn: Callable, statics_key: tuple, key: tuple) -> Path:
     dtype, device, *shapes = key
     # CPU kernels run on the thread count they were compiled with
@@ -501,7 +485,7 @@ def _cache_path(fn: Callable, statics_key: tuple, key: tuple) -> Path:
         (
             fn.__module__,
             fn.__qualname__,
-            _source_digest(fn),
+            formula_digest(fn),
             statics_key,
             dtype,
             str(device),

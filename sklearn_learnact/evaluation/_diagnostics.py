@@ -39,7 +39,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
-from ..activations import LearnableActivation
+from ..activations import activation_spec
 from ..estimators import learnact_step
 
 __all__ = [
@@ -96,7 +96,7 @@ def activation_outputs(module: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from torch import nn
-    >>> from sklearn_learnact.search import activation_outputs
+    >>> from sklearn_learnact.evaluation import activation_outputs
     >>> activation_outputs(nn.ReLU(), np.array([-1.0, 2.0])).ravel().tolist()
     [0.0, 2.0]
     """
@@ -134,7 +134,7 @@ def activation_input_ranges(estimator, X) -> list[tuple[float, float]]:
     --------
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_learnact import LearnedActivationClassifier
-    >>> from sklearn_learnact.search import activation_input_ranges
+    >>> from sklearn_learnact.evaluation import activation_input_ranges
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = LearnedActivationClassifier((8, 8), "relu", max_iter=2).fit(X, y)
     >>> len(activation_input_ranges(clf, X))
@@ -192,7 +192,7 @@ def activation_movement(
     --------
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_learnact import LearnedActivationClassifier
-    >>> from sklearn_learnact.search import (InitialActivations,
+    >>> from sklearn_learnact.evaluation import (InitialActivations,
     ...     activation_input_ranges, activation_movement)
     >>> X, y = load_iris(return_X_y=True)
     >>> start = InitialActivations()
@@ -206,7 +206,8 @@ def activation_movement(
     _, inner = learnact_step(estimator)
     out = []
     for i, (module, before) in enumerate(zip(inner.activations_, initial)):
-        if not isinstance(module, LearnableActivation):
+        spec = activation_spec(module)
+        if spec is None or not spec.learnable:
             continue
         low, high = ranges[i]
         if not (np.isfinite(low) and np.isfinite(high)):

@@ -3,36 +3,38 @@
 At training batch sizes a learnable activation's cost is mostly fixed cost per
 call: an autograd Function in Python and the call of a compiled kernel cost
 tens of microseconds inside a training step, before any arithmetic
-(``benchmarks/bench_training.py --sections floor``). So the formulas (affine,
-swish, mixture, rational, spline, ReLU subnetwork) train float32 CPU inputs of
-up to a size (``_Formula.native_below``) through operators written in C++
-(``_native.cpp``), each one autograd node whose forward and backward run
-without Python: the maths of their formulas in :mod:`._functional`, which stay
+(``benchmarks/bench_training.py --sections floor``). So the built-in formulas
+(affine, swish, mixture, rational, spline, ReLU subnetwork) train float32 CPU
+inputs of up to a size (``Formula.native_below``) through operators written in
+C++ (``native.cpp``), each one autograd node whose forward and backward run
+without Python: the maths of their formulas in :mod:`.formulas`, which stay
 the reference (``tests/test_fused.py`` checks these operators' values and
 gradients against them, layer-wide and per channel). A backward with
 ``create_graph=True`` evaluates the reference formula (through
 ``sklearn_learnact::eager_grads``), so that autograd records it. Float64,
 other devices, inference and the larger inputs of rational and mixture use the
-compiled kernels of :mod:`._fused`.
+compiled kernels of :mod:`.fused`.
 
-The library is built once per machine with the C++ compiler (``$CXX``, else
-``c++``, ``g++`` or ``clang++``; about 15 s on 2 cores) against torch's headers
-(:func:`torch.utils.cpp_extension.include_paths`) and its vector maths, for
-the instruction set torch found on the CPU; it is cached beside the compiled
-kernels, keyed by its source, torch, the compiler and the instruction set,
-and loaded with :func:`torch.ops.load_library`. It obeys the fused kernels'
-switches: off inside ``fused_kernels(False)`` or with
+The library is built once per machine by torch's extension builder
+(:func:`torch.utils.cpp_extension.load`: the C++ compiler, ``$CXX`` or
+``c++``, with torch's headers and libraries; about 15 s on 2 cores) for the
+instruction set torch found on the CPU (torch's vector maths need it), then
+kept in the kernel cache under a name keyed by its source, torch, the compiler
+and the instruction set, and loaded from there with
+:func:`torch.ops.load_library` by later processes (a millisecond). It obeys
+the fused kernels' switches: off inside ``fused_kernels(False)`` or with
 ``SKLEARN_LEARNACT_FUSED=0``, not built inside ``fused_kernels(compile=False)``
 (``predict``, which does not need it). Without a C++ compiler the CPU runs the
 eager path (one warning, as for the compiled kernels); a compiler that fails
 to build it warns once, and the compiled kernels train instead.
 """
 
+import contextlib
 import hashlib
+import io
 import os
 import platform
 import shutil
-import subprocess
 import tempfile
 import time
 import warnings
@@ -40,12 +42,13 @@ from pathlib import Path
 
 import torch
 
-from . import _fused
+from . import fused as _fused
+from .cache import cache_dir
 
-SOURCE = Path(__file__).with_name("_native.cpp")
+SOURCE = Path(__file__).with_name("native.cpp")
 NAMESPACE = "sklearn_learnact_native"
 
-#: The operators the library defines (one per formula, ``_Formula.native``).
+#: The operators the library defines (one per formula, ``Formula.native``).
 OPERATORS = ("affine", "swish", "mixture", "rational", "spline", "relu_subnet")
 
 #: The loaded operators' namespace, once loaded in this process.
@@ -54,23 +57,27 @@ _LOADED: list = []
 _FAILED: list[str] = []
 
 
+def enabled(x: torch.Tensor) -> bool:
+    """Whether ``x`` may train through a native operator: the fused kernels
+    are on and work on the CPU, ``x`` is float32, and no compiler traces."""
+    on = _fused._enabled.get()
+    if on is None:
+        on = _fused._ENV_ENABLED
+    return (
+        on
+        and x.dtype == torch.float32
+        and "cpu" not in _fused._FAILED
+        and not torch.compiler.is_compiling()
+    )
+
+
 def operators(x: torch.Tensor):
     """``torch.ops.sklearn_learnact_native`` for training ``x`` natively, or None.
 
-    None when the fused kernels are off, ``x`` is not a float32/float64 CPU
-    tensor, inside ``torch.compile``, or the library is not loaded and may
-    not be built or loaded now.
+    None when ``x`` may not train natively (:func:`enabled`), or the library
+    is not loaded and may not be built or loaded now (or failed to build).
     """
-    enabled = _fused._enabled.get()
-    if enabled is None:
-        enabled = _fused._ENV_ENABLED
-    if (
-        not enabled
-        or x.dtype != torch.float32
-        or "cpu" in _fused._FAILED
-        or _FAILED
-        or torch.compiler.is_compiling()
-    ):
+    if _FAILED or not enabled(x):
         return None
     if _LOADED:
         return _LOADED[0]
@@ -95,9 +102,8 @@ def _load():
                 except OSError:  # truncated, written by another toolchain: rebuild
                     path.unlink(missing_ok=True)
             if not path.is_file():
-                _build(path)
+                _build(path)  # and loaded by the builder
                 how = "compiled"
-                torch.ops.load_library(str(path))
         except FileNotFoundError as exc:  # no compiler: nothing compiles on the CPU
             _fused._fail("cpu", exc)
             return None
@@ -156,7 +162,7 @@ def library_path() -> Path:
         )
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return _fused.cache_dir() / f"native-{digest}.so"
+    return cache_dir() / f"native-{digest}.so"
 
 
 def _isa_flags() -> list[str]:
@@ -175,39 +181,53 @@ def _isa_flags() -> list[str]:
 
 
 def _build(path: Path) -> None:
-    """Compile ``_native.cpp`` into ``path`` (atomically: another process may
-    be building the same library)."""
+    """Build ``native.cpp`` with torch's extension builder into ``path``
+    (atomically: another process may be building the same library)."""
+    compiler = _compiler()
+    if shutil.which(compiler) is None:  # as the compiled kernels see it
+        raise FileNotFoundError(f"no C++ compiler: {compiler!r} is not on the PATH")
     from torch.utils import cpp_extension
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    libs = cpp_extension.library_paths()
-    abi = int(torch.compiled_with_cxx11_abi())
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        out = Path(tmp) / path.name
-        command = [
-            _compiler(),
-            "-O3",
-            "-std=c++20",
-            "-shared",
-            "-fPIC",
-            "-fopenmp",  # at::parallel_for: torch's own OpenMP runtime
-            "-w",
-            *_isa_flags(),
-            f"-D_GLIBCXX_USE_CXX11_ABI={abi}",
-            *(f"-I{p}" for p in cpp_extension.include_paths()),
-            str(SOURCE),
-            "-o",
-            str(out),
-            *(f"-L{p}" for p in libs),
-            *(f"-Wl,-rpath,{p}" for p in libs),
-            "-lc10",
-            "-ltorch_cpu",
-        ]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            # the first error the compiler reports (its last line is often
-            # a caret under source code)
-            lines = done.stderr.strip().splitlines() or ["no output"]
-            first = next((line for line in lines if "error" in line), lines[-1])
-            raise RuntimeError(f"{command[0]} failed to build {SOURCE.name}: {first}")
-        os.replace(out, path)
+    flags = ["-O3", "-fopenmp", "-w", *_isa_flags()]
+    with (
+        tempfile.TemporaryDirectory(dir=path.parent) as tmp,
+        _environ(CXX=compiler),  # the builder's compiler: $CXX, else c++
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        try:
+            built = cpp_extension.load(
+                name=NAMESPACE,
+                sources=[str(SOURCE)],
+                extra_cflags=flags,
+                extra_ldflags=["-fopenmp"],  # torch's own OpenMP runtime
+                build_directory=tmp,
+                is_python_module=False,
+            )
+        except Exception as exc:
+            raise RuntimeError(
+                f"{compiler} failed to build {SOURCE.name}: {_first_error(exc)}"
+            ) from exc
+        os.replace(built, path)
+
+
+@contextlib.contextmanager
+def _environ(**values):
+    """The environment variables ``values`` set inside the block."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _first_error(exc: Exception) -> str:
+    """The first line of a build failure that names an error (the compiler's
+    last line is often a caret under source code)."""
+    lines = str(exc).strip().splitlines() or ["no output"]
+    return next((line for line in lines if "error" in line), lines[-1]).strip()

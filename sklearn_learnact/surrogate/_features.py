@@ -1,4 +1,8 @@
-"""The Fisher feature of seed 003: K-FAC spectra of a network at initialisation.
+"""The features of the candidates, computed without training (seed 003).
+
+The output feature is each candidate's values on fixed sample points
+(:func:`output_features`). The Fisher feature (:func:`fisher_features`): the
+K-FAC spectra of a network at initialisation.
 
 For the user's architecture, initialised with a fixed seed, with a candidate
 activation, on one batch of the user's data: per weighted layer (``Linear``,
@@ -32,9 +36,9 @@ from torch import nn
 from ..activations import Expression
 from ..estimators import learnact_step
 from ..nets import CNN, MLP, check_hidden_layer_sizes
-from ._space import one_thread
+from ._space import ActivationSpace, one_thread
 
-__all__ = ["FISHER_BINS", "fisher_features"]
+__all__ = ["FISHER_BINS", "fisher_features", "output_features"]
 
 #: Bin edges of the log-eigenvalue CDFs (natural log): eigenvalue products
 #: from e^-40 to e^20 in 60 bins; smaller ones (and zero) count in the first
@@ -45,6 +49,26 @@ FISHER_BINS = np.linspace(-40.0, 20.0, 61)
 _ZERO = 1e-12
 #: Most rows (patch positions) of a convolution's factors, drawn at random.
 _MAX_CONV_ROWS = 8192
+
+
+def output_features(space: ActivationSpace) -> np.ndarray:
+    """The output feature: each candidate's values on the sample points.
+
+    Parameters
+    ----------
+    space : ActivationSpace
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_candidates, n_points), float32
+
+    Examples
+    --------
+    >>> from sklearn_learnact.surrogate import build_space, output_features
+    >>> output_features(build_space(schemas=(), include=("relu(x)",))).shape
+    (1, 1000)
+    """
+    return space.outputs
 
 
 def _network_input(estimator, X, y, rows: np.ndarray) -> np.ndarray:
@@ -170,7 +194,7 @@ def fisher_features(
     --------
     >>> from sklearn.datasets import load_iris
     >>> from sklearn_learnact import LearnedActivationClassifier
-    >>> from sklearn_learnact.search.surrogate import fisher_features
+    >>> from sklearn_learnact.surrogate import fisher_features
     >>> X, y = load_iris(return_X_y=True)
     >>> F = fisher_features(LearnedActivationClassifier((8,)), X, y,
     ...                     ["relu(x)", "tanh(x)"])

@@ -119,7 +119,7 @@ def fit_and_score(
     diagnose : bool, default=True
         Record whether the fit is under-trained and, for a learned activation,
         how far it moved from its initialisation (see
-        :mod:`sklearn_learnact.search._diagnostics`).
+        :mod:`sklearn_learnact.evaluation`).
     return_estimator : bool, default=False
         Also return the fitted estimator, its hidden activations before
         training and the range of their inputs on the training rows.
@@ -142,7 +142,7 @@ def fit_and_score(
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.metrics import check_scoring
     >>> from sklearn_learnact import LearnedActivationClassifier
-    >>> from sklearn_learnact.search import fit_and_score
+    >>> from sklearn_learnact.evaluation import fit_and_score
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = LearnedActivationClassifier((8,), "relu", max_iter=3, random_state=0)
     >>> train, test = np.arange(0, 150, 2), np.arange(1, 150, 2)
