@@ -32,7 +32,7 @@ from ..activations.expression import canonical_expression
 from ..compare import corrected_ttest
 from ..estimators import learnact_step, wrapped_estimator_tags
 from ..evaluation import cv_splits, fit_and_score
-from ..studies import open_storage
+from ..studies import open_storage, study_definition
 from ._embedding import _FEATURES, MIN_CANDIDATES, embed_candidates, import_umap
 from ._features import fisher_features, output_features
 from ._space import BASELINES, ActivationSpace, build_space
@@ -305,7 +305,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         base = clone(self.estimator).set_params(
             **{f"{prefix}activation": "expr", f"{prefix}activation_params": None}
         )
-        definition = self._definition(X, y, base, space, splits, seed)
+        definition = self._definition(X, y, base, space, splits, scorer, seed)
         study = study_lib.open_search_study(
             storage, self.study_name, definition, "learnact-surrogate"
         )
@@ -340,23 +340,29 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 self.n_features_in_ = self.best_estimator_.n_features_in_
         return self
 
-    def _definition(self, X, y, base, space, splits, seed) -> dict:
-        """What defines this search: a study holds evaluations of one only."""
-        shape = list(np.shape(X))
-        return {
-            "data": f"{_hash(X, np.asarray(y))} (X {shape})",
-            "splits": _hash([(tr, te) for tr, te in splits]),
-            "scoring": repr(self.scoring),
-            "estimator": f"{_hash(base)} ({base!r})",
-            "space": f"{_hash(space.expressions)} ({len(space)} candidates)",
-            "baselines": [canonical_expression(b) for b in self.baselines],
-            "surrogate": {
+    def _definition(self, X, y, base, space, splits, scorer, seed) -> dict:
+        """What defines this search: a study holds evaluations of one only.
+
+        Made of values (digests, parameter values), never of object reprs,
+        which may hold memory addresses that change per process (a CSV's
+        column selectors did: such a search never resumed)."""
+        definition = study_definition(
+            base,
+            X,
+            y,
+            splits,
+            scorer=None if self.scoring is None else scorer,
+            space=f"{_hash(space.expressions)} ({len(space)} candidates)",
+            baselines=[canonical_expression(b) for b in self.baselines],
+            surrogate={
                 "features": self.features,
                 "n_neighbors": self.n_neighbors,
                 "fisher_batch_size": self.fisher_batch_size,
                 "seed": seed,
             },
-        }
+        )
+        del definition["search space"]  # the tuning space: not this search's
+        return definition
 
     def _embed(self, X, y, space, seed, times) -> np.ndarray:
         import_umap()  # fail before the features if it is missing
