@@ -554,6 +554,18 @@ def test_cli_search_on_a_csv_resumes_after_a_kill(tmp_path):
     assert len(pd.read_csv(out / "results.csv")) == 30
 
 
+def test_cli_search_never_overwrites_a_comparison_report(capsys, tmp_path):
+    out = tmp_path / "compared"
+    out.mkdir()
+    (out / "report.md").write_text("# Activation comparison\n")
+    (out / "results.csv").write_text("dataset,activation\n")
+    argv = ["search", "--dataset", str(_csv(tmp_path / "data.csv")), "--target"]
+    err = _cli_error(capsys, [*argv, "y", *CLI_SPACE, "--out", str(out)])
+    assert "holds another command's report (report.md, results.csv)" in err
+    assert (out / "report.md").read_text() == "# Activation comparison\n"
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "results.csv"]
+
+
 def test_cli_search_clear_errors(capsys, monkeypatch, tmp_path, shared_data):
     base = ["search", *CLI_FAST, "--data-home", str(shared_data)]
     err = _cli_error(capsys, [*base, "--budget", "500", "--out", str(tmp_path / "a")])

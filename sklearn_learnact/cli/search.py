@@ -7,7 +7,9 @@ retested on new folds with the corrected paired t-test), ``results.csv``
 functions, and the 2-D embedding of the candidate space coloured by score.
 The evaluations are kept in an Optuna journal (default ``OUT/surrogate.journal``):
 rerunning the same command resumes a killed search, and several processes
-started with the same command share the work.
+started with the same command share the work. A folder that holds another
+command's report (``learnact compare``) is refused: the search would
+overwrite it.
 """
 
 import argparse
@@ -154,6 +156,7 @@ def run(args) -> list[Path]:
     from ..surrogate import SurrogateActivationSearch, build_space, import_umap
 
     out = check_output_dir(args.out)
+    _refuse_foreign_report(out)
     try:
         import_umap()
         storage = open_storage(args.storage or str(out / "surrogate.journal"))
@@ -203,6 +206,33 @@ def run(args) -> list[Path]:
     report.write_text(_report(args, data, search, retest, search_time), "utf-8")
     paths.append(report)
     return paths
+
+
+#: How a search's own files begin: what it may overwrite in --out.
+_OWN = {"report.md": "# Surrogate activation search:", "results.csv": "expression,"}
+#: Files of other commands' reports (``learnact compare``) a search never writes.
+_FOREIGN = ("fold_scores.csv", "run.json")
+
+
+def _refuse_foreign_report(out: Path) -> None:
+    """Stop before any work if ``out`` holds another command's report.
+
+    The search writes ``report.md`` and ``results.csv``; a comparison writes
+    files of the same names, which a search would overwrite (a grid
+    comparison's report cannot be rebuilt without running it again).
+    """
+    found = [name for name in _FOREIGN if (out / name).exists()]
+    for name, start in _OWN.items():
+        path = out / name
+        if path.exists():
+            with path.open(encoding="utf-8", errors="replace") as f:
+                if f.read(len(start)) != start:
+                    found.append(name)
+    if found:
+        raise UsageError(
+            f"--out {str(out)!r} holds another command's report ({', '.join(found)}"
+            "), which the search would overwrite; choose another folder for --out."
+        )
 
 
 def _report(args, data, search, retest, search_time: float) -> str:
