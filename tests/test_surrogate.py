@@ -191,7 +191,12 @@ def test_fisher_features_are_layerwise_cdfs():
     # pow(exp(x), exp(x)) gets non-finite gradients (inf * 0 behind its cap):
     # the first layer's G is not finite, so all its mass is in the last bin
     assert layers[3, 0, -2] == 0 and layers[:3, 0, -2].min() > 0
-    np.testing.assert_array_equal(F, fisher_features(clf, X, y, exprs))
+    again, finite = fisher_features(clf, X, y, exprs, return_finite=True)
+    np.testing.assert_array_equal(F, again)
+    assert finite.tolist() == [True, True, True, False, True]
+    # the bins span the candidates' own spectra; fixed edges on request
+    assert fisher_features(clf, X, y, exprs, bins=FISHER_BINS).shape == F.shape
+    assert fisher_features(clf, X, y, exprs[:2], bins=10).shape == (2, 30)
 
 
 def test_fisher_features_for_pipelines_cnns_and_regressors():
