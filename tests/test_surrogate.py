@@ -230,6 +230,12 @@ def test_search_evaluates_baselines_first_then_surrogate_picks(searched):
     assert search.fold_scores_.shape == (12, 2)
     assert search.embedding_.shape == (len(search.space_), 2)
     assert set(search.feature_times_) == {"space", "outputs", "fisher", "embedding"}
+    # the failure filter: exp(square(x)) reaches e^25 on [-5, 5]; never trained
+    removed = set(search.removed_)
+    assert "exp(square(x))" in removed and not removed & set(res["expression"])
+    assert search.filter_counts_["removed"] == len(removed)
+    shown = np.isfinite(search.embedding_).all(axis=1)
+    assert {search.space_.expressions[i] for i in np.flatnonzero(~shown)} == removed
 
 
 def test_best_estimator_is_a_normal_estimator(searched):
@@ -281,7 +287,7 @@ def test_resume_keeps_evaluations_and_extends_the_budget(searched, tmp_path):
     }
     assert len(after) == 15 and {k: after[k] for k in before} == before
     assert len(longer.results_) == 15
-    assert again.feature_times_["embedding"] == 0  # the stored embedding is used
+    assert again.feature_times_["fisher"] == again.feature_times_["embedding"] == 0
     assert time.perf_counter() - start > 0
 
 
@@ -398,12 +404,23 @@ def test_bad_input(searched, tmp_path, monkeypatch):
 
     with pytest.raises(RuntimeError, match="activation failed: ArithmeticError: boom"):
         _search(tmp_path / "f.journal", 9, scoring=failing).fit(X, y)
+    n = len(search.space_)  # more than the failure filter keeps
+    with pytest.raises(ValueError, match=f"larger than the {n - len(search.removed_)}"):
+        _search(tmp_path / "k.journal", n).fit(X, y)
     monkeypatch.setitem(sys.modules, "umap", None)
     with pytest.raises(ImportError, match=r"sklearn-learnact\[search\]"):
         _search(tmp_path / "b.journal", 9).fit(X, y)
     # a stored embedding needs no umap: the search resumes without it
     resumed = _search(_copy(pristine, tmp_path), 12).fit(X, y)
     assert resumed.best_activation_ == search.best_activation_
+
+
+def test_the_papers_union_embedding_is_an_option(searched, tmp_path):
+    search, _ = searched
+    X, y = _data()
+    union = _search(tmp_path / "u.journal", 9, embedding="union").fit(X, y)
+    assert len(union.results_) == 9 and union.removed_ == search.removed_
+    assert not np.allclose(union.embedding_, search.embedding_, equal_nan=True)
 
 
 def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
@@ -427,20 +444,26 @@ def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
 
 
 def test_surrogate_moves_towards_high_predicted_scores():
-    from sklearn_learnact.surrogate._study import SearchExhausted, propose
+    from sklearn_learnact.surrogate import CandidateDistance, propose_candidate
+    from sklearn_learnact.surrogate._study import SearchExhausted
 
     rng = np.random.default_rng(0)
     embedding = rng.random((200, 2))
+    distance = CandidateDistance(coordinates=embedding)
     score = -np.linalg.norm(embedding - [0.9, 0.9], axis=1)  # best at (0.9, 0.9)
     scores = {int(i): float(score[i]) for i in rng.choice(200, 20, replace=False)}
-    index, predicted = propose(embedding, scores, set(), [], rng)
+    index, predicted = propose_candidate(distance, scores, set(), [], rng)
     assert index not in scores
     top = max(scores, key=scores.get)  # its neighbourhood is predicted best
     assert np.linalg.norm(embedding[index] - embedding[top]) < 0.25
-    assert propose(embedding, scores, set(), [5, 7], rng)[0] in (5, 7)
-    assert np.isnan(propose(embedding, {}, set(), [], rng)[1])
+    assert propose_candidate(distance, scores, set(), [5, 7], rng)[0] in (5, 7)
+    assert np.isnan(propose_candidate(distance, {}, set(), [], rng)[1])
+    kept = [i for i in range(200) if i not in scores][:2]
+    allowed = np.isin(np.arange(200), kept)  # what the failure filter kept
+    pick = propose_candidate(distance, scores, set(), [], rng, allowed=allowed)
+    assert pick[0] in kept
     with pytest.raises(SearchExhausted):
-        propose(embedding, dict.fromkeys(range(199), 0.0), {199}, [], rng)
+        propose_candidate(distance, dict.fromkeys(range(199), 0.0), {199}, [], rng)
 
 
 # ----------------------------------------------------------------------- CLI

@@ -4,7 +4,7 @@ Runs :class:`~sklearn_learnact.surrogate.SurrogateActivationSearch` on one datas
 and writes ``report.md`` (the verdict first: the best found against relu,
 retested on new folds with the corrected paired t-test), ``results.csv``
 (every evaluation), ``retest.csv``, and figures: the shapes of the top
-functions, and the 2-D embedding of the candidate space coloured by score.
+functions, and a 2-D map of the candidate space coloured by score.
 The evaluations are kept in an Optuna journal (default ``OUT/surrogate.journal``):
 rerunning the same command resumes a killed search, and several processes
 started with the same command share the work. A folder that holds another
@@ -51,7 +51,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Search expression activations with Bingham & "
         "Miikkulainen's surrogate: train --budget of the candidates, chosen by a "
         "nearest-neighbour regression on a UMAP map of features computed without "
-        "training; write report.md, results.csv, retest.csv and figures to --out. "
+        "training (candidates that fail at initialisation are removed first); write "
+        "report.md, results.csv, retest.csv and figures to --out. "
         'Needs pip install "sklearn-learnact[search]".',
     )
     add_data_options(search.add_argument_group("data"))
@@ -78,7 +79,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--features",
         choices=("both", "outputs", "fisher"),
         default="both",
-        help="features of the embedding (default: %(default)s)",
+        help="features of the surrogate's distance (default: %(default)s)",
+    )
+    study.add_argument(
+        "--embedding",
+        choices=("umap", "union"),
+        default="umap",
+        help="umap: a UMAP of the features' combined distance; union: the paper's "
+        "union of a UMAP per feature (default: %(default)s)",
     )
     study.add_argument(
         "--schemas",
@@ -171,6 +179,7 @@ def run(args) -> list[Path]:
         scoring=args.scoring,
         space=space,
         features=args.features,
+        embedding=args.embedding,
         storage=storage,
         study_name=args.study_name,
         refit=False,
@@ -250,6 +259,7 @@ def _report(args, data, search, retest, search_time: float) -> str:
     )
     times = search.feature_times_
     n = len(search.space_)
+    counts = search.filter_counts_
     settings = {
         "command": "learnact " + " ".join(args.argv),
         "data": data.description,
@@ -258,9 +268,13 @@ def _report(args, data, search, retest, search_time: float) -> str:
         "budget": f"{len(res)} functions trained and scored with {args.cv}-fold CV "
         f"({search_time:.0f} s)",
         "candidate space": search.space_.summary(),
-        "features": f"{search.features}; output feature {times['outputs']:.2f} s, "
-        f"Fisher feature {times['fisher']:.1f} s "
-        f"({1000 * times['fisher'] / n:.1f} ms per candidate), UMAP "
+        "failure filter": f"{counts['removed']} of {n} candidates removed before "
+        f"any training ({counts['non-finite Fisher spectrum']} with a non-finite "
+        f"Fisher spectrum, {counts['output above 100']} with outputs above 100 in "
+        f"magnitude on [-5, 5]; the baselines are kept)",
+        "features": f"{search.features} ({search.embedding} embedding); output "
+        f"feature {times['outputs']:.2f} s, Fisher feature {times['fisher']:.1f} s "
+        f"({1000 * times['fisher'] / n:.1f} ms per candidate), filter and UMAP "
         f"{times['embedding']:.1f} s (0 when resumed from the study)",
         "study": f"{search.study_name_} (rerun the same command to resume)",
     }
@@ -297,8 +311,8 @@ def _report(args, data, search, retest, search_time: float) -> str:
         "",
         "## The candidate space",
         "",
-        f"UMAP embedding of the {n} candidates; the evaluated ones coloured by "
-        f"{score}.",
+        f"UMAP embedding of the {n - counts['removed']} candidates kept by the "
+        f"failure filter; the evaluated ones coloured by {score}.",
         "",
         "![embedding](figures/embedding.png)",
         "",
