@@ -117,18 +117,13 @@ from sklearn_learnact import (  # noqa: E402
     TrainingDivergedError,
 )
 from sklearn_learnact.datasets import load_fashion_mnist  # noqa: E402
-
-# --- Library internals of the surrogate search (the candidate space and its
-# --- features); re-point to sklearn_learnact.surrogate after the split.
-from sklearn_learnact.search.surrogate import (  # noqa: E402
+from sklearn_learnact.surrogate import (  # noqa: E402
     BASELINES,
     FISHER_BINS,
     build_space,
     fisher_features,
     output_features,
 )
-
-# --- end of library internals
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -336,7 +331,9 @@ def features(data, task: str) -> None:
     arrays = {"points": space.points, "fisher_bins": FISHER_BINS, "edges": EDGES}
     for prefix, exprs in (("", candidates("pool")), ("old_", old_pool())):
         start = time.perf_counter()
-        fisher = fisher_features(estimator, X, y, exprs, batch_size=FISHER_ROWS)
+        fisher = fisher_features(
+            estimator, X, y, exprs, batch_size=FISHER_ROWS, bins=FISHER_BINS
+        )
         seconds = time.perf_counter() - start
         edges = fisher_features(
             estimator, X, y, exprs, batch_size=FISHER_ROWS, bins=EDGES

@@ -109,11 +109,7 @@ from scipy.spatial.distance import cdist  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from sklearn_learnact import LearnedActivationClassifier  # noqa: E402
-
-# --- Library internals of the surrogate search (the candidate space and its
-# --- features, the library's embedding); re-point to sklearn_learnact.surrogate
-# --- after the split.
-from sklearn_learnact.search.surrogate import (  # noqa: E402
+from sklearn_learnact.surrogate import (  # noqa: E402
     FISHER_BINS,
     build_space,
     embed_candidates,
@@ -121,8 +117,6 @@ from sklearn_learnact.search.surrogate import (  # noqa: E402
     import_umap,
     output_features,
 )
-
-# --- end of library internals
 
 K = 3
 #: Outputs larger than this in magnitude on the sample points fail the filter.
@@ -205,7 +199,7 @@ def figures(outputs, fisher, y, keep, umap_seeds) -> dict:
         ("UMAP of combined", lambda s: umap_of(dists["combined"], s)),
         (
             "union UMAP",
-            lambda s: embed_candidates(o, f, features="both", random_state=s),
+            lambda s: embed_candidates(o, f, embedding="union", random_state=s),
         ),
     ):
         values = []
