@@ -33,6 +33,7 @@ from sklearn_learnact.activations.expression import BINARY, canonical_expression
 from sklearn_learnact.surrogate import (
     BASELINES,
     FISHER_BINS,
+    CandidateDistance,
     SurrogateActivationSearch,
     build_space,
     fisher_features,
@@ -444,7 +445,7 @@ def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
 
 
 def test_surrogate_moves_towards_high_predicted_scores():
-    from sklearn_learnact.surrogate import CandidateDistance, propose_candidate
+    from sklearn_learnact.surrogate import propose_candidate
     from sklearn_learnact.surrogate._study import SearchExhausted
 
     rng = np.random.default_rng(0)
@@ -620,7 +621,8 @@ def test_a_trial_is_queued_with_its_worker_and_a_dead_workers_queue_taken_over()
 
     study = optuna.create_study(direction="maximize")
     embedding = np.random.default_rng(0).random((6, 2))
-    sampler = lib.CandidateSampler(embedding, [2, 0], seed=0)
+    distance = CandidateDistance(coordinates=embedding)
+    sampler = lib.CandidateSampler(distance, [2, 0], seed=0)
     study.sampler = sampler
     exprs = [f"f{i}" for i in range(6)]
     trial = lib.next_trial(study, sampler, exprs, "host:1")

@@ -347,7 +347,9 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         )
         baselines = [canonical_expression(b) for b in self.baselines]
         first = [space.expressions.index(b) for b in baselines]
-        distance, allowed, embedding = self._surrogate(study, X, y, space, first, seed)
+        distance, allowed, embedding, times = self._surrogate(
+            study, X, y, space, first, seed
+        )
         n_kept = int(allowed.sum())
         if self.n_iter > n_kept:
             raise ValueError(
@@ -378,7 +380,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         self.space_ = space
         self.embedding_ = embedding
         self.splits_ = splits
-        self.feature_times_ = {"space": space_time, **self._times}
+        self.feature_times_ = {"space": space_time, **times}
         self.study_name_ = study.study_name
         self._collect(study, space, splits)
         if self.refit:
@@ -416,12 +418,13 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         return definition
 
     def _surrogate(self, study, X, y, space, first, seed):
-        """The candidates' embedding (NaN for those the failure filter removed)
-        and the filter's counts: read from the study when stored there, else
-        computed (features, filter, UMAP) and stored, so that a resumed worker
-        skips them and every worker uses the same ones."""
+        """The distance between the candidates' embedding coordinates, the
+        candidates the failure filter kept, the embedding (NaN for the others)
+        and the seconds each part took. The embedding and the filter's counts
+        are read from the study when stored there, else computed (features,
+        filter, UMAP) and stored, so that a resumed worker skips them and every
+        worker uses the same ones."""
         times = dict.fromkeys(("outputs", "fisher", "embedding"), 0.0)
-        self._times = times
         stored = study.user_attrs.get("embedding")
         counts = study.user_attrs.get("filter_counts")
         if stored is None or counts is None:
@@ -474,7 +477,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         self.removed_ = tuple(np.asarray(space.expressions)[~kept].tolist())
         # the removed candidates are neither proposed nor anyone's neighbour
         distance = CandidateDistance(coordinates=np.nan_to_num(embedding))
-        return distance, kept, embedding
+        return distance, kept, embedding, times
 
     def _loop(
         self,

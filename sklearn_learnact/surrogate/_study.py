@@ -4,7 +4,7 @@ One trial is one candidate evaluation: its only parameter ``candidate`` is
 the index of the expression in the candidate space, chosen by
 :func:`~sklearn_learnact.surrogate.propose_candidate` (the baselines first,
 then the candidate with the highest score predicted by a 3-nearest-neighbour
-regression on the candidates' distance) and queued with its
+regression on the 2-D embedding) and queued with its
 worker in one record (:func:`next_trial`); :class:`CandidateSampler` picks
 the same way when another worker took the queued trial. Workers that share a
 storage share the study: each reads the finished, running and queued trials
@@ -17,8 +17,10 @@ settings, recorded in the study by the studies' one binder
 (:func:`~sklearn_learnact.studies.bind_study`). The default study name
 contains the definition's fingerprint, so a different search gets its own
 study; a study opened by name whose definition differs is an error that says
-what differs. The Fisher features (and a UMAP embedding) are stored in the
-study too: a resumed worker skips them, and all workers use the same ones.
+what differs. The embedding (NaN for the candidates the failure filter
+removed) and the filter's counts are stored in the study too: a resumed
+worker skips the features, the filter and UMAP, and all workers use one
+embedding.
 
 A worker that is killed leaves its trial ``RUNNING`` (or queued). Each worker
 records ``host:pid`` on its trials, in the record that creates them; a running
@@ -66,6 +68,7 @@ class CandidateSampler(optuna.samplers.BaseSampler):
     Parameters
     ----------
     distance : CandidateDistance
+        Between the candidates' embedding coordinates.
     first : sequence of int
         Candidates evaluated first, in order (the baselines).
     seed : int
