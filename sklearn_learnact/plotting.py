@@ -1023,7 +1023,8 @@ class SearchEmbeddingDisplay:
     Parameters
     ----------
     embedding : ndarray of shape (n_candidates, 2)
-        The candidates' coordinates.
+        The candidates' coordinates; NaN for candidates not shown (those the
+        failure filter removed).
     evaluated : ndarray of int
         The indices of the evaluated candidates.
     scores : ndarray of shape (n_evaluated,)
@@ -1063,7 +1064,8 @@ class SearchEmbeddingDisplay:
 
     @classmethod
     def from_search(cls, search, *, ax=None) -> "SearchEmbeddingDisplay":
-        """Plot the embedding of a fitted surrogate search.
+        """Plot the embedding of a fitted surrogate search (the candidates
+        that its failure filter removed are not shown).
 
         Parameters
         ----------
@@ -1133,8 +1135,9 @@ class SearchEmbeddingDisplay:
         axis.set_xlabel("UMAP 1")
         axis.set_ylabel("UMAP 2")
         axis.legend(fontsize="small", loc="best")
+        shown = int(np.isfinite(emb).all(axis=1).sum())
         axis.set_title(
-            f"{len(done)} of {len(emb)} candidates evaluated ({self.features} features)"
+            f"{len(done)} of {shown} candidates evaluated ({self.features} features)"
         )
         self.figure_, self.ax_ = fig, axis
         return self

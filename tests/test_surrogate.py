@@ -33,6 +33,7 @@ from sklearn_learnact.activations.expression import BINARY, canonical_expression
 from sklearn_learnact.surrogate import (
     BASELINES,
     FISHER_BINS,
+    CandidateDistance,
     SurrogateActivationSearch,
     build_space,
     fisher_features,
@@ -191,7 +192,12 @@ def test_fisher_features_are_layerwise_cdfs():
     # pow(exp(x), exp(x)) gets non-finite gradients (inf * 0 behind its cap):
     # the first layer's G is not finite, so all its mass is in the last bin
     assert layers[3, 0, -2] == 0 and layers[:3, 0, -2].min() > 0
-    np.testing.assert_array_equal(F, fisher_features(clf, X, y, exprs))
+    again, finite = fisher_features(clf, X, y, exprs, return_finite=True)
+    np.testing.assert_array_equal(F, again)
+    assert finite.tolist() == [True, True, True, False, True]
+    # the bins span the candidates' own spectra; fixed edges on request
+    assert fisher_features(clf, X, y, exprs, bins=FISHER_BINS).shape == F.shape
+    assert fisher_features(clf, X, y, exprs[:2], bins=10).shape == (2, 30)
 
 
 def test_fisher_features_for_pipelines_cnns_and_regressors():
@@ -225,6 +231,12 @@ def test_search_evaluates_baselines_first_then_surrogate_picks(searched):
     assert search.fold_scores_.shape == (12, 2)
     assert search.embedding_.shape == (len(search.space_), 2)
     assert set(search.feature_times_) == {"space", "outputs", "fisher", "embedding"}
+    # the failure filter: exp(square(x)) reaches e^25 on [-5, 5]; never trained
+    removed = set(search.removed_)
+    assert "exp(square(x))" in removed and not removed & set(res["expression"])
+    assert search.filter_counts_["removed"] == len(removed)
+    shown = np.isfinite(search.embedding_).all(axis=1)
+    assert {search.space_.expressions[i] for i in np.flatnonzero(~shown)} == removed
 
 
 def test_best_estimator_is_a_normal_estimator(searched):
@@ -276,7 +288,7 @@ def test_resume_keeps_evaluations_and_extends_the_budget(searched, tmp_path):
     }
     assert len(after) == 15 and {k: after[k] for k in before} == before
     assert len(longer.results_) == 15
-    assert again.feature_times_["embedding"] == 0  # the stored embedding is used
+    assert again.feature_times_["fisher"] == again.feature_times_["embedding"] == 0
     assert time.perf_counter() - start > 0
 
 
@@ -393,12 +405,23 @@ def test_bad_input(searched, tmp_path, monkeypatch):
 
     with pytest.raises(RuntimeError, match="activation failed: ArithmeticError: boom"):
         _search(tmp_path / "f.journal", 9, scoring=failing).fit(X, y)
+    n = len(search.space_)  # more than the failure filter keeps
+    with pytest.raises(ValueError, match=f"larger than the {n - len(search.removed_)}"):
+        _search(tmp_path / "k.journal", n).fit(X, y)
     monkeypatch.setitem(sys.modules, "umap", None)
     with pytest.raises(ImportError, match=r"sklearn-learnact\[search\]"):
         _search(tmp_path / "b.journal", 9).fit(X, y)
     # a stored embedding needs no umap: the search resumes without it
     resumed = _search(_copy(pristine, tmp_path), 12).fit(X, y)
     assert resumed.best_activation_ == search.best_activation_
+
+
+def test_the_papers_union_embedding_is_an_option(searched, tmp_path):
+    search, _ = searched
+    X, y = _data()
+    union = _search(tmp_path / "u.journal", 9, embedding="union").fit(X, y)
+    assert len(union.results_) == 9 and union.removed_ == search.removed_
+    assert not np.allclose(union.embedding_, search.embedding_, equal_nan=True)
 
 
 def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
@@ -422,28 +445,30 @@ def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
 
 
 def test_surrogate_moves_towards_high_predicted_scores():
-    from sklearn_learnact.surrogate._study import SearchExhausted, propose
+    from sklearn_learnact.surrogate import propose_candidate
+    from sklearn_learnact.surrogate._study import SearchExhausted
 
     rng = np.random.default_rng(0)
     embedding = rng.random((200, 2))
+    distance = CandidateDistance(coordinates=embedding)
     score = -np.linalg.norm(embedding - [0.9, 0.9], axis=1)  # best at (0.9, 0.9)
     scores = {int(i): float(score[i]) for i in rng.choice(200, 20, replace=False)}
-    index, predicted = propose(embedding, scores, set(), [], rng)
+    index, predicted = propose_candidate(distance, scores, set(), [], rng)
     assert index not in scores
     top = max(scores, key=scores.get)  # its neighbourhood is predicted best
     assert np.linalg.norm(embedding[index] - embedding[top]) < 0.25
-    assert propose(embedding, scores, set(), [5, 7], rng)[0] in (5, 7)
-    assert np.isnan(propose(embedding, {}, set(), [], rng)[1])
+    assert propose_candidate(distance, scores, set(), [5, 7], rng)[0] in (5, 7)
+    assert np.isnan(propose_candidate(distance, {}, set(), [], rng)[1])
+    kept = [i for i in range(200) if i not in scores][:2]
+    allowed = np.isin(np.arange(200), kept)  # what the failure filter kept
+    pick = propose_candidate(distance, scores, set(), [], rng, allowed=allowed)
+    assert pick[0] in kept
     with pytest.raises(SearchExhausted):
-        propose(embedding, dict.fromkeys(range(199), 0.0), {199}, [], rng)
+        propose_candidate(distance, dict.fromkeys(range(199), 0.0), {199}, [], rng)
 
 
 # ----------------------------------------------------------------------- CLI
-CLI_FAST = [
-    "--dataset",
-    "fashion_mnist",
-    "--n-samples",
-    "200",
+CLI_SPACE = [
     "--cv",
     "2",
     "--hidden",
@@ -458,6 +483,7 @@ CLI_FAST = [
     "unary(unary(x))",
     "--no-progress",
 ]
+CLI_FAST = ["--dataset", "fashion_mnist", "--n-samples", "200", *CLI_SPACE]
 
 
 def _cli_error(capsys, argv) -> str:
@@ -500,6 +526,75 @@ def test_cli_search_writes_the_report_and_resumes(searched, shared_data, tmp_pat
     assert (out / "surrogate.journal").read_bytes()[: len(journal)] == journal
 
 
+_CLI = "import sys; from sklearn_learnact.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _csv(path: Path) -> Path:
+    """A CSV with a text column: the CLI's pipeline selects columns by dtype."""
+    X, y = make_classification(150, 4, n_informative=2, n_redundant=0, random_state=0)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["colour"] = np.where(X[:, 0] > 0, "red", "blue")
+    frame.assign(y=y).to_csv(path, index=False)
+    return path
+
+
+def test_cli_search_on_a_csv_resumes_after_a_kill(tmp_path):
+    """A real process killed mid-search; the same command resumes its study
+    (its definition is made of values: no object repr with a memory address)
+    with nothing lost or repeated."""
+    from sklearn_learnact.cli import main
+
+    out = tmp_path / "out"
+    argv = ["search", "--dataset", str(_csv(tmp_path / "data.csv")), "--target"]
+    argv += ["y", *CLI_SPACE, "--budget", "30", "--top", "1", "--out", str(out)]
+    journal = out / "surrogate.journal"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", _CLI, *argv], cwd=ROOT, env=env)
+    complete = optuna.trial.TrialState.COMPLETE
+
+    def finished():
+        storage = optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(journal))
+        )
+        studies = optuna.get_all_study_summaries(storage)
+        trials = optuna.load_study(study_name=studies[0].study_name, storage=storage)
+        return studies, [t for t in trials.trials if t.state == complete]
+
+    deadline, done = time.monotonic() + 180, []
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        if journal.exists() and journal.stat().st_size:
+            try:
+                done = finished()[1]
+            except (IndexError, KeyError, ValueError):  # a study being created
+                continue
+            if len(done) >= 10:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 10 <= len(done) < 30, "the search was not killed midway"
+    before = {t.number: (t.params["candidate"], t.value) for t in finished()[1]}
+    assert main(argv) == 0
+    studies, trials = finished()
+    assert len(studies) == 1  # resumed, not a new study
+    after = {t.number: (t.params["candidate"], t.value) for t in trials}
+    assert {n: after[n] for n in before} == before  # nothing lost
+    assert len(after) == 30 == len({c for c, _ in after.values()})  # none repeated
+    assert len(pd.read_csv(out / "results.csv")) == 30
+
+
+def test_cli_search_never_overwrites_a_comparison_report(capsys, tmp_path):
+    out = tmp_path / "compared"
+    out.mkdir()
+    (out / "report.md").write_text("# Activation comparison\n")
+    (out / "results.csv").write_text("dataset,activation\n")
+    argv = ["search", "--dataset", str(_csv(tmp_path / "data.csv")), "--target"]
+    err = _cli_error(capsys, [*argv, "y", *CLI_SPACE, "--out", str(out)])
+    assert "holds another command's report (report.md, results.csv)" in err
+    assert (out / "report.md").read_text() == "# Activation comparison\n"
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "results.csv"]
+
+
 def test_cli_search_clear_errors(capsys, monkeypatch, tmp_path, shared_data):
     base = ["search", *CLI_FAST, "--data-home", str(shared_data)]
     err = _cli_error(capsys, [*base, "--budget", "500", "--out", str(tmp_path / "a")])
@@ -526,7 +621,8 @@ def test_a_trial_is_queued_with_its_worker_and_a_dead_workers_queue_taken_over()
 
     study = optuna.create_study(direction="maximize")
     embedding = np.random.default_rng(0).random((6, 2))
-    sampler = lib.CandidateSampler(embedding, [2, 0], seed=0)
+    distance = CandidateDistance(coordinates=embedding)
+    sampler = lib.CandidateSampler(distance, [2, 0], seed=0)
     study.sampler = sampler
     exprs = [f"f{i}" for i in range(6)]
     trial = lib.next_trial(study, sampler, exprs, "host:1")

@@ -4,10 +4,12 @@ Runs :class:`~sklearn_learnact.surrogate.SurrogateActivationSearch` on one datas
 and writes ``report.md`` (the verdict first: the best found against relu,
 retested on new folds with the corrected paired t-test), ``results.csv``
 (every evaluation), ``retest.csv``, and figures: the shapes of the top
-functions, and the 2-D embedding of the candidate space coloured by score.
+functions, and a 2-D map of the candidate space coloured by score.
 The evaluations are kept in an Optuna journal (default ``OUT/surrogate.journal``):
 rerunning the same command resumes a killed search, and several processes
-started with the same command share the work.
+started with the same command share the work. A folder that holds another
+command's report (``learnact compare``) is refused: the search would
+overwrite it.
 """
 
 import argparse
@@ -49,7 +51,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Search expression activations with Bingham & "
         "Miikkulainen's surrogate: train --budget of the candidates, chosen by a "
         "nearest-neighbour regression on a UMAP map of features computed without "
-        "training; write report.md, results.csv, retest.csv and figures to --out. "
+        "training (candidates that fail at initialisation are removed first); write "
+        "report.md, results.csv, retest.csv and figures to --out. "
         'Needs pip install "sklearn-learnact[search]".',
     )
     add_data_options(search.add_argument_group("data"))
@@ -76,7 +79,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--features",
         choices=("both", "outputs", "fisher"),
         default="both",
-        help="features of the embedding (default: %(default)s)",
+        help="features of the surrogate's distance (default: %(default)s)",
+    )
+    study.add_argument(
+        "--embedding",
+        choices=("umap", "union"),
+        default="umap",
+        help="umap: a UMAP of the features' combined distance; union: the paper's "
+        "union of a UMAP per feature (default: %(default)s)",
     )
     study.add_argument(
         "--schemas",
@@ -154,6 +164,7 @@ def run(args) -> list[Path]:
     from ..surrogate import SurrogateActivationSearch, build_space, import_umap
 
     out = check_output_dir(args.out)
+    _refuse_foreign_report(out)
     try:
         import_umap()
         storage = open_storage(args.storage or str(out / "surrogate.journal"))
@@ -168,6 +179,7 @@ def run(args) -> list[Path]:
         scoring=args.scoring,
         space=space,
         features=args.features,
+        embedding=args.embedding,
         storage=storage,
         study_name=args.study_name,
         refit=False,
@@ -205,6 +217,33 @@ def run(args) -> list[Path]:
     return paths
 
 
+#: How a search's own files begin: what it may overwrite in --out.
+_OWN = {"report.md": "# Surrogate activation search:", "results.csv": "expression,"}
+#: Files of other commands' reports (``learnact compare``) a search never writes.
+_FOREIGN = ("fold_scores.csv", "run.json")
+
+
+def _refuse_foreign_report(out: Path) -> None:
+    """Stop before any work if ``out`` holds another command's report.
+
+    The search writes ``report.md`` and ``results.csv``; a comparison writes
+    files of the same names, which a search would overwrite (a grid
+    comparison's report cannot be rebuilt without running it again).
+    """
+    found = [name for name in _FOREIGN if (out / name).exists()]
+    for name, start in _OWN.items():
+        path = out / name
+        if path.exists():
+            with path.open(encoding="utf-8", errors="replace") as f:
+                if f.read(len(start)) != start:
+                    found.append(name)
+    if found:
+        raise UsageError(
+            f"--out {str(out)!r} holds another command's report ({', '.join(found)}"
+            "), which the search would overwrite; choose another folder for --out."
+        )
+
+
 def _report(args, data, search, retest, search_time: float) -> str:
     score = args.scoring or ("accuracy" if data.task == "classification" else "R²")
     res = search.results_
@@ -220,6 +259,7 @@ def _report(args, data, search, retest, search_time: float) -> str:
     )
     times = search.feature_times_
     n = len(search.space_)
+    counts = search.filter_counts_
     settings = {
         "command": "learnact " + " ".join(args.argv),
         "data": data.description,
@@ -228,9 +268,13 @@ def _report(args, data, search, retest, search_time: float) -> str:
         "budget": f"{len(res)} functions trained and scored with {args.cv}-fold CV "
         f"({search_time:.0f} s)",
         "candidate space": search.space_.summary(),
-        "features": f"{search.features}; output feature {times['outputs']:.2f} s, "
-        f"Fisher feature {times['fisher']:.1f} s "
-        f"({1000 * times['fisher'] / n:.1f} ms per candidate), UMAP "
+        "failure filter": f"{counts['removed']} of {n} candidates removed before "
+        f"any training ({counts['non-finite Fisher spectrum']} with a non-finite "
+        f"Fisher spectrum, {counts['output above 100']} with outputs above 100 in "
+        f"magnitude on [-5, 5]; the baselines are kept)",
+        "features": f"{search.features} ({search.embedding} embedding); output "
+        f"feature {times['outputs']:.2f} s, Fisher feature {times['fisher']:.1f} s "
+        f"({1000 * times['fisher'] / n:.1f} ms per candidate), filter and UMAP "
         f"{times['embedding']:.1f} s (0 when resumed from the study)",
         "study": f"{search.study_name_} (rerun the same command to resume)",
     }
@@ -267,8 +311,8 @@ def _report(args, data, search, retest, search_time: float) -> str:
         "",
         "## The candidate space",
         "",
-        f"UMAP embedding of the {n} candidates; the evaluated ones coloured by "
-        f"{score}.",
+        f"UMAP embedding of the {n - counts['removed']} candidates kept by the "
+        f"failure filter; the evaluated ones coloured by {score}.",
         "",
         "![embedding](figures/embedding.png)",
         "",

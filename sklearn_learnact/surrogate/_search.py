@@ -32,10 +32,17 @@ from ..activations.expression import canonical_expression
 from ..compare import corrected_ttest
 from ..estimators import learnact_step, wrapped_estimator_tags
 from ..evaluation import cv_splits, fit_and_score
-from ..studies import open_storage
-from ._embedding import _FEATURES, MIN_CANDIDATES, embed_candidates, import_umap
+from ..studies import open_storage, study_definition
+from ._embedding import (
+    _EMBEDDINGS,
+    _FEATURES,
+    MIN_CANDIDATES,
+    embed_candidates,
+    import_umap,
+)
 from ._features import fisher_features, output_features
 from ._space import BASELINES, ActivationSpace, build_space
+from ._surrogate import CandidateDistance, failing_candidates
 
 __all__ = ["SurrogateActivationSearch"]
 
@@ -84,11 +91,14 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     Evaluates ``n_iter`` candidate activations, each the cross-validated
     score of ``estimator`` with ``activation="expr"``: first the baselines,
     then repeatedly the candidate whose score a 3-nearest-neighbour
-    regression on a 2-D embedding of the candidate space predicts highest.
-    The embedding comes from features computed without training: each
-    function's outputs on fixed points, and the spectrum of the K-FAC Fisher
-    information of ``estimator``'s network at initialisation on a batch of
-    your data. See :mod:`sklearn_learnact.surrogate` for the method.
+    regression on a 2-D embedding of the candidates predicts highest. The
+    embedding is a UMAP of a distance between candidates built from features
+    computed without training: each function's outputs on fixed points, and
+    the spectrum of the K-FAC Fisher information of ``estimator``'s network
+    at initialisation on a batch of your data. Candidates that fail at
+    initialisation (a Fisher spectrum that is not finite, outputs above 100 in
+    magnitude on [-5, 5]) are removed before any training. See
+    :mod:`sklearn_learnact.surrogate` for the method.
 
     Parameters
     ----------
@@ -112,6 +122,19 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         Evaluated first, in order; they are added to the space.
     features : {"both", "outputs", "fisher"}, default="both"
         The features the embedding is built from.
+    embedding : {"umap", "union"}, default="umap"
+        ``"umap"``: a 2-D UMAP of the distance between candidates (with both
+        features: the output Euclidean distance over its median plus the
+        Fisher Manhattan distance over its median,
+        :class:`~sklearn_learnact.surrogate.CandidateDistance`).
+        ``"union"``: the paper's union of a UMAP of each feature, kept for
+        comparison: in the benchmark it found fewer of the best candidates
+        (see :func:`~sklearn_learnact.surrogate.embed_candidates`).
+    filter_failures : bool, default=True
+        Remove, before any training, the candidates whose Fisher spectrum is
+        not finite or whose outputs exceed 100 in magnitude on [-5, 5]
+        (:func:`~sklearn_learnact.surrogate.failing_candidates`); the
+        baselines are always kept.
     n_neighbors : int, default=3
         Neighbours of the surrogate's regression.
     fisher_batch_size : int, default=256
@@ -132,9 +155,10 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     n_jobs : int, optional
         Folds fitted in parallel (joblib).
     random_state : int, RandomState instance or None, default=None
-        Seeds the splits, the Fisher batch and initialisation, the embedding
-        and the tie-breaking. Give an int to resume a stored search (the
-        study is bound to the splits).
+        Seeds the splits, the Fisher batch and initialisation, the UMAP
+        embedding and the tie-breaking: searches with different seeds differ.
+        Give an int to resume a stored search (the study is bound to the
+        splits).
     verbose : int, default=0
         1 prints one line per evaluation.
 
@@ -161,11 +185,19 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     best_estimator_ : estimator
         ``estimator`` with the best activation, refitted on X, y (``refit``).
     space_ : ActivationSpace
+    removed_ : tuple of str
+        The candidates the failure filter removed (never trained).
+    filter_counts_ : dict
+        How many candidates each criterion of the filter flags
+        (``"non-finite Fisher spectrum"``, ``"output above 100"``) and how many
+        it removed (``"removed"``); zeros with ``filter_failures=False``.
     embedding_ : ndarray of shape (n_candidates, 2)
+        The UMAP embedding; NaN for the removed candidates.
     splits_ : list of (train, test) index arrays
     feature_times_ : dict
         Seconds spent on ``"space"``, ``"outputs"``, ``"fisher"`` and
-        ``"embedding"`` (zero for the parts a resumed study had stored).
+        ``"embedding"`` (the filter and the UMAP); zeros when a resumed study
+        had them stored.
     study_name_ : str
     n_features_in_ : int
 
@@ -194,6 +226,8 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         space=None,
         baselines: Sequence[str] = BASELINES,
         features: str = "both",
+        embedding: str = "umap",
+        filter_failures: bool = True,
         n_neighbors: int = 3,
         fisher_batch_size: int = 256,
         storage=None,
@@ -210,6 +244,8 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         self.space = space
         self.baselines = baselines
         self.features = features
+        self.embedding = embedding
+        self.filter_failures = filter_failures
         self.n_neighbors = n_neighbors
         self.fisher_batch_size = fisher_batch_size
         self.storage = storage
@@ -238,6 +274,8 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             )
         ],
         "features": [Options(*_FEATURES)],
+        "embedding": [Options(*_EMBEDDINGS)],
+        "filter_failures": [Boolean()],
         "n_neighbors": [Interval(numbers.Integral, 1, None)],
         "fisher_batch_size": [Interval(numbers.Integral, 2, None)],
         "study_name": [None, InstanceOf(str)],
@@ -284,11 +322,9 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         classifier = is_classifier(self.estimator)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        times = dict.fromkeys(("space", "outputs", "fisher", "embedding"), 0.0)
-
         start = time.perf_counter()
         space = self._build_space()
-        times["space"] = time.perf_counter() - start
+        space_time = time.perf_counter() - start
         if len(space) < MIN_CANDIDATES:
             raise ValueError(
                 f"The candidate space has {len(space)} distinct functions; the "
@@ -305,30 +341,46 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
         base = clone(self.estimator).set_params(
             **{f"{prefix}activation": "expr", f"{prefix}activation_params": None}
         )
-        definition = self._definition(X, y, base, space, splits, seed)
+        definition = self._definition(X, y, base, space, splits, scorer, seed)
         study = study_lib.open_search_study(
             storage, self.study_name, definition, "learnact-surrogate"
         )
-        embedding = study.user_attrs.get("embedding")
-        if embedding is None:
-            embedding = self._embed(X, y, space, seed, times)
-            study.set_user_attr("embedding", np.round(embedding, 6).tolist())
-            embedding = study.user_attrs.get("embedding", embedding)  # a racing worker
-        embedding = np.asarray(embedding, dtype=float)
-
         baselines = [canonical_expression(b) for b in self.baselines]
         first = [space.expressions.index(b) for b in baselines]
-        sampler = study_lib.CandidateSampler(embedding, first, seed, self.n_neighbors)
+        distance, allowed, embedding, times = self._surrogate(
+            study, X, y, space, first, seed
+        )
+        n_kept = int(allowed.sum())
+        if self.n_iter > n_kept:
+            raise ValueError(
+                f"n_iter={self.n_iter} is larger than the {n_kept} candidates the "
+                f"failure filter kept (of {len(space)}); lower n_iter or enlarge "
+                "the space."
+            )
+        sampler = study_lib.CandidateSampler(
+            distance, first, seed, self.n_neighbors, allowed=allowed
+        )
         study.sampler = sampler
         chance = [_chance_score(classifier, X, y, tr, te, scorer) for tr, te in splits]
         self._loop(
-            study, study_lib, sampler, space, base, prefix, X, y, splits, scorer, chance
+            study,
+            study_lib,
+            sampler,
+            n_kept,
+            space,
+            base,
+            prefix,
+            X,
+            y,
+            splits,
+            scorer,
+            chance,
         )
 
         self.space_ = space
         self.embedding_ = embedding
         self.splits_ = splits
-        self.feature_times_ = times
+        self.feature_times_ = {"space": space_time, **times}
         self.study_name_ = study.study_name
         self._collect(study, space, splits)
         if self.refit:
@@ -340,57 +392,113 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 self.n_features_in_ = self.best_estimator_.n_features_in_
         return self
 
-    def _definition(self, X, y, base, space, splits, seed) -> dict:
-        """What defines this search: a study holds evaluations of one only."""
-        shape = list(np.shape(X))
-        return {
-            "data": f"{_hash(X, np.asarray(y))} (X {shape})",
-            "splits": _hash([(tr, te) for tr, te in splits]),
-            "scoring": repr(self.scoring),
-            "estimator": f"{_hash(base)} ({base!r})",
-            "space": f"{_hash(space.expressions)} ({len(space)} candidates)",
-            "baselines": [canonical_expression(b) for b in self.baselines],
-            "surrogate": {
+    def _definition(self, X, y, base, space, splits, scorer, seed) -> dict:
+        """What defines this search: a study holds evaluations of one only.
+
+        Made of values (digests, parameter values), never of object reprs,
+        which may hold memory addresses that change per process."""
+        definition = study_definition(
+            base,
+            X,
+            y,
+            splits,
+            scorer=None if self.scoring is None else scorer,
+            space=f"{_hash(space.expressions)} ({len(space)} candidates)",
+            baselines=[canonical_expression(b) for b in self.baselines],
+            surrogate={
                 "features": self.features,
+                "embedding": self.embedding,
+                "filter_failures": self.filter_failures,
                 "n_neighbors": self.n_neighbors,
                 "fisher_batch_size": self.fisher_batch_size,
                 "seed": seed,
             },
-        }
+        )
+        del definition["search space"]  # the tuning space: not this search's
+        return definition
 
-    def _embed(self, X, y, space, seed, times) -> np.ndarray:
-        import_umap()  # fail before the features if it is missing
-        outputs = fisher = None
-        if self.features in ("both", "outputs"):
+    def _surrogate(self, study, X, y, space, first, seed):
+        """The distance between the candidates' embedding coordinates, the
+        candidates the failure filter kept, the embedding (NaN for the others)
+        and the seconds each part took. The embedding and the filter's counts
+        are read from the study when stored there, else computed (features,
+        filter, UMAP) and stored, so that a resumed worker skips them and every
+        worker uses the same ones."""
+        times = dict.fromkeys(("outputs", "fisher", "embedding"), 0.0)
+        stored = study.user_attrs.get("embedding")
+        counts = study.user_attrs.get("filter_counts")
+        if stored is None or counts is None:
+            import_umap()  # fail before the features if it is missing
             start = time.perf_counter()
             outputs = output_features(space)
             times["outputs"] = time.perf_counter() - start
-        if self.features in ("both", "fisher"):
             start = time.perf_counter()
-            fisher = fisher_features(
+            fisher, finite = fisher_features(
                 self.estimator,
                 X,
                 y,
                 space.expressions,
                 batch_size=self.fisher_batch_size,
                 random_state=seed,
+                return_finite=True,
             )
             times["fisher"] = time.perf_counter() - start
-        start = time.perf_counter()
-        embedding = embed_candidates(
-            outputs, fisher, features=self.features, random_state=seed
-        )
-        times["embedding"] = time.perf_counter() - start
-        return embedding
+            start = time.perf_counter()
+            flags = failing_candidates(
+                space.expressions, finite, outputs=outputs, keep=first
+            )
+            kept = ~flags["removed"] if self.filter_failures else np.ones_like(finite)
+            counts = {k: int(v.sum()) * self.filter_failures for k, v in flags.items()}
+            rows = np.flatnonzero(kept)
+            if len(rows) < MIN_CANDIDATES:
+                raise ValueError(
+                    f"The failure filter kept {len(rows)} of {len(space)} "
+                    f"candidates; the surrogate needs at least {MIN_CANDIDATES}: "
+                    "add candidates (or set filter_failures=False)."
+                )
+            coordinates = np.full((len(space), 2), np.nan)
+            coordinates[rows] = embed_candidates(
+                outputs[rows] if self.features != "fisher" else None,
+                fisher[rows] if self.features != "outputs" else None,
+                features=self.features,
+                embedding=self.embedding,
+                random_state=seed,
+            )
+            coordinates = np.round(coordinates, 6)
+            study.set_user_attr("filter_counts", counts)
+            stored = np.where(np.isnan(coordinates), None, coordinates).tolist()
+            study.set_user_attr("embedding", stored)
+            times["embedding"] = time.perf_counter() - start
+            stored = study.user_attrs["embedding"]  # a racing worker's
+            counts = study.user_attrs["filter_counts"]
+        embedding = np.array(stored, dtype=float)  # None: NaN
+        kept = np.isfinite(embedding).all(axis=1)
+        self.filter_counts_ = dict(counts)
+        self.removed_ = tuple(np.asarray(space.expressions)[~kept].tolist())
+        # the removed candidates are neither proposed nor anyone's neighbour
+        distance = CandidateDistance(coordinates=np.nan_to_num(embedding))
+        return distance, kept, embedding, times
 
     def _loop(
-        self, study, lib, sampler, space, base, prefix, X, y, splits, scorer, chance
+        self,
+        study,
+        lib,
+        sampler,
+        n_kept,
+        space,
+        base,
+        prefix,
+        X,
+        y,
+        splits,
+        scorer,
+        chance,
     ) -> None:
         worker = lib.worker_id()
         lib.fail_stale_trials(study)
         while True:
             scores, busy = lib.evaluated(study)
-            if len(scores) >= self.n_iter or len(scores) + len(busy) >= len(space):
+            if len(scores) >= self.n_iter or len(scores) + len(busy) >= n_kept:
                 return
             try:
                 trial = lib.next_trial(study, sampler, space.expressions, worker)

@@ -1,9 +1,10 @@
 """The Optuna side of the surrogate search: a study per search, a sampler.
 
 One trial is one candidate evaluation: its only parameter ``candidate`` is
-the index of the expression in the candidate space, chosen by :func:`propose`
-(the baselines first, then the candidate with the highest score predicted by
-a 3-nearest-neighbour regression on the 2-D embedding) and queued with its
+the index of the expression in the candidate space, chosen by
+:func:`~sklearn_learnact.surrogate.propose_candidate` (the baselines first,
+then the candidate with the highest score predicted by a 3-nearest-neighbour
+regression on the 2-D embedding) and queued with its
 worker in one record (:func:`next_trial`); :class:`CandidateSampler` picks
 the same way when another worker took the queued trial. Workers that share a
 storage share the study: each reads the finished, running and queued trials
@@ -16,8 +17,10 @@ settings, recorded in the study by the studies' one binder
 (:func:`~sklearn_learnact.studies.bind_study`). The default study name
 contains the definition's fingerprint, so a different search gets its own
 study; a study opened by name whose definition differs is an error that says
-what differs. The embedding is stored in the study too: a
-resumed worker skips the features and UMAP, and all workers use one embedding.
+what differs. The embedding (NaN for the candidates the failure filter
+removed) and the filter's counts are stored in the study too: a resumed
+worker skips the features, the filter and UMAP, and all workers use one
+embedding.
 
 A worker that is killed leaves its trial ``RUNNING`` (or queued). Each worker
 records ``host:pid`` on its trials, in the record that creates them; a running
@@ -30,15 +33,14 @@ import os
 import socket
 import time
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 import optuna
 from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
-from sklearn.neighbors import KNeighborsRegressor
 
 from ..studies import DEFINITION_ATTR, bind_study, definition_fingerprint
+from ._surrogate import SearchExhausted, propose_candidate
 
 __all__ = [
     "CandidateSampler",
@@ -52,10 +54,6 @@ __all__ = [
 _GRACE = 60.0
 
 
-class SearchExhausted(RuntimeError):
-    """Every candidate of the space is evaluated or being evaluated."""
-
-
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -64,65 +62,41 @@ def candidate_distribution(n_candidates: int) -> IntDistribution:
     return IntDistribution(0, n_candidates - 1)
 
 
-def propose(
-    embedding: np.ndarray,
-    scores: dict[int, float],
-    busy: set[int],
-    first: Sequence[int],
-    rng: np.random.Generator,
-    n_neighbors: int = 3,
-) -> tuple[int, float]:
-    """Next candidate: a baseline still to do, else the best predicted one.
-
-    The prediction is a ``KNeighborsRegressor(n_neighbors)`` fitted on the
-    embedding coordinates of the evaluated candidates; ties (common with few
-    evaluations) are broken at random. Returns the index and the predicted
-    score (NaN for a baseline or a first random pick).
-
-    Raises
-    ------
-    SearchExhausted
-        If no candidate is left.
-    """
-    for index in first:
-        if index not in scores and index not in busy:
-            return int(index), float("nan")
-    free = np.ones(len(embedding), dtype=bool)
-    free[list(scores) + list(busy)] = False
-    left = np.flatnonzero(free)
-    if not left.size:
-        raise SearchExhausted("every candidate is evaluated or being evaluated")
-    if not scores:
-        return int(rng.choice(left)), float("nan")
-    done = np.fromiter(scores, dtype=int)
-    knn = KNeighborsRegressor(n_neighbors=min(n_neighbors, done.size))
-    knn.fit(embedding[done], np.array([scores[i] for i in done]))
-    predicted = knn.predict(embedding[left])
-    best = np.flatnonzero(predicted == predicted.max())
-    pick = int(rng.choice(best))
-    return int(left[pick]), float(predicted[pick])
-
-
 class CandidateSampler(optuna.samplers.BaseSampler):
     """Optuna sampler over the candidate index, driven by the surrogate.
 
     Parameters
     ----------
-    embedding : ndarray of shape (n_candidates, 2)
+    distance : CandidateDistance
+        Between the candidates' embedding coordinates.
     first : sequence of int
         Candidates evaluated first, in order (the baselines).
     seed : int
         With the trial number, seeds the tie-breaking: a resumed search picks
         as an uninterrupted one would.
     n_neighbors : int, default=3
+    allowed : ndarray of bool, optional
+        The candidates the failure filter kept; default all.
     """
 
-    def __init__(self, embedding, first, seed: int, n_neighbors: int = 3):
-        self.embedding = embedding
+    def __init__(self, distance, first, seed: int, n_neighbors: int = 3, allowed=None):
+        self.distance = distance
         self.first = list(first)
         self.seed = seed
         self.n_neighbors = n_neighbors
+        self.allowed = allowed
         self.predicted: dict[int, float] = {}
+
+    def propose(self, scores, busy, rng) -> tuple[int, float]:
+        return propose_candidate(
+            self.distance,
+            scores,
+            busy,
+            self.first,
+            rng,
+            self.n_neighbors,
+            allowed=self.allowed,
+        )
 
     def infer_relative_search_space(self, study, trial) -> dict:
         return {}
@@ -133,9 +107,7 @@ class CandidateSampler(optuna.samplers.BaseSampler):
     def sample_independent(self, study, trial, param_name, param_distribution):
         scores, busy = evaluated(study, exclude=trial.number)
         rng = np.random.default_rng([self.seed, trial.number])
-        index, predicted = propose(
-            self.embedding, scores, busy, self.first, rng, self.n_neighbors
-        )
+        index, predicted = self.propose(scores, busy, rng)
         self.predicted[trial.number] = predicted
         return index
 
@@ -175,9 +147,7 @@ def next_trial(study, sampler: CandidateSampler, expressions, worker: str):
         scores, busy = evaluated(study)
         n_trials = len(study.get_trials(deepcopy=False))
         rng = np.random.default_rng([sampler.seed, n_trials])  # as the sampler
-        index, predicted = propose(
-            sampler.embedding, scores, busy, sampler.first, rng, sampler.n_neighbors
-        )
+        index, predicted = sampler.propose(scores, busy, rng)
         study.enqueue_trial(
             {"candidate": index},
             user_attrs={
