@@ -1,4 +1,5 @@
-"""``learnact search``: find new activation functions with a surrogate (seed 003).
+"""``learnact search``: find new activation functions with a surrogate (Bingham &
+Miikkulainen, 2023).
 
 Runs :class:`~sklearn_learnact.surrogate.SurrogateActivationSearch` on one dataset
 and writes ``report.md`` (the verdict first: the best found against relu,
@@ -47,7 +48,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     search = subparsers.add_parser(
         "search",
         help="find new activation functions for a dataset with a surrogate "
-        "(seed 003) and write a report",
+        "(Bingham & Miikkulainen, 2023) and write a report",
         description="Search expression activations with Bingham & "
         "Miikkulainen's surrogate: train --budget of the candidates, chosen by a "
         "nearest-neighbour regression on a UMAP map of features computed without "

@@ -1,4 +1,4 @@
-"""Surrogate-guided activation search (seed 003): which few functions to train.
+"""Surrogate-guided activation search: which few functions to train.
 
 A reimplementation, from the paper's description, of Bingham & Miikkulainen,
 "Efficient Activation Function Optimization through Surrogate Modeling"

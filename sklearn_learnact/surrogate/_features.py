@@ -1,4 +1,4 @@
-"""The features of the candidates, computed without training (seed 003).
+"""The features of the candidates, computed without training.
 
 The output feature is each candidate's values on fixed sample points
 (:func:`output_features`). The Fisher feature (:func:`fisher_features`): the
@@ -210,7 +210,7 @@ def fisher_features(
     random_state: int = 0,
     return_finite: bool = False,
 ):
-    """Fisher feature of each candidate activation (seed 003), without training.
+    """Fisher feature of each candidate activation, without training.
 
     Parameters
     ----------

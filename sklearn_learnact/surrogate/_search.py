@@ -86,7 +86,7 @@ def _expressions(value) -> bool:
 
 
 class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
-    """Find good activation functions for your data by a surrogate (seed 003).
+    """Find good activation functions for your data by a surrogate.
 
     Evaluates ``n_iter`` candidate activations, each the cross-validated
     score of ``estimator`` with ``activation="expr"``: first the baselines,

@@ -1,4 +1,4 @@
-"""The candidate space of seed 003: expressions from schemas, distinct outputs.
+"""The candidate space: expressions from schemas, distinct outputs.
 
 A *schema* such as ``"binary(unary(x), unary(x))"`` is a pattern whose holes
 ``unary`` and ``binary`` are filled with every operator of the grammar
@@ -40,7 +40,7 @@ __all__ = [
     "sample_points",
 ]
 
-#: The baseline activations a search evaluates first (seed 003's eight).
+#: The baseline activations a search evaluates first (the published method's eight).
 BASELINES = (
     "elu(x)",
     "relu(x)",
