@@ -5,6 +5,8 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +14,7 @@ import pytest
 
 import sklearn_learnact
 from sklearn_learnact.cli import main
+from sklearn_learnact.datasets import MIRROR_ENV
 
 FAST = ["--cv", "2", "--max-iter", "3", "--hidden", "8", "--no-progress"]
 
@@ -286,24 +289,60 @@ def test_options_that_would_be_ignored_or_cannot_apply(
     assert message in err
 
 
-def test_messages_name_cli_flags(capsys, tmp_path):
+def test_messages_name_cli_flags(capsys, shared_data, tmp_path):
     err = _error(
         capsys,
         ["compare", "--dataset", "mnist", "--n-samples", "70000"]
-        + ["--out", str(tmp_path / "o")],
+        + ["--data-home", str(shared_data), "--out", str(tmp_path / "o")],
     )
     assert "--n-samples 70000 exceeds the 60000 MNIST train images" in err
-    # Missing image files: a multi-line list of the files, naming the flags.
-    with pytest.raises(SystemExit) as exc:
-        main(
-            ["compare", "--dataset", "kmnist", "--data-home", str(tmp_path)]
-            + ["--out", str(tmp_path / "o")]
-        )
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "comes from --data-home" in err and "run again with --download" in err
-    assert "data_home" not in err and "download=True" not in err
+
+
+def _offline(monkeypatch) -> list[str]:
+    requested = []
+
+    def urlopen(url, timeout=None):
+        requested.append(url)
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return requested
+
+
+def test_missing_image_data_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    requested = _offline(monkeypatch)
+    argv = ["compare", "--dataset", "kmnist", "--data-home", str(tmp_path)]
+    argv += ["--out", str(tmp_path / "o")]
+    # never downloading: says how to fetch it, naming the flags
+    err = _error(capsys, [*argv, "--no-download"])
+    assert requested == []
+    assert err.startswith(
+        f"learnact compare: error: Kuzushiji-MNIST train data not found in "
+        f"{tmp_path / 'kmnist'}: run again with --download to fetch it"
+    )
+    assert "(or pass --data-home DATA_HOME)" in err and "data_home" not in err
+    # by default a missing dataset is fetched: offline, one line says so
+    err = _error(capsys, argv)
+    assert requested
+    assert "could not be downloaded (https://codh.rois.ac.jp/" in err
+    assert "no network): connect to the internet, or set " + MIRROR_ENV in err
     assert "Traceback" not in err
+
+
+def test_image_data_fetched_on_first_use_from_a_mirror(
+    capsys, http_mirror, mnist_test_home, monkeypatch, tmp_path
+):
+    # --dataset mnist reads the train split, which the fixture lacks: the
+    # mirror is asked (and only it), and the one line names it
+    monkeypatch.setenv(MIRROR_ENV, http_mirror(mnist_test_home))
+    err = _error(
+        capsys,
+        ["compare", "--dataset", "mnist", "--data-home", str(tmp_path / "home")]
+        + ["--out", str(tmp_path / "o")],
+    )
+    assert "http://127.0.0.1:" in err and "train-images-idx3-ubyte.gz" in err
+    assert f"give {MIRROR_ENV} a mirror that holds mnist/" in err
 
 
 def test_version(capsys):

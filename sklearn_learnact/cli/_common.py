@@ -16,7 +16,7 @@ from sklearn.utils import Bunch
 
 from ..activations import available_activations
 from ..compare import compare_activations, parse_activations
-from ..datasets import DATASET_NAMES, load_dataset
+from ..datasets import DATASET_NAMES, DatasetNotFoundError, load_dataset
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
 
@@ -157,8 +157,21 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--download",
-        action="store_true",
-        help="download a missing image dataset (default: off, never downloads)",
+        dest="download",
+        action="store_const",
+        const=True,
+        default="if_missing",
+        help="also replace a partial copy of an image dataset by the full set "
+        "(default: only a missing dataset is fetched, on first use, from its "
+        "canonical source or from $SKLEARN_LEARNACT_MIRROR, checksums checked)",
+    )
+    parser.add_argument(
+        "--no-download",
+        dest="download",
+        action="store_const",
+        const=False,
+        help="never download: use only the files in the data folder (default: "
+        "download a missing dataset)",
     )
 
 
@@ -190,9 +203,12 @@ def scoring(text: str) -> str:
 
 
 def load_data(name: str, **kwargs) -> Bunch:
-    """:func:`~sklearn_learnact.datasets.load_dataset`, errors naming CLI flags."""
+    """:func:`~sklearn_learnact.datasets.load_dataset`, errors naming CLI flags;
+    a missing dataset is reported in one line (what is missing, how to get it)."""
     try:
         return load_dataset(name, option_flags=_FLAGS, **kwargs)
+    except DatasetNotFoundError as exc:
+        raise UsageError(exc.summary) from exc
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
