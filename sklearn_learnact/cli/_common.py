@@ -19,6 +19,7 @@ from ..compare import compare_activations, parse_activations
 from ..datasets import DATASET_NAMES, DatasetNotFoundError, load_dataset
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
+from ._parser import UsageError
 
 #: How the loaders' messages name their options under ``learnact``.
 _FLAGS = {
@@ -37,10 +38,6 @@ _SCORER_HINT = (
     'roc_auc, r2, neg_mean_absolute_error; python -c "import sklearn.metrics; '
     'print(sklearn.metrics.get_scorer_names())" lists them all'
 )
-
-
-class UsageError(ValueError):
-    """Bad command-line input; reported as one line, exit status 2."""
 
 
 # %% Argument types (argparse reports their errors as one line, status 2)
@@ -379,3 +376,4 @@ def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None
         "that replaces it (dashed) over the range of its recorded inputs "
         "(shaded; histogram in grey).",
     )
+

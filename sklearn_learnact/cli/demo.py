@@ -17,8 +17,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``demo`` subcommand to ``subparsers``."""
     demo = subparsers.add_parser(
         "demo",
-        help="the main job: Titanic and the synthetic regression, fixed "
-        "vs learned, compression of the best learned model",
     )
     add_output_options(demo)
     demo.set_defaults(run=run)

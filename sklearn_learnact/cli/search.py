@@ -44,8 +44,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     search = subparsers.add_parser(
         "search",
-        help="find new activation functions for a dataset with a surrogate "
-        "(seed 003) and write a report",
         description="Search expression activations with Bingham & "
         "Miikkulainen's surrogate: train --budget of the candidates, chosen by a "
         "nearest-neighbour regression on a UMAP map of features computed without "
