@@ -491,6 +491,27 @@ def test_compress_adds_a_held_out_compression_table(capsys, csv, tmp_path):
     assert row[header.index("activation")] == "prelu"
     assert row[header.index("held_out_rows")] == "12"  # 20% of 60 rows
     assert 0 <= float(row[header.index("score_after")]) <= 1
+    # prelu keeps 1 number per layer, its exact spline more: the verdict says so
+    note = "The compressed prelu activations store more numbers than the learned"
+    assert note in report and report.index(note) < report.index(heading)
+    assert "The compressed prelu activations store more" in capsys.readouterr().out
+
+
+def test_a_compression_that_costs_more_says_so():
+    from sklearn_learnact.cli._common import compression_notes
+
+    report = pd.DataFrame({"stored_before": [5, 5], "stored_after": [300, 224]})
+    timing = {"predict_seconds_before": 1e-3, "predict_seconds_after": 1.9e-3}
+    slower = {**timing, "predict_speedup": 0.53, "n_samples": 262}
+    first, second = compression_notes("mlp", report, slower)
+    assert first == (
+        "The compressed mlp model predicts slower than the uncompressed one "
+        "(0.53x: 1.90 ms against 1.00 ms on 262 held-out rows): keep the "
+        "uncompressed model for speed."
+    )
+    assert "store more numbers than the learned ones (10 -> 524)" in second
+    cheaper = report.assign(stored_after=[2, 2])
+    assert compression_notes("mlp", cheaper, {**slower, "predict_speedup": 1.2}) == []
 
 
 def test_unwritable_output_folder_fails_before_training(capsys, csv, tmp_path):

@@ -370,6 +370,7 @@ def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None
             }
         )
     )
+    section.notes += compression_notes(best, comp.report_, evaluation)
     section.extra_figures[f"Compressed {best} activations"] = (
         CompressionDisplay.from_compressor(comp).figure_,
         f"Each hidden layer's learned {best} activation (solid) and the spline "
@@ -377,3 +378,24 @@ def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None
         "(shaded; histogram in grey).",
     )
 
+
+def compression_notes(best: str, report: pd.DataFrame, evaluation: dict) -> list[str]:
+    """Verdict lines for a compression that did not make the model cheaper:
+    ``predict`` slower, or more numbers stored, than before."""
+    notes = []
+    speedup = evaluation["predict_speedup"]
+    if speedup < 1:
+        notes.append(
+            f"The compressed {best} model predicts slower than the uncompressed "
+            f"one ({speedup:.2f}x: {1e3 * evaluation['predict_seconds_after']:.2f} "
+            f"ms against {1e3 * evaluation['predict_seconds_before']:.2f} ms on "
+            f"{evaluation['n_samples']} held-out rows): keep the uncompressed "
+            "model for speed."
+        )
+    before, after = report["stored_before"].sum(), report["stored_after"].sum()
+    if after > before:
+        notes.append(
+            f"The compressed {best} activations store more numbers than the "
+            f"learned ones ({before} -> {after}): the splines buy speed, not size."
+        )
+    return notes
