@@ -183,7 +183,7 @@ def fit_net(activation: str, seed: int) -> None:
 
 # %%
 # The report's protocol for three activations, and a linear model
-# -------------------------------------------------------------
+# ---------------------------------------------------------------
 # ``LogisticRegression`` is deterministic: one fit. Each finished fit is one
 # row of ``seed001_runs.csv``.
 for seed in range(args.seeds):
@@ -208,7 +208,7 @@ done = runs.frame()
 
 # %%
 # Accuracy with 95% intervals over seeds, beside the report's
-# ---------------------------------------------------------
+# -----------------------------------------------------------
 # ``linear_max_abs_diff`` is the largest difference between the affine net's
 # logits and ``X @ W + b`` on the test set: float32 rounding, so the affine
 # net *is* a linear model.
@@ -230,7 +230,7 @@ print(accuracy.to_string(index=False, float_format="%.4f", na_rep=""))
 
 # %%
 # The learned k0 and k1 (the values the report left blank)
-# ------------------------------------------------------
+# --------------------------------------------------------
 k = ks.frame().drop_duplicates(["seed", "layer"], keep="last")
 k = k.merge(done.loc[done["model"] == "affine", ["seed"]])
 k_table = k.groupby("layer")[["k0", "k1"]].agg(["mean", "std"])
@@ -250,7 +250,7 @@ rep.write_provenance(
 
 # %%
 # Training curves (the report's figures), mean over seeds
-# ------------------------------------------------------
+# -------------------------------------------------------
 # Solid: training loss; dashed: validation loss; right: validation accuracy.
 mean_curves = curves.frame().groupby(["model", "epoch"]).mean(numeric_only=True)
 display = TrainingCurveDisplay(

@@ -184,7 +184,7 @@ def run(dataset: str, seed: int, activation: str) -> None:
 
 # %%
 # Train the mixture and the ReLU CNNs with the preprint's three cycles
-# ----------------------------------------------------------------
+# --------------------------------------------------------------------
 # Mixture nets of every dataset first (they make Table 1), then the ReLU nets,
 # seed after seed; each finished fit is one row of ``seed002_runs.csv``.
 for seed in range(args.seeds):
@@ -221,7 +221,7 @@ print(table1.to_string(index=False, float_format="%.4f"))
 
 # %%
 # Which of the preprint's readings hold?
-# ----------------------------------
+# --------------------------------------
 # "Layer 1 is ReLU-dominated": ReLU has the largest mean P in layer 1.
 # "Deeper layers prefer convergent functions": P_relu falls from layer 1 to
 # layer 3 (so tanh + sin rise).
