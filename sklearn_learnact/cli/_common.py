@@ -386,11 +386,11 @@ def compression_notes(best: str, report: pd.DataFrame, evaluation: dict) -> list
     speedup = evaluation["predict_speedup"]
     if speedup < 1:
         notes.append(
-            f"The compressed {best} model predicts slower than the uncompressed "
-            f"one ({speedup:.2f}x: {1e3 * evaluation['predict_seconds_after']:.2f} "
-            f"ms against {1e3 * evaluation['predict_seconds_before']:.2f} ms on "
-            f"{evaluation['n_samples']} held-out rows): keep the uncompressed "
-            "model for speed."
+            f"The compressed {best} model predicts no faster than the "
+            f"uncompressed one: {speedup:.2f}x its speed "
+            f"({1e3 * evaluation['predict_seconds_after']:.2f} ms against "
+            f"{1e3 * evaluation['predict_seconds_before']:.2f} ms on "
+            f"{evaluation['n_samples']} held-out rows)."
         )
     before, after = report["stored_before"].sum(), report["stored_after"].sum()
     if after > before:
