@@ -1,14 +1,18 @@
-"""Shared plumbing of the seed-reproduction examples (not an example itself).
+"""Shared plumbing of the examples that reproduce the research documents (not
+an example itself).
 
-Each ``plot_seedNNN_*.py`` runs a quick version of its seed's protocol by
-default and the seed's own protocol with ``--full``. Both go through the same
-code: every finished run (one fit, or one group of fits that are timed
-together) is appended as one row to a CSV in the results folder, a rerun skips
-the runs already there, and the summary tables are recomputed from those rows.
+Each ``plot_*.py`` that reproduces a research document runs a quick version
+of its protocol by default and the document's own protocol with ``--full``.
+Both go through the same code: every finished run (one fit, or one group of
+fits that are timed together) is appended as one row to a CSV in the results
+folder, a rerun skips the runs already there, and the summary tables are
+recomputed from those rows.
 A killed job loses only the run in progress.
 
 - :func:`parse_args`: ``--full``, ``--out``, ``--seeds``, ``--threads``,
   ``--summaries-only``;
+- :func:`fetch_data`: the image datasets an example needs, fetched before any
+  training if missing (or one line saying how to provide them);
 - :class:`RunLog`: the append-only, resumable CSV of finished runs;
 - :func:`mean_ci`, :func:`paired_test`: t-intervals and paired t-tests over seeds;
 - :func:`write_provenance`: the command, dates and machine of every invocation.
@@ -33,10 +37,13 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from sklearn_learnact.datasets import CorruptDataError, DatasetNotFoundError
+
 __all__ = [
     "RESULTS",
     "RunLog",
     "committed_results",
+    "fetch_data",
     "mean_ci",
     "paired_test",
     "parse_args",
@@ -80,7 +87,8 @@ def parse_args(
     parser.add_argument(
         "--full",
         action="store_true",
-        help="run the seed's own protocol (hours on a CPU) instead of the quick one",
+        help="run the research document's own protocol (hours on a CPU) instead "
+        "of the quick one",
     )
     parser.add_argument(
         "--out",
@@ -122,6 +130,26 @@ def parse_args(
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
     return args
+
+
+def fetch_data(*loaders: Callable, splits: Sequence[str] = ("train", "test")) -> None:
+    """Make sure the ``splits`` of each image loader's dataset are on disk.
+
+    Called before any training: a dataset missing from the data folder
+    (``SKLEARN_LEARNACT_DATA``, else ``~/sklearn_learnact_data``) is downloaded
+    on first use, from its canonical source or the mirror named by
+    ``SKLEARN_LEARNACT_MIRROR``, checksums checked. One that is neither there
+    nor downloadable (no network) ends the example with one line saying what
+    is missing and how to provide it, and exit status 1, not a traceback.
+    """
+    for loader in loaders:
+        for split in splits:
+            try:
+                loader(split=split, n_samples=1, random_state=0, download="if_missing")
+            except (DatasetNotFoundError, CorruptDataError) as exc:
+                line = getattr(exc, "summary", str(exc).splitlines()[0])
+                script = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+                raise SystemExit(f"{script or 'example'}: {line}") from None
 
 
 class RunLog:

@@ -54,6 +54,9 @@ class ReportSection:
     extra_figures : dict of str to (Figure, str)
         More figures with a caption, each under its own heading (e.g. the
         compression figure).
+    notes : list of str
+        More lines for the verdict, after the comparison's caveats (e.g. that
+        a compression made ``predict`` slower).
     """
 
     name: str
@@ -62,6 +65,7 @@ class ReportSection:
     score_name: str = "score"
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     extra_figures: dict[str, tuple] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def check_output_dir(path: str | os.PathLike) -> Path:
@@ -285,7 +289,7 @@ def _param_cell(value) -> object:
 
 def _verdict_lines(section: ReportSection) -> list[str]:
     comparison = section.comparison
-    return [comparison.verdict(), *comparison.caveats()]
+    return [comparison.verdict(), *comparison.caveats(), *section.notes]
 
 
 def console_summary(section: ReportSection) -> str:

@@ -1,4 +1,5 @@
-"""Shared fixtures: seeded RNGs, tiny float32 data, the shared real-data folder."""
+"""Shared fixtures: seeded RNGs, tiny float32 data, real data (the small fixtures
+in ``tests/data`` and the full image sets named by ``SKLEARN_LEARNACT_DATA``)."""
 
 import os
 
@@ -11,8 +12,11 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 # SKLEARN_LEARNACT_FUSED=1 runs the whole suite fused.
 os.environ.setdefault("SKLEARN_LEARNACT_FUSED", "0")
 
+import functools  # noqa: E402
+import http.server  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -23,14 +27,13 @@ import torch  # noqa: E402
 #: that its registrations do not leak into the other tests.
 collect_ignore = ["plugin_activations.py"]
 
-#: ``../shared/data`` beside the checkout: real datasets for tests and benchmarks.
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def pytest_configure(config):
-    # Point the library's data folder at the shared copies, unless the user chose one.
-    if SHARED_DATA.is_dir():
-        os.environ.setdefault("SKLEARN_LEARNACT_DATA", str(SHARED_DATA))
+#: Small real files the tests need on a fresh clone (see tests/data/README.md).
+TEST_DATA = Path(__file__).resolve().parent / "data"
+#: Why a test that needs the full image sets is skipped without them.
+NO_IMAGE_DATA = (
+    "needs the reference image sets: set SKLEARN_LEARNACT_DATA to their folder, "
+    "as CI does with ../shared/data (docs/install.rst, 'Running the tests')"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -53,13 +56,53 @@ def formulas_through_their_backward(monkeypatch):
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The shared real-data folder; a missing folder is an error, never a skip."""
-    if not SHARED_DATA.is_dir():
+    """The full image sets: the folder named by ``SKLEARN_LEARNACT_DATA``.
+
+    Unset, the test is skipped, saying how to provide them (``.ci/run`` sets it
+    to ``../shared/data``, so CI runs every such test); set to a folder that
+    does not exist, it is an error, never a skip.
+    """
+    folder = os.environ.get("SKLEARN_LEARNACT_DATA")
+    if not folder:
+        pytest.skip(NO_IMAGE_DATA)
+    path = Path(folder).expanduser().resolve()
+    if not path.is_dir():
         raise FileNotFoundError(
-            f"{SHARED_DATA} not found: the tests need the shared data folder beside "
-            "the checkout (../shared/data)."
+            f"SKLEARN_LEARNACT_DATA={folder} is not a folder: point it at the "
+            "reference image data, or unset it to skip the tests that need them."
         )
-    return SHARED_DATA
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_test_home() -> Path:
+    """A data folder holding only MNIST's test split (``tests/data/mnist``)."""
+    return TEST_DATA
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no line per request on stderr
+        pass
+
+
+@pytest.fixture
+def http_mirror(monkeypatch):
+    """``serve(folder)``: serve ``folder`` over HTTP on 127.0.0.1 from a thread
+    (python's http.server), as a download mirror; returns its base URL."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    servers = []
+
+    def serve(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="module")

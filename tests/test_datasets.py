@@ -1,8 +1,10 @@
 """Tests for sklearn_learnact.datasets.
 
-Image loaders read the reference copies in ``../shared/data`` (conftest points
-``SKLEARN_LEARNACT_DATA`` there); downloads are exercised with a fake ``urlopen``
-and never touch the network.
+Image loaders read MNIST's test split from ``tests/data`` (the ``mnist_test_home``
+fixture) and the full image sets from ``SKLEARN_LEARNACT_DATA`` (the
+``shared_data`` fixture: without it those tests skip, saying how to provide it);
+downloads are exercised with a fake ``urlopen`` and a local HTTP server, never
+the network.
 """
 
 import io
@@ -29,7 +31,9 @@ from sklearn_learnact import LearnedActivationRegressor
 from sklearn_learnact.datasets import (
     DATA_HOME_ENV,
     DATASET_NAMES,
+    MIRROR_ENV,
     CorruptDataError,
+    DatasetNotFoundError,
     HiddenFunction,
     InfiniteRegressionStream,
     corrupt_labels,
@@ -248,14 +252,20 @@ def test_load_dataset_by_name(tmp_path):
     titanic = load_dataset("titanic")
     assert titanic.task == "classification" and titanic.target.shape == (1309,)
     assert titanic.preprocessor.fit_transform(titanic.data).shape == (1309, 12)
-    images = load_dataset("mnist", n_samples=50)
-    assert images.data.shape == (50, 784) and images.preprocessor is None
     path = _write(tmp_path / "d.csv", "x,y\n1,a\n2,b\n")
     assert load_dataset(str(path), target="y").task == "classification"
     tsv = _write(tmp_path / "d.txt", "x\ty\n1\ta\n2\tb\n")  # any existing file
     assert load_dataset(str(tsv), target="y").feature_names == ["x"]
     with pytest.raises(ValueError, match="Unknown dataset 'iris': choose one of"):
         load_dataset("iris")
+
+
+def test_load_dataset_images_by_name(shared_data):
+    images = load_dataset("mnist", n_samples=50)
+    assert images.data.shape == (50, 784) and images.preprocessor is None
+    flags = {"n_samples": "--n-samples"}
+    with pytest.raises(ValueError, match="--n-samples 70000 exceeds the 60000"):
+        load_dataset("mnist", n_samples=70000, option_flags=flags)
 
 
 @pytest.mark.parametrize(
@@ -288,9 +298,6 @@ def test_load_dataset_image_messages_name_cli_flags(tmp_path):
     assert "run again with --download on a machine" in message
     assert "(or pass --data-home DATA_HOME)" in message
     assert "data_home" not in message and "download=True" not in message
-    flags["n_samples"] = "--n-samples"
-    with pytest.raises(ValueError, match="--n-samples 70000 exceeds the 60000"):
-        load_dataset("mnist", n_samples=70000, option_flags=flags)
 
 
 # %% Data folder
@@ -310,7 +317,7 @@ def test_get_data_home_order(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def mnist_train():
+def mnist_train(shared_data):
     return load_mnist(split="train")
 
 
@@ -326,15 +333,15 @@ def test_load_mnist_train(mnist_train):
     assert X.reshape(-1, *mnist_train.image_shape).shape == (60000, 1, 28, 28)
 
 
-def test_load_mnist_test():
-    X, y = load_mnist(split="test", return_X_y=True)
+def test_load_mnist_test(mnist_test_home):
+    X, y = load_mnist(mnist_test_home, split="test", return_X_y=True)
     assert X.shape == (10000, 784)
     counts = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert np.bincount(y).tolist() == counts
 
 
 @pytest.mark.parametrize("split, n_per_class", [("train", 6000), ("test", 1000)])
-def test_load_fashion_mnist(split, n_per_class):
+def test_load_fashion_mnist(split, n_per_class, shared_data):
     bunch = load_fashion_mnist(split=split)
     assert bunch.data.shape == (10 * n_per_class, 784)
     assert bunch.data.dtype == np.float32 and 0 <= bunch.data.min() < bunch.data.max()
@@ -343,7 +350,7 @@ def test_load_fashion_mnist(split, n_per_class):
     assert bunch.target_names[0] == "T-shirt/top" and not bunch.subset
 
 
-def test_load_kmnist_train_is_documented_subset():
+def test_load_kmnist_train_is_documented_subset(shared_data):
     bunch = load_kmnist(split="train")
     assert bunch.subset is True
     assert bunch.data.shape == (7011, 784) and bunch.data.dtype == np.float32
@@ -369,7 +376,9 @@ def test_load_kmnist_test_idx_and_npz_agree(shared_data, tmp_path):
         ("test", 761, [3, 8, 8, 0, 6, 6, 1, 6, 3, 1], [158, 159, 165], [124, 129, 110]),
     ],
 )
-def test_load_cifar10_subset(split, n_rows, first_labels, first_pixels, last_pixels):
+def test_load_cifar10_subset(
+    split, n_rows, first_labels, first_pixels, last_pixels, shared_data
+):
     bunch = load_cifar10(split=split)
     assert bunch.subset is True and "SUBSET" in bunch.DESCR
     assert bunch.data.shape == (n_rows, 3 * 32 * 32) and bunch.data.dtype == np.float32
@@ -447,23 +456,29 @@ def test_cifar10_pickle_layout(tmp_path):
 # %% Image loaders: subsampling and arguments
 
 
-def test_stratified_subsample():
-    X_full, y_full = load_mnist(split="test", return_X_y=True)
-    X, y = load_mnist(split="test", n_samples=1000, random_state=0, return_X_y=True)
+def test_stratified_subsample(mnist_test_home):
+    home = mnist_test_home
+    X_full, y_full = load_mnist(home, split="test", return_X_y=True)
+    X, y = load_mnist(
+        home, split="test", n_samples=1000, random_state=0, return_X_y=True
+    )
     assert X.shape == (1000, 784) and X.dtype == np.float32
     expected = np.bincount(y_full) * 1000 / len(y_full)
     assert np.abs(np.bincount(y) - expected).max() < 1
     full_rows = {row.tobytes(): label for row, label in zip(X_full, y_full)}
     assert all(full_rows[row.tobytes()] == label for row, label in zip(X, y))
     X_again, y_again = load_mnist(
-        split="test", n_samples=1000, random_state=0, return_X_y=True
+        home, split="test", n_samples=1000, random_state=0, return_X_y=True
     )
     np.testing.assert_array_equal(X_again, X)
     np.testing.assert_array_equal(y_again, y)
     _, y_other = load_mnist(
-        split="test", n_samples=1000, random_state=1, return_X_y=True
+        home, split="test", n_samples=1000, random_state=1, return_X_y=True
     )
     assert not np.array_equal(y_other, y)
+
+
+def test_stratified_subsample_of_a_partial_copy(shared_data):
     assert len(load_kmnist(split="train", n_samples=10, random_state=0).target) == 10
 
 
@@ -477,9 +492,9 @@ def test_stratified_subsample():
         ({"split": "test", "n_samples": 10001}, ValueError, "exceeds the 10000"),
     ],
 )
-def test_image_loader_bad_arguments(kwargs, error, match):
+def test_image_loader_bad_arguments(kwargs, error, match, mnist_test_home):
     with pytest.raises(error, match=match):
-        load_mnist(**kwargs)
+        load_mnist(mnist_test_home, **kwargs)
 
 
 # %% Image loaders: missing and corrupted files
@@ -521,11 +536,11 @@ def test_missing_files_error_says_where_folder_came_from(
         load_fashion_mnist()
 
 
-def test_corrupted_file_is_detected(shared_data, tmp_path):
+def test_corrupted_file_is_detected(mnist_test_home, tmp_path):
     folder = tmp_path / "mnist"
     folder.mkdir()
     for name in MNIST_TEST_FILES:
-        shutil.copy(shared_data / "mnist" / name, folder / name)
+        shutil.copy(mnist_test_home / "mnist" / name, folder / name)
     assert load_mnist(tmp_path, split="test").data.shape == (10000, 784)
     labels = folder / "t10k-labels-idx1-ubyte.gz"
     raw = bytearray(labels.read_bytes())
@@ -592,8 +607,8 @@ def _go_offline(monkeypatch) -> list[str]:
     return requested
 
 
-def test_download_fetches_verifies_and_loads(shared_data, monkeypatch, tmp_path):
-    requested = _serve(monkeypatch, shared_data / "mnist")
+def test_download_fetches_verifies_and_loads(mnist_test_home, monkeypatch, tmp_path):
+    requested = _serve(monkeypatch, mnist_test_home / "mnist")
     bunch = load_mnist(tmp_path, split="test", download=True)
     assert bunch.data.shape == (10000, 784)
     assert sorted(p.name for p in _files_under(tmp_path)) == MNIST_TEST_FILES
@@ -614,15 +629,17 @@ def test_download_offline_gives_clear_error(loader, monkeypatch, tmp_path):
     assert requested and _files_under(tmp_path) == []
 
 
-def test_download_with_bad_checksum_keeps_nothing(shared_data, monkeypatch, tmp_path):
-    _serve(monkeypatch, shared_data / "mnist", flip=True)
+def test_download_with_bad_checksum_keeps_nothing(
+    mnist_test_home, monkeypatch, tmp_path
+):
+    _serve(monkeypatch, mnist_test_home / "mnist", flip=True)
     with pytest.raises(CorruptDataError, match="t10k-images-idx3-ubyte.gz.*sha256"):
         load_mnist(tmp_path, split="test", download=True)
     assert _files_under(tmp_path) == []
 
 
-def test_interrupted_download_keeps_nothing(shared_data, monkeypatch, tmp_path):
-    _serve(monkeypatch, shared_data / "mnist", fail_after=1000)
+def test_interrupted_download_keeps_nothing(mnist_test_home, monkeypatch, tmp_path):
+    _serve(monkeypatch, mnist_test_home / "mnist", fail_after=1000)
     with pytest.raises(FileNotFoundError, match="connection dropped"):
         load_mnist(tmp_path, split="test", download=True)
     assert _files_under(tmp_path) == []
@@ -635,6 +652,86 @@ def test_download_replaces_a_partial_copy(shared_data, monkeypatch, tmp_path):
         load_kmnist(tmp_path, download=True)
     assert requested[0].endswith("/train-images-idx3-ubyte.gz")
     assert load_kmnist(tmp_path).subset  # without download, the subset is used
+
+
+def test_missing_data_summary_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_fashion_mnist(tmp_path, split="test")
+    summary = info.value.summary
+    assert "\n" not in summary and "\n" in str(info.value)
+    assert summary.startswith(f"Fashion-MNIST test data not found in {tmp_path}")
+    assert "run load_fashion_mnist(download=True) to fetch it" in summary
+    assert DATA_HOME_ENV in summary and "data_home=..." in summary
+    requested = _go_offline(monkeypatch)
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_fashion_mnist(tmp_path, split="test", download="if_missing")
+    summary = info.value.summary
+    assert "\n" not in summary and requested
+    assert "could not be downloaded (http://fashion-mnist" in summary
+    assert "no network" in summary and "connect to the internet" in summary
+    assert MIRROR_ENV in summary and DATA_HOME_ENV in summary
+    assert _files_under(tmp_path) == []
+
+
+def test_download_from_a_local_http_mirror(
+    mnist_test_home, http_mirror, monkeypatch, tmp_path
+):
+    # A mirror is laid out as the data folder; only the mirror is asked.
+    monkeypatch.setenv(MIRROR_ENV, http_mirror(mnist_test_home))
+    bunch = load_mnist(tmp_path, split="test", download="if_missing")
+    assert bunch.data.shape == (10000, 784) and not bunch.subset
+    assert sorted(p.name for p in _files_under(tmp_path)) == MNIST_TEST_FILES
+    # the mirror lacks the train split: one line names the mirror and the file
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(tmp_path, download=True)
+    assert "could not be downloaded (http://127.0.0.1:" in info.value.summary
+    assert "train-images-idx3-ubyte.gz: File not found" in info.value.summary
+    assert f"give {MIRROR_ENV} a mirror that holds mnist/" in info.value.summary
+    assert "none of the accepted sets" in str(info.value)
+
+
+def test_download_from_a_mirror_folder_checks_checksums(
+    mnist_test_home, monkeypatch, tmp_path
+):
+    mirror = tmp_path / "mirror" / "mnist"
+    mirror.mkdir(parents=True)
+    for name in MNIST_TEST_FILES:
+        shutil.copy(mnist_test_home / "mnist" / name, mirror / name)
+    monkeypatch.setenv(MIRROR_ENV, str(tmp_path / "mirror"))
+    home = tmp_path / "home"
+    assert load_mnist(home, split="test", download=True).data.shape == (10000, 784)
+    shutil.rmtree(home)
+    labels = mirror / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(labels.read_bytes())
+    raw[-10] ^= 0xFF
+    labels.write_bytes(bytes(raw))
+    with pytest.raises(CorruptDataError, match="t10k-labels-idx1-ubyte.gz.*sha256"):
+        load_mnist(home, split="test", download=True)
+    assert not (home / "mnist" / "t10k-labels-idx1-ubyte.gz").exists()
+
+
+def test_if_missing_keeps_a_partial_copy_offline(shared_data, monkeypatch, tmp_path):
+    _link(shared_data / "kmnist", tmp_path / "kmnist", ["subset-train-first7011.npz"])
+    requested = _go_offline(monkeypatch)
+    assert load_kmnist(tmp_path, download="if_missing").subset
+    assert requested == []
+
+
+def test_a_mirror_of_partial_copies_gives_them(
+    shared_data, http_mirror, monkeypatch, tmp_path
+):
+    # the shared folder holds KMNIST's train images only as a partial copy
+    monkeypatch.setenv(MIRROR_ENV, http_mirror(shared_data))
+    bunch = load_kmnist(tmp_path, download="if_missing", n_samples=20)
+    assert bunch.subset and len(bunch.target) == 20
+    assert [p.name for p in _files_under(tmp_path)] == ["subset-train-first7011.npz"]
+
+
+@pytest.mark.parametrize("download", ["yes", 1.5, None])
+def test_download_must_be_a_bool_or_if_missing(download, mnist_test_home):
+    with pytest.raises(ValueError, match="download must be"):
+        load_mnist(mnist_test_home, split="test", download=download)
 
 
 # %% Corruption

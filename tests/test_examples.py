@@ -1,8 +1,10 @@
-"""The seed-reproduction gallery: its shared run log, and every example's quick mode.
+"""The gallery: its shared run log, and every example's quick mode.
 
-The quick modes are run for real, as a user runs them (a subprocess, the shared
-data folder), with one seed; a second run must resume: no new fit, the same
-rows, the same summary.
+The quick modes are run for real, as a user runs them (a subprocess), with one
+seed: the first run downloads its data into an empty data folder from a local
+HTTP mirror of the reference data; a second run must resume: no new fit, the
+same rows, the same summary. Without data and without network, each example
+says what is missing in one line.
 """
 
 import importlib.util
@@ -29,10 +31,23 @@ def reproduce():
     return module
 
 
-def test_every_seed_example_is_in_the_gallery():
-    seeds = {"000", "001", "002", "004"}
-    found = {p.name[len("plot_seed") :][:3] for p in EXAMPLES.glob("plot_seed*.py")}
-    assert seeds <= found
+#: The example reproducing each research document, and the datasets it downloads.
+REPRODUCES = {
+    "000": ("plot_compress_learned_activation.py", "Aaron Davis"),
+    "001": ("plot_affine_is_linear.py", "Learning Activations in Neural Networks"),
+    "002": ("plot_mixture_per_layer.py", "Vipul Bansal"),
+    "003": ("plot_surrogate_search.py", "Garrett Bingham and Risto Miikkulainen"),
+    "004": ("plot_robustness_dirty_data.py", "Zachary Harrison"),
+}
+
+
+def test_every_research_document_has_its_example():
+    for number, (script, author) in REPRODUCES.items():
+        docstring = (EXAMPLES / script).read_text().split('"""')[1]
+        assert f"research document {number}" in docstring, script
+        assert author in " ".join(docstring.split()), script
+    names = {p.name for p in EXAMPLES.glob("plot_*.py")}
+    assert names == {script for script, _ in REPRODUCES.values()}
 
 
 def test_run_log_resumes_and_checks_its_header(reproduce, tmp_path):
@@ -85,16 +100,19 @@ def test_mean_ci_and_paired_test(reproduce):
 
 
 def _run(
-    script: str, out: Path, shared_data: Path, *options: str
+    script: str, out: Path, data: Path, *options: str, mirror: str = "", **env
 ) -> subprocess.CompletedProcess:
+    """Run ``script`` with one seed, its data folder ``data`` and ``mirror``."""
     env = {
         **os.environ,
         "MPLBACKEND": "Agg",
-        "SKLEARN_LEARNACT_DATA": str(shared_data),
+        "SKLEARN_LEARNACT_DATA": str(data),
+        "SKLEARN_LEARNACT_MIRROR": mirror,
         "PYTHONPATH": str(EXAMPLES.parent),
         "PYTHONWARNINGS": "ignore",
+        **env,
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(EXAMPLES / script), "--seeds", "1", "--out", str(out)]
         + list(options),
         capture_output=True,
@@ -103,8 +121,21 @@ def _run(
         cwd=EXAMPLES.parent,
         timeout=1800,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+
+
+@pytest.mark.parametrize("script", sorted(s for s, _ in REPRODUCES.values()))
+def test_without_data_and_network_one_line(script, tmp_path):
+    # No network: every request goes to a proxy on a closed local port.
+    proxy = "http://127.0.0.1:9"
+    offline = {"http_proxy": proxy, "https_proxy": proxy, "no_proxy": ""}
+    result = _run(script, tmp_path / "out", tmp_path / "empty", **offline)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"{script}: ")
+    assert f"data not found in {tmp_path / 'empty'}/" in result.stderr
+    assert "could not be downloaded" in result.stderr
+    assert "SKLEARN_LEARNACT_MIRROR" in result.stderr
+    assert not list((tmp_path / "empty").rglob("*.gz"))
 
 
 # Quick modes with one seed, measured on 2 idle cores: 000 about 15 s, 001 about
@@ -112,17 +143,17 @@ def _run(
 # test as a whole, measured niced at a load average of 5-7 on the 2 cores: 000
 # 56 s, 001 52 s, 004 121 s (with its --summaries-only run); slow-marked.
 QUICK = {
-    "plot_seed000_spline_compression.py": (
+    "plot_compress_learned_activation.py": (
         "seed000_runs.csv",
         ["seed000_summary.csv", "seed000_provenance.csv", "seed000_compression.png"],
         12,  # 3 datasets x 4 models
     ),
-    "plot_seed001_affine_mnist.py": (
+    "plot_affine_is_linear.py": (
         "seed001_runs.csv",
         ["seed001_accuracy.csv", "seed001_affine_k.csv", "seed001_curves.png"],
         4,  # 3 nets + LogisticRegression
     ),
-    "plot_seed002_mixture_cnn.py": (
+    "plot_mixture_per_layer.py": (
         "seed002_runs.csv",
         [
             "seed002_table1.csv",
@@ -131,7 +162,7 @@ QUICK = {
         ],
         6,  # 3 datasets x (mixture, relu)
     ),
-    "plot_seed004_robustness.py": (
+    "plot_robustness_dirty_data.py": (
         "seed004_runs.csv",
         ["seed004_regression.csv", "seed004_mnist.csv", "seed004_mnist.png"],
         32,  # 2 tasks x 8 activations x (clean, dirty)
@@ -141,10 +172,13 @@ QUICK = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(QUICK))
-def test_quick_mode_runs_and_resumes(script, shared_data, tmp_path):
+def test_quick_mode_runs_and_resumes(script, shared_data, http_mirror, tmp_path):
     runs_name, outputs, n_rows = QUICK[script]
-    first = _run(script, tmp_path, shared_data)
-    assert "fitted" in first.stdout
+    data = tmp_path / "data"  # empty: the first run downloads into it
+    mirror = http_mirror(shared_data)
+    first = _run(script, tmp_path, data, mirror=mirror)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "fitted" in first.stdout and list(data.rglob("*"))
     runs = pd.read_csv(tmp_path / runs_name)
     assert len(runs) == n_rows
     for name in outputs:
@@ -152,7 +186,9 @@ def test_quick_mode_runs_and_resumes(script, shared_data, tmp_path):
     summaries = {
         name: pd.read_csv(tmp_path / name) for name in outputs if name.endswith(".csv")
     }
-    again = _run(script, tmp_path, shared_data)  # resumes: nothing left to fit
+    # resumes: nothing left to fit, and nothing to download (no mirror now)
+    again = _run(script, tmp_path, data)
+    assert again.returncode == 0, again.stderr[-3000:]
     assert "fitted" not in again.stdout
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / runs_name), runs)
     for name, frame in summaries.items():
@@ -161,11 +197,12 @@ def test_quick_mode_runs_and_resumes(script, shared_data, tmp_path):
     provenance = pd.read_csv(tmp_path / f"{runs_name[:7]}_provenance.csv")
     assert provenance["new_runs"].tolist() == [provenance["total_runs"][0], 0]
     assert "--seeds 1" in provenance["command"][0]
-    if script.startswith("plot_seed004"):
+    if script.startswith("plot_robustness"):
         # a second seed is missing, but --summaries-only fits nothing
         table = pd.read_csv(tmp_path / "seed004_regression.csv")
         (tmp_path / "seed004_regression.csv").unlink()
-        only = _run(script, tmp_path, shared_data, "--seeds", "2", "--summaries-only")
+        only = _run(script, tmp_path, data, "--seeds", "2", "--summaries-only")
+        assert only.returncode == 0, only.stderr[-3000:]
         assert "fitted" not in only.stdout
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / runs_name), runs)
         pd.testing.assert_frame_equal(

@@ -424,6 +424,24 @@ def test_the_papers_union_embedding_is_an_option(searched, tmp_path):
     assert not np.allclose(union.embedding_, search.embedding_, equal_nan=True)
 
 
+def test_a_budget_within_the_baselines_warns_baselines_only(tmp_path):
+    X, y = _data()
+    space = ["tanh(x)", "relu(x)", "sin(x)", "abs(x)"]
+    baselines = ("tanh(x)", "relu(x)")
+    with pytest.warns(UserWarning, match=r"n_iter=2 is at or below the 2 baselines"):
+        search = _search(
+            tmp_path / "b.journal", 2, space=space, baselines=baselines,
+            features="outputs",
+        ).fit(X, y)  # fmt: skip
+    assert search.results_["baseline"].all()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="n_iter=")
+        _search(
+            tmp_path / "c.journal", 3, space=space, baselines=baselines,
+            features="outputs",
+        ).fit(X, y)  # fmt: skip
+
+
 def test_diverged_candidates_score_as_a_constant_predictor(tmp_path, capsys):
     X, y = _data()
     search = _search(
@@ -493,6 +511,48 @@ def _cli_error(capsys, argv) -> str:
         main(argv)
     assert exc.value.code == 2
     return capsys.readouterr().err
+
+
+def test_cli_search_report_says_baselines_only():
+    from types import SimpleNamespace
+
+    from sklearn_learnact.cli.search import _report
+
+    class Space(list):
+        def summary(self):
+            return "2 distinct functions"
+
+    def report(baseline):
+        results = pd.DataFrame(
+            {
+                "rank": [1], "expression": ["elu(x)"], "cv_score": [0.8],
+                "std_score": [0.01], "predicted_score": [np.nan],
+                "baseline": [baseline],
+            }
+        )  # fmt: skip
+        retest = pd.DataFrame(
+            {
+                "expression": ["elu(x)", "relu(x)"], "mean_score": [0.8, 0.79],
+                "fold_scores": [[0.8] * 3, [0.79] * 3],
+                "diff_vs_reference": [0.01, 0.0], "p_value": [0.4, 1.0],
+            }
+        )  # fmt: skip
+        times = {"outputs": 0.1, "fisher": 1.0, "embedding": 2.0}
+        search = SimpleNamespace(
+            results_=results, feature_times_=times, space_=Space(["a", "b"]),
+            features="both", study_name_="s", baselines=BASELINES,
+        )  # fmt: skip
+        args = SimpleNamespace(
+            scoring=None, argv=["search"], dataset="titanic", hidden=(8,),
+            max_iter=3, lr=1e-3, budget=1, cv=3,
+        )  # fmt: skip
+        data = SimpleNamespace(task="classification", description="d")
+        return _report(args, data, search, retest, 1.0)
+
+    text = report(baseline=True)
+    assert "**Baselines only**: a budget of 1 does not go beyond the 8" in text
+    assert "**Best baseline: `elu(x)`**" in text
+    assert "Baselines only" not in report(baseline=False)
 
 
 def test_cli_search_writes_the_report_and_resumes(searched, shared_data, tmp_path):

@@ -8,7 +8,8 @@ option value, unknown dataset or activation, a CSV file that cannot be used,
 unwritable output folder, a storage that cannot be opened, a full disk...)
 print one line and exit with status 2, never a traceback.
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and
-``run(args)``; this module only assembles them.
+``run(args)``, imported only when that subcommand runs: ``learnact --help``
+and ``learnact --version`` import neither torch nor scikit-learn.
 """
 
 import sys
@@ -16,17 +17,9 @@ import time
 import warnings
 from collections.abc import Sequence
 
-from sklearn.exceptions import ConvergenceWarning
-
-from ..studies import StudyMismatchError
-from . import cache, compare, demo, export, report, search
-from ._common import UsageError
-from ._parser import build_parser
+from ._parser import SUBCOMMANDS, UsageError, build_parser
 
 __all__ = ["UsageError", "main"]
-
-#: The subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (compare, demo, export, report, search, cache)
 
 
 def _one_line(command: str):
@@ -66,11 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     learnact compare: error: Unknown dataset 'nope': choose one of titanic, ...
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_SUBCOMMANDS)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     args.argv = argv
     if not sys.stderr.isatty():  # a progress bar's redraws only clutter a log file
         args.no_progress = True
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ..studies import StudyMismatchError
+
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -80,8 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, OSError, StudyMismatchError) as exc:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
     if paths:
+        files = "1 file" if len(paths) == 1 else f"{len(paths)} files"
         print(
-            f"Wrote {len(paths)} files to {paths[-1].parent} in "
+            f"Wrote {files} to {paths[-1].parent} in "
             f"{time.perf_counter() - start:.0f} s; see {paths[-1]}."
         )
     return 0

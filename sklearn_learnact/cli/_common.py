@@ -16,9 +16,10 @@ from sklearn.utils import Bunch
 
 from ..activations import available_activations
 from ..compare import compare_activations, parse_activations
-from ..datasets import DATASET_NAMES, load_dataset
+from ..datasets import DATASET_NAMES, DatasetNotFoundError, load_dataset
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 from ..reports import ReportSection
+from ._parser import UsageError
 
 #: How the loaders' messages name their options under ``learnact``.
 _FLAGS = {
@@ -37,10 +38,6 @@ _SCORER_HINT = (
     'roc_auc, r2, neg_mean_absolute_error; python -c "import sklearn.metrics; '
     'print(sklearn.metrics.get_scorer_names())" lists them all'
 )
-
-
-class UsageError(ValueError):
-    """Bad command-line input; reported as one line, exit status 2."""
 
 
 # %% Argument types (argparse reports their errors as one line, status 2)
@@ -157,8 +154,21 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--download",
-        action="store_true",
-        help="download a missing image dataset (default: off, never downloads)",
+        dest="download",
+        action="store_const",
+        const=True,
+        default="if_missing",
+        help="also replace a partial copy of an image dataset by the full set "
+        "(default: only a missing dataset is fetched, on first use, from its "
+        "canonical source or from $SKLEARN_LEARNACT_MIRROR, checksums checked)",
+    )
+    parser.add_argument(
+        "--no-download",
+        dest="download",
+        action="store_const",
+        const=False,
+        help="never download: use only the files in the data folder (default: "
+        "download a missing dataset)",
     )
 
 
@@ -190,9 +200,12 @@ def scoring(text: str) -> str:
 
 
 def load_data(name: str, **kwargs) -> Bunch:
-    """:func:`~sklearn_learnact.datasets.load_dataset`, errors naming CLI flags."""
+    """:func:`~sklearn_learnact.datasets.load_dataset`, errors naming CLI flags;
+    a missing dataset is reported in one line (what is missing, how to get it)."""
     try:
         return load_dataset(name, option_flags=_FLAGS, **kwargs)
+    except DatasetNotFoundError as exc:
+        raise UsageError(exc.summary) from exc
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -357,9 +370,32 @@ def add_compression(section: ReportSection, data: Bunch, random_state=0) -> None
             }
         )
     )
+    section.notes += compression_notes(best, comp.report_, evaluation)
     section.extra_figures[f"Compressed {best} activations"] = (
         CompressionDisplay.from_compressor(comp).figure_,
         f"Each hidden layer's learned {best} activation (solid) and the spline "
         "that replaces it (dashed) over the range of its recorded inputs "
         "(shaded; histogram in grey).",
     )
+
+
+def compression_notes(best: str, report: pd.DataFrame, evaluation: dict) -> list[str]:
+    """Verdict lines for a compression that did not make the model cheaper:
+    ``predict`` slower, or more numbers stored, than before."""
+    notes = []
+    speedup = evaluation["predict_speedup"]
+    if speedup < 1:
+        notes.append(
+            f"The compressed {best} model predicts no faster than the "
+            f"uncompressed one: {speedup:.2f}x its speed "
+            f"({1e3 * evaluation['predict_seconds_after']:.2f} ms against "
+            f"{1e3 * evaluation['predict_seconds_before']:.2f} ms on "
+            f"{evaluation['n_samples']} held-out rows)."
+        )
+    before, after = report["stored_before"].sum(), report["stored_after"].sum()
+    if after > before:
+        notes.append(
+            f"The compressed {best} activations store more numbers than the "
+            f"learned ones ({before} -> {after}): the splines buy speed, not size."
+        )
+    return notes

@@ -8,7 +8,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``cache`` subcommand to ``subparsers``."""
     cache = subparsers.add_parser(
         "cache",
-        help="show or clear the cache of compiled activation kernels",
         description="The learnable activations' kernels (compiled by torch's "
         "compiler, and the native C++ library) are built on first use and kept "
         "on disk, so that later processes load them in milliseconds. Nothing "

@@ -36,7 +36,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``compare`` subcommand to ``subparsers``."""
     compare = subparsers.add_parser(
         "compare",
-        help="compare activations on one dataset and write a report",
         description="Compare fixed and learned activations on the same "
         "cross-validation folds; write report.md, results.csv and figures to "
         "--out, and print the results table.",

@@ -17,8 +17,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to ``subparsers``."""
     export = subparsers.add_parser(
         "export",
-        help="convert a fitted model saved with joblib to ONNX and verify it on a "
-        "sample with onnxruntime (needs sklearn-learnact[onnx])",
         description="Convert a fitted estimator or Pipeline saved with joblib.dump "
         "to ONNX, run it in onnxruntime on every row of the sample and print how "
         "well it agrees with the model. The sample's columns define the ONNX "

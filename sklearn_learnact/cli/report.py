@@ -24,8 +24,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``report`` subcommand to ``subparsers``."""
     report = subparsers.add_parser(
         "report",
-        help="rewrite the report of a 'compare --search optuna' run from its "
-        "storage (e.g. once all its workers are done)",
         description="Rewrite report.md, results.csv and the figures in DIR from "
         "the Optuna storage of the 'learnact compare --search optuna' run that "
         "wrote DIR (its command is in DIR/run.json). No trial is run: the data "
@@ -65,7 +63,7 @@ def run(args) -> list[Path]:
             f"that first with --out {folder}."
         )
     cwd = record["cwd"]
-    compare_args = build_parser([compare]).parse_args(record["argv"])
+    compare_args = build_parser("compare").parse_args(record["argv"])
     compare_args.argv = record["argv"]
     compare_args.dataset = _absolute(compare_args.dataset, cwd)
     compare_args.data_home = _absolute(compare_args.data_home, cwd)

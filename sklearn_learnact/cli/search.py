@@ -47,8 +47,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     search = subparsers.add_parser(
         "search",
-        help="find new activation functions for a dataset with a surrogate "
-        "(Bingham & Miikkulainen, 2023) and write a report",
         description="Search expression activations with Bingham & "
         "Miikkulainen's surrogate: train --budget of the candidates, chosen by a "
         "nearest-neighbour regression on a UMAP map of features computed without "
@@ -251,13 +249,22 @@ def _report(args, data, search, retest, search_time: float) -> str:
     best = retest.iloc[0]
     relu = retest.iloc[-1]
     significant = "significant" if best["p_value"] < 0.05 else "not significant"
+    baselines_only = bool(res["baseline"].all())
+    found = "Best baseline" if baselines_only else "Best found"
     verdict = (
-        f"**Best found: `{best['expression']}`**, {score} "
+        f"**{found}: `{best['expression']}`**, {score} "
         f"{best['mean_score']:.4f} against relu's {relu['mean_score']:.4f} on "
         f"{len(best['fold_scores'])} new folds (difference "
         f"{best['diff_vs_reference']:+.4f}, corrected paired t-test p = "
         f"{best['p_value']:.3g}: {significant} at 0.05)."
     )
+    if baselines_only:
+        verdict = (
+            f"**Baselines only**: a budget of {args.budget} does not go beyond "
+            f"the {len(search.baselines)} baselines, which are evaluated first, so "
+            "the surrogate never chose a function; raise --budget above "
+            f"{len(search.baselines)} for it to act.\n\n{verdict}"
+        )
     times = search.feature_times_
     n = len(search.space_)
     counts = search.filter_counts_

@@ -8,7 +8,10 @@
   :func:`load_cifar10` read the canonical files from the data folder
   (:func:`get_data_home`, one subfolder per dataset: ``mnist/``,
   ``fashion_mnist/``, ``kmnist/``, ``cifar10/``), check their checksums, and
-  fetch them with ``download=True`` on a machine with internet access;
+  fetch them with ``download=True`` (or ``"if_missing"``) from their canonical
+  sources, or from the mirror named by ``SKLEARN_LEARNACT_MIRROR``; a dataset
+  that is neither there nor downloadable raises :class:`DatasetNotFoundError`,
+  whose ``summary`` says in one line what is missing and how to provide it;
 - :func:`corrupt_labels` and :func:`corrupt_regression` make "dirty"
   copies of a dataset;
 - :func:`make_infinite_regression` and :class:`InfiniteRegressionStream` generate
@@ -28,7 +31,13 @@ loaders), ``_fetch`` (the data folder, checksums and downloads),
 
 from ._by_name import DATASET_NAMES, load_dataset
 from ._corruption import corrupt_labels, corrupt_regression
-from ._fetch import DATA_HOME_ENV, CorruptDataError, get_data_home
+from ._fetch import (
+    DATA_HOME_ENV,
+    MIRROR_ENV,
+    CorruptDataError,
+    DatasetNotFoundError,
+    get_data_home,
+)
 from ._images import load_cifar10, load_fashion_mnist, load_kmnist, load_mnist
 from ._synthetic import (
     HiddenFunction,
@@ -41,7 +50,9 @@ from ._titanic import load_titanic, make_titanic_preprocessor
 __all__ = [
     "DATASET_NAMES",
     "DATA_HOME_ENV",
+    "MIRROR_ENV",
     "CorruptDataError",
+    "DatasetNotFoundError",
     "HiddenFunction",
     "InfiniteRegressionStream",
     "corrupt_labels",

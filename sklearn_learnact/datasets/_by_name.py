@@ -27,7 +27,7 @@ def load_dataset(
     sep: str | None = None,
     n_samples: int | None = None,
     data_home: str | os.PathLike | None = None,
-    download: bool = False,
+    download: bool | str = False,
     random_state: int | np.random.RandomState | None = 0,
     option_flags: Mapping[str, str] | None = None,
 ) -> Bunch:
@@ -54,7 +54,7 @@ def load_dataset(
         or a CSV file).
     data_home : str or path-like, optional
         Folder of the image datasets; see :func:`get_data_home`.
-    download : bool, default=False
+    download : bool or "if_missing", default=False
         Fetch missing image files (see :func:`load_mnist`).
     random_state : int, RandomState instance or None, default=0
         Seeds the synthetic data and the image subsample.
@@ -77,8 +77,8 @@ def load_dataset(
         Unknown name, an option that does not apply to the dataset, or a CSV
         file that cannot be used (see :func:`load_csv`).
     FileNotFoundError
-        A missing CSV file, or missing image files (the message says how to
-        provide them).
+        A missing CSV file, or missing image files (a
+        :class:`DatasetNotFoundError`: the message says how to provide them).
 
     Examples
     --------

@@ -1,8 +1,9 @@
 """The data folder, checksums and downloads, for the image loaders.
 
 Names here are internal to :mod:`sklearn_learnact.datasets` (this module is
-private); :data:`DATA_HOME_ENV`, :class:`CorruptDataError` and
-:func:`get_data_home` are re-exported by the package.
+private); :data:`DATA_HOME_ENV`, :data:`MIRROR_ENV`, :class:`CorruptDataError`,
+:class:`DatasetNotFoundError` and :func:`get_data_home` are re-exported by the
+package.
 """
 
 import hashlib
@@ -19,11 +20,27 @@ from ._options import OptionNames
 
 #: Environment variable naming the data folder (see :func:`get_data_home`).
 DATA_HOME_ENV = "SKLEARN_LEARNACT_DATA"
+#: Environment variable naming a mirror to download from instead of the canonical
+#: sources: a URL or a local folder laid out as the data folder (``mnist/...``).
+MIRROR_ENV = "SKLEARN_LEARNACT_MIRROR"
 _DEFAULT_DATA_HOME = "~/sklearn_learnact_data"
 
 
 class CorruptDataError(OSError):
     """A data file exists but fails its checksum or its format check."""
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset is not on disk and was not (or could not be) downloaded.
+
+    ``str(error)`` lists every accepted file, found or missing; ``summary`` says
+    in one line what is missing and how to provide it (what the ``learnact``
+    command and the examples print).
+    """
+
+    def __init__(self, message: str, summary: str) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 def resolve_data_home(
@@ -124,11 +141,38 @@ def verify_checksum(path: Path, algorithm: str, expected: str, fix: str) -> None
 # %% Downloads
 
 
-def _download_to(urls: Sequence[str], dest: Path, algorithm: str, digest: str) -> None:
+class DownloadFailedError(FileNotFoundError):
+    """No source gave a file; ``reason`` is the first source's failure, briefly."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def get_mirror() -> str | None:
+    """The mirror named by ``SKLEARN_LEARNACT_MIRROR`` as a base URL ending in
+    ``/`` (a local folder as a ``file:`` URL), or None when it is not set."""
+    mirror = os.environ.get(MIRROR_ENV, "").strip()
+    if not mirror:
+        return None
+    if "://" not in mirror:
+        mirror = Path(mirror).expanduser().resolve().as_uri()
+    return mirror.rstrip("/") + "/"
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a download failed, in a few words (a URLError's reason, unwrapped)."""
+    return str(getattr(exc, "reason", None) or exc)
+
+
+def _download_to(
+    urls: Sequence[str], dest: Path, algorithm: str | None, digest: str | None
+) -> None:
     """Fetch ``dest`` from the first URL that works and gives the right digest.
 
     The bytes go to a temporary file beside ``dest`` that is renamed only after its
-    checksum matched, so ``dest`` is never left half-written.
+    checksum matched, so ``dest`` is never left half-written. A file without a
+    known checksum (``algorithm=None``) is only checked by its reader.
     """
     failures = []
     for url in urls:
@@ -136,7 +180,7 @@ def _download_to(urls: Sequence[str], dest: Path, algorithm: str, digest: str) -
             prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
         )
         try:
-            hasher = hashlib.new(algorithm)
+            hasher = hashlib.new(algorithm or "sha256")
             with (
                 os.fdopen(fd, "wb") as out,
                 urllib.request.urlopen(url, timeout=60) as response,
@@ -144,7 +188,7 @@ def _download_to(urls: Sequence[str], dest: Path, algorithm: str, digest: str) -
                 while chunk := response.read(1 << 20):
                     hasher.update(chunk)
                     out.write(chunk)
-            if hasher.hexdigest() != digest:
+            if algorithm is not None and hasher.hexdigest() != digest:
                 raise CorruptDataError(
                     f"{url} gave {algorithm} {hasher.hexdigest()}, expected {digest}"
                 )
@@ -156,10 +200,13 @@ def _download_to(urls: Sequence[str], dest: Path, algorithm: str, digest: str) -
             failures.append((url, exc))
         finally:
             Path(tmp_name).unlink(missing_ok=True)
-    reasons = "; ".join(f"{url}: {exc}" for url, exc in failures)
+    reasons = "; ".join(f"{url}: {_reason(exc)}" for url, exc in failures)
     if any(isinstance(exc, CorruptDataError) for _, exc in failures):
         raise CorruptDataError(f"downloaded {dest.name} is corrupted ({reasons})")
-    raise FileNotFoundError(f"could not download {dest.name} ({reasons})")
+    url, first = failures[0]
+    raise DownloadFailedError(
+        f"could not download {dest.name} ({reasons})", f"{url}: {_reason(first)}"
+    )
 
 
 def download_files(

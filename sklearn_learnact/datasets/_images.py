@@ -13,13 +13,17 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from .._validation import Interval, Options, validate_params
+from .._validation import Boolean, Interval, Options, validate_params
 from ._fetch import (
     DATA_HOME_ENV,
+    MIRROR_ENV,
     Archive,
     CorruptDataError,
+    DatasetNotFoundError,
+    DownloadFailedError,
     File,
     download_files,
+    get_mirror,
     resolve_data_home,
     verify_checksum,
 )
@@ -462,11 +466,85 @@ def _missing_message(
         f"The data folder {home} comes from {origin}.",
         "To provide the files: "
         f"{names.rerun(spec.loader, 'download', True)} on a machine with internet "
-        f"access (it fetches them from {_canonical_sources(spec)}); or copy them "
+        f"access (it fetches them from {_canonical_sources(spec)}; set "
+        f"{MIRROR_ENV} to fetch them from a mirror instead); or copy them "
         f"into {folder}; or set the {DATA_HOME_ENV} environment variable (or pass "
         f"{names.use('data_home')}) to a folder that holds {spec.key}/.",
     ]
     return "\n".join(lines)
+
+
+def _missing_summary(
+    spec: _ImageDataset,
+    split: str,
+    folder: Path,
+    names: OptionNames,
+    failure: DownloadFailedError | None,
+) -> str:
+    """What is missing and how to provide it, in one line."""
+    if failure is None:
+        fetch = (
+            f"{names.rerun(spec.loader, 'download', True)} to fetch it from "
+            f"{_canonical_sources(spec)} (checksums checked)"
+        )
+        return (
+            f"{spec.title} {split} data not found in {folder}: {fetch}, or set "
+            f"{DATA_HOME_ENV} (or pass {names.use('data_home')}) to a folder that "
+            f"holds {spec.key}/."
+        )
+    if get_mirror() is None:
+        sources = (
+            f"connect to the internet, or set {MIRROR_ENV} to a mirror (a URL or "
+            f"a folder that holds {spec.key}/)"
+        )
+    else:
+        sources = (
+            f"give {MIRROR_ENV} a mirror that holds {spec.key}/ (or unset it to "
+            "download from the canonical sources)"
+        )
+    return (
+        f"{spec.title} {split} data not found in {folder} and could not be "
+        f"downloaded ({failure.reason}): {sources}, or set {DATA_HOME_ENV} (or "
+        f"pass {names.use('data_home')}) to a folder that holds {spec.key}/."
+    )
+
+
+def _fetch(spec: _ImageDataset, split: str, folder: Path) -> _FileSet:
+    """Download one complete set of ``split``'s files into ``folder``.
+
+    Without a mirror: the canonical set, from the canonical sources. With
+    ``SKLEARN_LEARNACT_MIRROR``: the first set, in order of preference (partial
+    copies last), that the mirror holds under ``<key>/``, from the mirror only.
+    Every file with a known checksum is checked before it is kept.
+    """
+    mirror = get_mirror()
+    if mirror is None:
+        fileset = next(fs for fs in spec.splits[split] if fs.downloadable)
+        download_files(
+            fileset.files,
+            folder / fileset.subdir,
+            mirrors=spec.mirrors,
+            archive=spec.archive,
+        )
+        return fileset
+    failures: list[DownloadFailedError] = []
+    for fileset in spec.splits[split]:
+        subdir = f"{fileset.subdir}/" if fileset.subdir else ""
+        try:
+            download_files(
+                fileset.files,
+                folder / fileset.subdir,
+                mirrors=[f"{mirror}{spec.key}/{subdir}"],
+            )
+        except DownloadFailedError as exc:
+            failures.append(exc)
+            continue
+        return fileset
+    raise DownloadFailedError(
+        f"the mirror {mirror} ({MIRROR_ENV}) holds none of the accepted sets: "
+        + "; ".join(str(exc) for exc in failures),
+        failures[0].reason,
+    )
 
 
 def _stratified_indices(
@@ -493,17 +571,18 @@ def load_images(
     split: str,
     n_samples: int | None,
     random_state: int | np.random.RandomState | None,
-    download: bool,
+    download: bool | str,
     return_X_y: bool,
     names: OptionNames | None = None,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
     """Load ``spec``'s images; ``names`` says how messages name the options."""
     names = names or OptionNames()
     validate_params(
-        {"split": split, "n_samples": n_samples},
+        {"split": split, "n_samples": n_samples, "download": download},
         {
             "split": [Options(*sorted(spec.splits))],
             "n_samples": [None, Interval(numbers.Integral, 1, None)],
+            "download": [Boolean(), Options("if_missing")],
         },
     )
     home, origin = resolve_data_home(data_home, names)
@@ -516,21 +595,25 @@ def load_images(
         ),
         None,
     )
-    if download and (chosen is None or chosen.subset):
-        chosen = next(fs for fs in spec.splits[split] if fs.downloadable)
+    if download == "if_missing":
+        wanted = chosen is None
+    else:  # True: the full set also replaces a partial copy
+        wanted = bool(download) and (chosen is None or chosen.subset)
+    if wanted:
         try:
-            download_files(
-                chosen.files,
-                folder / chosen.subdir,
-                mirrors=spec.mirrors,
-                archive=spec.archive,
-            )
-        except (FileNotFoundError, CorruptDataError) as exc:
+            chosen = _fetch(spec, split, folder)
+        except DownloadFailedError as exc:
+            raise DatasetNotFoundError(
+                f"{exc}\n{_missing_message(spec, split, folder, home, origin, names)}",
+                _missing_summary(spec, split, folder, names, exc),
+            ) from exc
+        except CorruptDataError as exc:
             message = _missing_message(spec, split, folder, home, origin, names)
-            raise type(exc)(f"{exc}\n{message}") from exc
+            raise CorruptDataError(f"{exc}\n{message}") from exc
     elif chosen is None:
-        raise FileNotFoundError(
-            _missing_message(spec, split, folder, home, origin, names)
+        raise DatasetNotFoundError(
+            _missing_message(spec, split, folder, home, origin, names),
+            _missing_summary(spec, split, folder, names, None),
         )
 
     directory = folder / chosen.subdir
@@ -605,11 +688,15 @@ _LOADER_DOC = """Load {title}: {n_train:,} train, {n_test:,} test images ({shape
         ``None`` loads them all.
     random_state : int, RandomState instance or None, default=None
         Seed of the subsample; an int makes it reproducible.
-    download : bool, default=False
-        Fetch the missing canonical files, checking their checksums, before
-        loading; with only a partial copy present, the full set is fetched and
-        used instead. The files come from:
-        {sources}.
+    download : bool or "if_missing", default=False
+        ``True``: fetch the missing canonical files, checking their checksums,
+        before loading; with only a partial copy present, the full set is
+        fetched and used instead. ``"if_missing"``: fetch them only when no set
+        of files, partial or full, is present (what the examples and the
+        ``learnact`` command do). The files come from {sources}, or, when the
+        ``SKLEARN_LEARNACT_MIRROR`` environment variable names a mirror (a URL,
+        or a folder, laid out as the data folder: ``{key}/...``), from the
+        mirror only.
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of a Bunch.
 
@@ -626,9 +713,10 @@ _LOADER_DOC = """Load {title}: {n_train:,} train, {n_test:,} test images ({shape
 
     Raises
     ------
-    FileNotFoundError
-        When no complete set of files is found (or downloading fails); the message
-        names the missing files, the folder searched, and how to provide them.
+    DatasetNotFoundError
+        A :class:`FileNotFoundError`: no complete set of files is found (or
+        downloading fails). The message names the missing files, the folder
+        searched and how to provide them; its ``summary`` says so in one line.
     CorruptDataError
         When a file fails its checksum or format check.
 
@@ -674,7 +762,7 @@ def _image_loader(spec: _ImageDataset):
         split: str = "train",
         n_samples: int | None = None,
         random_state: int | np.random.RandomState | None = None,
-        download: bool = False,
+        download: bool | str = False,
         return_X_y: bool = False,
     ) -> Bunch | tuple[np.ndarray, np.ndarray]:
         return load_images(

@@ -123,11 +123,14 @@ def load_csv(
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data``: DataFrame of the feature columns; ``target``: ndarray
-        (float for regression); ``task``: ``"classification"`` or
+        A Bunch (not a tuple), without the rows that have no target:
+        ``data``: DataFrame of the feature columns, as read (missing values
+        kept); ``target``: ndarray (float64 for regression, the column's values
+        as read for classification); ``task``: ``"classification"`` or
         ``"regression"``; ``preprocessor``: an unfitted
-        :func:`make_tabular_preprocessor` for ``data``; ``feature_names``;
-        ``target_name``; ``description``: one sentence on what was loaded.
+        :func:`make_tabular_preprocessor` for ``data``; ``feature_names``: list
+        of str; ``target_name``; ``description``: one sentence on what was
+        loaded (rows, separator, decimal commas, rows dropped).
 
     Raises
     ------

@@ -184,7 +184,7 @@ def activation_movement(
     -------
     layers : list of dict
         Per learnable layer: ``layer`` (1-based), ``low``, ``high``,
-        ``max_change`` (max |f_learned - f_init| over the range), ``scale``
+        ``max_change`` (``max |f_learned - f_init|`` over the range), ``scale``
         (max - min of f_init there) and ``movement`` (their ratio, see the
         module's docstring). Fixed activations are left out.
 

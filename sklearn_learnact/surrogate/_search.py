@@ -3,6 +3,7 @@ predicts best; results, retesting and the refitted best estimator."""
 
 import numbers
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -335,6 +336,15 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 f"n_iter={self.n_iter} is larger than the candidate space "
                 f"({len(space)} distinct functions); lower n_iter or enlarge the "
                 "space."
+            )
+        n_baselines = len({canonical_expression(b) for b in self.baselines})
+        if self.n_iter <= n_baselines:
+            warnings.warn(
+                f"n_iter={self.n_iter} is at or below the {n_baselines} baselines, "
+                "which are evaluated first: the surrogate never chooses a function "
+                f"(baselines only). Raise n_iter above {n_baselines} for it to act.",
+                UserWarning,
+                stacklevel=2,
             )
         splits = cv_splits(self.cv, X, y, classifier=classifier, random_state=seed)
         scorer = check_scoring(self.estimator, self.scoring)

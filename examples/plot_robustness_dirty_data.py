@@ -1,9 +1,13 @@
 """
-Seed 004: do some activations shrug off dirty training data?
-============================================================
+Do some activations shrug off dirty training data?
+==================================================
 
-Seed 004 (Harrison) asks whether sigmoid, tanh (and, less so, ELU) let a
-network ignore corrupted training data better than ReLU. Its protocol, run
+Clean against corrupted training data, for seven fixed and six learned
+activations. This reproduces the research document 004 of the project:
+Zachary Harrison, *On the Robustness of Activation Functions* (slides).
+
+The slides ask whether sigmoid, tanh (and, less so, ELU) let a
+network ignore corrupted training data better than ReLU. Their protocol, run
 here with every hyperparameter set explicitly:
 
 - **Infinite multivariate regression**: 10 input columns, each with a hidden
@@ -15,16 +19,16 @@ here with every hyperparameter set explicitly:
   training rows (:func:`~sklearn_learnact.datasets.corrupt_regression`; the
   seed shows its dirty data only as plots). Metric: validation MSE, dirty minus
   clean, on the target's own scale (the networks learn on it as given,
-  ``standardize_target=False``, as the seed's did; the target's std is about
+  ``standardize_target=False``, as the slides' did; the target's std is about
   0.45).
 - **MNIST with 10% of the training labels changed** to another class
   (:func:`~sklearn_learnact.datasets.corrupt_labels`): 31,500 training and
-  10,500 validation images drawn from MNIST's training set (the seed's split
-  sizes), 784-128-64-10 (the seed resized the images to 64x64 first, which adds
+  10,500 validation images drawn from MNIST's training set (the slides' split
+  sizes), 784-128-64-10 (the slides resized the images to 64x64 first, which adds
   no information; we keep 28x28), batch 128, 25 epochs, the same Adam. Metric:
   validation accuracy and cross-entropy, dirty minus clean.
 
-The seed's seven activations are "ReLU, its copycats, Softsign, Sigmoid and
+The slides' seven activations are "ReLU, its copycats, Softsign, Sigmoid and
 Tanh" (it names ELU in its hypothesis but lists no others); we take ``relu``,
 ``leaky_relu``, ``elu``, ``selu``, ``softsign``, ``sigmoid`` and ``tanh``, and
 add the library's learned activations on the same protocol (``prelu``,
@@ -39,12 +43,18 @@ By default this runs a quick version (2 seeds, fewer MNIST images and
 epochs, and one learned activation). Measured: 34 s of CPU time (user +
 system) on one torch thread, 2.0 minutes of wall time on our 2-core machine
 shared with other jobs (load average 7).
-``python examples/plot_seed004_robustness.py --full`` runs the protocol above
-over 5 seeds and writes ``docs/results/seed004_*.csv``; rerun it to resume.
+``python examples/plot_robustness_dirty_data.py --full`` runs the protocol above
+over 5 random seeds and writes ``docs/results/seed004_*.csv``; rerun it to
+resume.
 ``--activations relu tanh ...`` fits only those activations, and
 ``--summaries-only`` recomputes the tables from the recorded runs without
 fitting. The committed full results are shown at the end and on the docs page
-"Reproducing the seeds".
+"Reproducing the research".
+
+MNIST is read from the data folder (``SKLEARN_LEARNACT_DATA``, else
+``~/sklearn_learnact_data``) and downloaded there on first use, before any
+training, checksums checked (``SKLEARN_LEARNACT_MIRROR`` names a mirror);
+without it and without network, one line says how to provide it.
 """
 
 import datetime
@@ -88,13 +98,15 @@ def activations_option(parser) -> None:
 
 
 args = rep.parse_args(
-    "Seed 004: robustness to dirty training data.", (2, 5), activations_option
+    "Robustness of activations to dirty training data.", (2, 5), activations_option
 )
+if args.fit:
+    rep.fetch_data(load_mnist, splits=("train",))
 STARTED = datetime.datetime.now()
 LEARNED = ALL_LEARNED if args.full else ("mixture",)
 ACTIVATIONS = FIXED + LEARNED
 FIT = tuple(args.activations) if args.activations else ACTIVATIONS
-#: The seed's "MNIST Acc Error" row (clean minus dirty accuracy, percentage
+#: The slides' "MNIST Acc Error" row (clean minus dirty accuracy, percentage
 #: points; "N" variants left out), as printed on its slide.
 SEED_ACC_ERROR = {"softsign": 1.64, "tanh": 1.76, "sigmoid": 2.21}
 FRACTION = 0.1  # share of corrupted training rows / labels
@@ -114,7 +126,7 @@ log = rep.RunLog(
 
 
 def network_params(batch_size: int, epochs: int, seed: int) -> dict:
-    """The seed's optimiser, set explicitly (not the library's defaults)."""
+    """The slides' optimiser, set explicitly (not the library's defaults)."""
     return {
         "hidden_layer_sizes": (128, 64),
         "learning_rate_init": 1e-3,
@@ -122,7 +134,7 @@ def network_params(batch_size: int, epochs: int, seed: int) -> dict:
         "batch_size": batch_size,
         "max_iter": epochs,
         "n_iter_no_change": epochs,  # never stop early: every fit runs all epochs
-        # the library's Adam weight decay is alpha / batch_size; the seed's is 1e-10
+        # the library's Adam weight decay is alpha / batch_size; the slides' is 1e-10
         "alpha": 1e-10 * batch_size,
         "random_state": seed,
     }
@@ -224,7 +236,7 @@ runs = log.frame()
 # %%
 # Dirty minus clean, per activation
 # ---------------------------------
-# For MNIST the seed's "Acc Error" is clean minus dirty accuracy in percentage
+# For MNIST the slides' "Acc Error" is clean minus dirty accuracy in percentage
 # points, so ``acc_error_pp`` uses its sign; the loss differences are dirty
 # minus clean (0 = robust). ``p_value`` tests dirty against clean (paired over
 # seeds); ``p_vs_relu`` tests the activation's difference against ReLU's. The
@@ -358,8 +370,8 @@ plt.show()
 # %%
 # The committed full-protocol results
 # -----------------------------------
-# ``docs/results/seed004_mnist.csv`` from ``--full`` (5 seeds, the seed's sizes),
-# beside the seed's "Acc Error" row.
+# ``docs/results/seed004_mnist.csv`` from ``--full`` (5 seeds, the slides' sizes),
+# beside the slides' "Acc Error" row.
 full = rep.committed_results("seed004_mnist.csv")
 if full is not None:
     shown = [

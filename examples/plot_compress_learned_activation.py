@@ -1,9 +1,15 @@
 """
-Seed 000: learn an activation with a subnetwork, then make it cheap
-===================================================================
+Compress a learned activation
+=============================
 
-Seed 000 (Davis) proposes to learn the activation with a tiny 1-in-1-out
-network inside every hidden layer, approximate it by splines, and check
+Learn the activation with a tiny subnetwork, then make it cheap: a spline
+replaces it exactly. This reproduces the research document 000 of the
+project: Aaron Davis, *Project proposal: training and compressing better
+activation functions* (STAT 5600 Methods in Statistical Learning, 23 October
+2022).
+
+The proposal learns the activation with a tiny 1-in-1-out
+network inside every hidden layer, approximates it by splines, and checks
 whether the learned activation reaches "the same accuracy with fewer
 parameters and fewer computations at inference time" than assumed ones (ReLU,
 sigmoid) "over the same number of training epochs". It names Titanic, MNIST
@@ -33,10 +39,15 @@ By default this runs a quick version (2 seeds, 5000 MNIST images, fewer
 epochs, eager splines). Measured: 26 s of CPU time (user + system) on one
 torch thread, 1.7 minutes of wall time on our 2-core machine shared with other
 jobs (load average 7).
-``python examples/plot_seed000_spline_compression.py --full`` runs the
-protocol above over 5 seeds with compiled splines and writes
+``python examples/plot_compress_learned_activation.py --full`` runs the
+protocol above over 5 seeds (random seeds) with compiled splines and writes
 ``docs/results/seed000_*.csv``; rerun it to resume. The committed full
-results are shown at the end and on the docs page "Reproducing the seeds".
+results are shown at the end and on the docs page "Reproducing the research".
+
+MNIST and the CIFAR-10 images are read from the data folder
+(``SKLEARN_LEARNACT_DATA``, else ``~/sklearn_learnact_data``) and downloaded
+there on first use, checksums checked (``SKLEARN_LEARNACT_MIRROR`` names a
+mirror); without them and without network, one line says how to provide them.
 """
 
 import datetime
@@ -64,7 +75,9 @@ from sklearn_learnact.plotting import CompressionDisplay
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
-args = rep.parse_args("Seed 000: a learned subnetwork activation, compressed.", (2, 5))
+args = rep.parse_args("A learned subnetwork activation, compressed.", (2, 5))
+if args.fit:
+    rep.fetch_data(load_mnist, load_cifar10)
 STARTED = datetime.datetime.now()
 ACTIVATIONS = ("relu", "sigmoid", "mlp")
 if args.full:

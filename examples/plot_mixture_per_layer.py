@@ -1,8 +1,12 @@
 """
-Seed 002: which activation does each layer of a CNN prefer?
-===========================================================
+Which activation does each layer of a CNN prefer?
+=================================================
 
-Seed 002 (Bansal) learns, per layer, a normalised mixture
+A learned mixture of relu, tanh and sin per layer. This reproduces the
+research document 002 of the project: Vipul Bansal, *Activation Functions:
+Dive into an Optimal Activation Function* (preprint, 25 February 2022).
+
+The preprint learns, per layer, a normalised mixture
 ``A(x) = P1 relu(x) + P2 tanh(x) + P3 sin(x)`` (``P_i = w_i / sum w``,
 ``w_i >= 0``) in a CNN of two convolutions and two dense layers, trained with
 Adam in three cycles: 10 epochs of the network with the mixture weights frozen
@@ -17,11 +21,11 @@ This example runs that protocol with the library's public API
 ``cycle_epochs=(10, 10, 10)``, ``learning_rate_init=1e-3``,
 ``activation_lr=1e-2``), every hyperparameter set explicitly: two 5x5
 convolutions (32 and 64 channels) with max-pooling, a dense layer of 128,
-batch 128 (the seed does not give its batch size), no weight decay. Beside
+batch 128 (the preprint does not give its batch size), no weight decay. Beside
 each mixture net it trains a ReLU net on the same schedule (its activation
 cycle has nothing to train, so it gets the same 20 epochs of network
 training) and compares their test accuracy. Table 1 is recomputed as mean and
-standard deviation over seeds, and seed 002's Figures 1 and 2 (each layer's
+standard deviation over seeds, and the preprint's Figures 1 and 2 (each layer's
 learned activation on [-3, 3], then on [-1, 1], [-10, 10] and [-100, 100])
 are drawn from the mean weights.
 
@@ -34,10 +38,15 @@ By default this runs a quick version (1000 training and 2000 test images per
 dataset, cycles of 2 epochs, one seed). Measured: 30 s of CPU time (user +
 system) on one torch thread, 2.0 minutes of wall time on our 2-core machine
 shared with other jobs (load average 7).
-``python examples/plot_seed002_mixture_cnn.py --full`` runs the protocol above
-(about 90 CNN epochs per seed; hours on a CPU) and writes
+``python examples/plot_mixture_per_layer.py --full`` runs the protocol above
+(about 90 CNN epochs per random seed; hours on a CPU) and writes
 ``docs/results/seed002_*.csv``; rerun it to resume. The committed full results
-are shown at the end and on the docs page "Reproducing the seeds".
+are shown at the end and on the docs page "Reproducing the research".
+
+The images are read from the data folder (``SKLEARN_LEARNACT_DATA``, else
+``~/sklearn_learnact_data``) and downloaded there on first use, checksums
+checked (``SKLEARN_LEARNACT_MIRROR`` names a mirror); without them and without
+network, one line says how to provide them.
 """
 
 import datetime
@@ -77,8 +86,10 @@ def datasets_option(parser) -> None:
 
 
 args = rep.parse_args(
-    "Seed 002: per-layer mixtures of relu, tanh and sin.", (1, 3), datasets_option
+    "Per-layer mixtures of relu, tanh and sin in a CNN.", (1, 3), datasets_option
 )
+if args.fit:
+    rep.fetch_data(*(LOADERS[name] for name in args.datasets))
 STARTED = datetime.datetime.now()
 BASIS = ("relu", "tanh", "sin")
 P_COLUMNS = [f"P_{name}" for name in BASIS]
@@ -86,7 +97,7 @@ if args.full:
     N_TRAIN, N_TEST, CYCLES = None, None, (10, 10, 10)
 else:
     N_TRAIN, N_TEST, CYCLES = 1000, 2000, (2, 2, 2)
-#: Seed 002's Table 1.
+#: The preprint's Table 1.
 SEED_TABLE1 = pd.DataFrame(
     [
         ("MNIST", 1, 0.4848, 0.4437, 0.0715),
@@ -172,8 +183,8 @@ def run(dataset: str, seed: int, activation: str) -> None:
 
 
 # %%
-# Train the mixture and the ReLU CNNs with seed 002's three cycles
-# ----------------------------------------------------------------
+# Train the mixture and the ReLU CNNs with the preprint's three cycles
+# --------------------------------------------------------------------
 # Mixture nets of every dataset first (they make Table 1), then the ReLU nets,
 # seed after seed; each finished fit is one row of ``seed002_runs.csv``.
 for seed in range(args.seeds):
@@ -188,7 +199,7 @@ for seed in range(args.seeds):
 # Table 1, recomputed
 # -------------------
 # Mean and standard deviation over seeds (sd is empty with one seed), beside
-# seed 002's single run.
+# the preprint's single run.
 done = runs.frame()
 learned = weights.frame().drop_duplicates(["dataset", "seed", "layer"], keep="last")
 learned = learned.merge(
@@ -209,8 +220,8 @@ table1.to_csv(args.out / "seed002_table1.csv", index=False, float_format="%.4f")
 print(table1.to_string(index=False, float_format="%.4f"))
 
 # %%
-# Which of the seed's readings hold?
-# ----------------------------------
+# Which of the preprint's readings hold?
+# --------------------------------------
 # "Layer 1 is ReLU-dominated": ReLU has the largest mean P in layer 1.
 # "Deeper layers prefer convergent functions": P_relu falls from layer 1 to
 # layer 3 (so tanh + sin rise).
@@ -258,7 +269,7 @@ rep.write_provenance(
 # %%
 # Figures 1 and 2: each layer's mean learned activation
 # -----------------------------------------------------
-# Seed 002's Figure 1 is the [-3, 3] panel, its Figure 2 the other three. The
+# The preprint's Figure 1 is the [-3, 3] panel, its Figure 2 the other three. The
 # curves are the library's mixture module with each layer's mean P.
 def mixture_display(rows: pd.DataFrame, title: str) -> ActivationDisplay:
     ranges = ((-3, 3), (-1, 1), (-10, 10), (-100, 100))
@@ -286,7 +297,7 @@ for dataset, rows in table1.groupby("dataset", sort=False):
     ours.figure_.savefig(args.out / f"seed002_activations_{dataset}.png", dpi=80)
     theirs = mixture_display(
         rows.drop(columns=P_COLUMNS).rename(columns=lambda c: c.removeprefix("seed_")),
-        f"{dataset}: seed 002's Table 1 weights, for comparison",
+        f"{dataset}: the preprint's Table 1 weights, for comparison",
     )
     theirs.figure_.savefig(args.out / f"seed002_activations_{dataset}_seed.png", dpi=80)
 plt.show()

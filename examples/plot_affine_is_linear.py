@@ -1,8 +1,13 @@
 """
-Seed 001: a learned affine activation on MNIST, honestly
-========================================================
+Is an affine activation a linear model?
+=======================================
 
-Seed 001 trains 784-128-64-10 on MNIST with the activation
+A learned affine activation on MNIST, measured honestly. This reproduces the
+research document 001 of the project: the project report *Learning
+Activations in Neural Networks Using Custom Activation Functions* (no author
+named).
+
+The report trains 784-128-64-10 on MNIST with the activation
 ``g(x) = k0 + k1 * x`` in both hidden layers (k0 and k1 learned per layer,
 starting at 0.5 and 1.0), Adam at 1e-3, batch 32, 10 epochs, and reports about
 99% training and 98% validation accuracy as evidence that the learned
@@ -11,7 +16,7 @@ activation works. It leaves the learned k0 and k1 blank.
 The 98% cannot be reproduced: a composition of affine maps is affine, so the
 whole network computes ``X @ W + b`` for some ``W`` and ``b``, a multinomial
 logistic regression of the pixels, whatever k0 and k1 become; MNIST's linear
-models stop at about 92-93%. This example runs seed 001's protocol over
+models stop at about 92-93%. This example runs the report's protocol over
 several seeds and puts the result beside three references on the same split:
 the same network with *no* activation (``identity``, the same function class),
 with ReLU (a real nonlinearity), and scikit-learn's
@@ -30,10 +35,15 @@ By default this runs a quick version (5000 training images, 3 epochs, 2
 seeds). Measured: 25 s of CPU time (user + system) on one torch thread, 1.4
 minutes of wall time on our 2-core machine shared with other jobs (load
 average 7).
-``python examples/plot_seed001_affine_mnist.py --full`` runs the protocol
-above over 5 seeds and writes ``docs/results/seed001_*.csv``; rerun it to
-resume. The committed full results are shown at the end and on the docs page
-"Reproducing the seeds".
+``python examples/plot_affine_is_linear.py --full`` runs the protocol
+above over 5 random seeds and writes ``docs/results/seed001_*.csv``; rerun it
+to resume. The committed full results are shown at the end and on the docs
+page "Reproducing the research".
+
+MNIST is read from the data folder (``SKLEARN_LEARNACT_DATA``, else
+``~/sklearn_learnact_data``) and downloaded there on first use, checksums
+checked (``SKLEARN_LEARNACT_MIRROR`` names a mirror); without it and without
+network, one line says how to provide it.
 """
 
 import datetime
@@ -56,7 +66,8 @@ from sklearn_learnact.plotting import TrainingCurveDisplay
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
-args = rep.parse_args("Seed 001: a learned affine activation on MNIST.", (2, 5))
+args = rep.parse_args("Is an affine activation a linear model? (MNIST)", (2, 5))
+rep.fetch_data(load_mnist)
 STARTED = datetime.datetime.now()
 ACTIVATIONS = ("affine", "identity", "relu")
 if args.full:
@@ -171,8 +182,8 @@ def fit_net(activation: str, seed: int) -> None:
 
 
 # %%
-# Seed 001's protocol for three activations, and a linear model
-# -------------------------------------------------------------
+# The report's protocol for three activations, and a linear model
+# ---------------------------------------------------------------
 # ``LogisticRegression`` is deterministic: one fit. Each finished fit is one
 # row of ``seed001_runs.csv``.
 for seed in range(args.seeds):
@@ -196,8 +207,8 @@ if args.fit and not runs.done(model="LogisticRegression", seed=0):
 done = runs.frame()
 
 # %%
-# Accuracy with 95% intervals over seeds, beside seed 001's
-# ---------------------------------------------------------
+# Accuracy with 95% intervals over seeds, beside the report's
+# -----------------------------------------------------------
 # ``linear_max_abs_diff`` is the largest difference between the affine net's
 # logits and ``X @ W + b`` on the test set: float32 rounding, so the affine
 # net *is* a linear model.
@@ -218,8 +229,8 @@ accuracy.to_csv(args.out / "seed001_accuracy.csv", index=False, float_format="%.
 print(accuracy.to_string(index=False, float_format="%.4f", na_rep=""))
 
 # %%
-# The learned k0 and k1 (the values seed 001 left blank)
-# ------------------------------------------------------
+# The learned k0 and k1 (the values the report left blank)
+# --------------------------------------------------------
 k = ks.frame().drop_duplicates(["seed", "layer"], keep="last")
 k = k.merge(done.loc[done["model"] == "affine", ["seed"]])
 k_table = k.groupby("layer")[["k0", "k1"]].agg(["mean", "std"])
@@ -238,8 +249,8 @@ rep.write_provenance(
 )
 
 # %%
-# Training curves (seed 001's figures), mean over seeds
-# ------------------------------------------------------
+# Training curves (the report's figures), mean over seeds
+# -------------------------------------------------------
 # Solid: training loss; dashed: validation loss; right: validation accuracy.
 mean_curves = curves.frame().groupby(["model", "epoch"]).mean(numeric_only=True)
 display = TrainingCurveDisplay(
@@ -250,8 +261,8 @@ display = TrainingCurveDisplay(
     },
     score_name="accuracy",
     loss_name="cross-entropy",
-).plot(title="Seed 001's protocol: 784-128-64-10, batch 32, Adam 1e-3")
-# the validation split is seed 001's fixed one, not early stopping
+).plot(title="The report's protocol: 784-128-64-10, batch 32, Adam 1e-3")
+# the validation split is the report's fixed one, not early stopping
 display.ax_[1].set_title("Validation accuracy (fixed validation split)")
 display.figure_.savefig(args.out / "seed001_curves.png", dpi=80)
 plt.show()
