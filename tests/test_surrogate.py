@@ -541,6 +541,10 @@ def test_cli_search_report_says_baselines_only():
         search = SimpleNamespace(
             results_=results, feature_times_=times, space_=Space(["a", "b"]),
             features="both", study_name_="s", baselines=BASELINES,
+            filter_counts_={
+                "removed": 0, "non-finite Fisher spectrum": 0,
+                "output above 100": 0,
+            },
         )  # fmt: skip
         args = SimpleNamespace(
             scoring=None, argv=["search"], dataset="titanic", hidden=(8,),
