@@ -540,7 +540,8 @@ def test_cli_search_report_says_baselines_only():
         times = {"outputs": 0.1, "fisher": 1.0, "embedding": 2.0}
         search = SimpleNamespace(
             results_=results, feature_times_=times, space_=Space(["a", "b"]),
-            features="both", study_name_="s", baselines=BASELINES,
+            features="both", embedding="umap", study_name_="s",
+            baselines=BASELINES,
             filter_counts_={
                 "removed": 0, "non-finite Fisher spectrum": 0,
                 "output above 100": 0,
