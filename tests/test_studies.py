@@ -393,6 +393,41 @@ def test_journal_damaged_by_an_append_onto_a_partial_record_is_repaired(tmp_path
     assert recover_journal(path) == n_records  # an intact file is left alone
 
 
+def test_a_storage_that_is_not_a_journal_is_refused_and_left_untouched(
+    csv, tmp_path, capsys
+):
+    # issue 24: a user's CSV given as --storage was moved to NAME.damaged and
+    # replaced by a journal, exit 0
+    before, mtime = csv.read_bytes(), csv.stat().st_mtime_ns
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(
+            _compare_argv(csv, out, "--trials", "1", "--cv", "2", "--storage", str(csv))
+        )
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1, err
+    assert "is not an Optuna journal" in err and str(csv) in err
+    assert csv.read_bytes() == before and csv.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "out"]
+    with pytest.raises(ValueError, match="is not an Optuna journal"):
+        recover_journal(csv)
+    assert csv.read_bytes() == before
+
+
+def test_backups_of_damaged_journals_never_overwrite_each_other(tmp_path):
+    path = tmp_path / "optuna.journal"
+    good = b'{"op_code":0,"worker_id":"a"}\n'
+    backups = []
+    for damage in (b'{"op_code":4,"wor', b'{"op_', b'{"op_code":5'):
+        path.write_bytes(good + damage + b"\n" + good)  # damaged in the middle
+        with pytest.warns(StorageRecoveredWarning, match="kept as"):
+            assert recover_journal(path) == 2
+        backups.append(good + damage + b"\n" + good)
+    kept = sorted(tmp_path.glob("optuna.journal.damaged*"))
+    assert [p.read_bytes() for p in kept] == backups
+    assert path.read_bytes() == good + good
+
+
 def test_full_disk_during_a_study_keeps_finished_trials_and_resumes(
     csv, tmp_path, mount_namespace
 ):

@@ -15,7 +15,10 @@ command on every machine).
 :func:`open_storage` makes each of them robust: a journal path is made
 absolute, a lock left by a killed run is cleared, an incomplete last record
 (a kill or a full disk mid-write) is dropped with a warning saying how many
-records were kept; an SQL schema is created once however many workers start
+records were kept (a journal damaged in its middle is first copied to
+``NAME.damaged``, ``NAME.damaged.1``...: a backup never replaces an earlier one),
+and an existing file that is not a journal (a CSV file given by mistake) is
+refused and left untouched; an SQL schema is created once however many workers start
 together, and a lost connection (a database restart) is retried for a bounded
 time, then :class:`StorageUnavailableError` says so.
 
@@ -46,7 +49,7 @@ from ._errors import (
     StorageUnavailableError,
     StudyMismatchError,
 )
-from ._recovery import recover_journal
+from ._recovery import is_journal, recover_journal
 from ._space import default_search_space
 from ._storage import import_optuna, open_storage
 from ._study import bind_study, json_params, study_summary
@@ -63,6 +66,7 @@ __all__ = [
     "import_optuna",
     "json_params",
     "open_storage",
+    "is_journal",
     "recover_journal",
     "study_definition",
     "study_summary",
