@@ -206,6 +206,22 @@ def test_the_cli_stops_a_different_comparison_with_one_line(csv, tmp_path, capsy
     assert "splits: 2 folds" in err and "-> 3 folds" in err
 
 
+def test_the_same_command_gives_the_same_trials_in_another_process(csv, tmp_path):
+    # issue 24: the sampler's seed mixed in the process id whenever a storage
+    # was used (always, from the CLI): --random-state 0 twice gave other trials
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        argv = _compare_argv(csv, out, "--trials", "3", "--cv", "2")
+        done = _learnact(*argv, "--random-state", "0", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        (trials,) = _studies(_plain_storage(out / "optuna.journal")).values()
+        runs.append([(t.params, t.value, t.state.name) for t in trials])
+        runs.append(pd.read_csv(out / "results.csv")["mean_score"].tolist())
+    assert runs[0] == runs[2] and runs[1] == runs[3]
+    assert len({json.dumps(p, sort_keys=True) for p, _, _ in runs[0]}) == 3
+
+
 def test_a_study_without_a_definition_is_not_trusted(tiny_classification):
     X, y = tiny_classification
     splits = [(np.arange(60), np.arange(60, 120))]

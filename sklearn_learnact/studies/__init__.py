@@ -39,8 +39,13 @@ where it stopped: finished trials are kept, and only the trial that was running
 when it was killed is lost (it stays ``RUNNING`` in the storage and does not
 count). With several workers on one study each stops once the study has
 ``n_trials`` finished trials, so the total may exceed ``n_trials`` by at most
-the number of workers minus one. :func:`study_summary` reads a study's result
-back from the storage (``learnact report DIR`` writes a report from it).
+the number of workers minus one. With a fixed ``random_state`` the sampler's
+randomness for trial *n* is seeded by ``(random_state, n)``: one worker gives
+the same trials and results in any process (and a resumed study continues as
+an uninterrupted one would); several workers never repeat each other's random
+configurations, but which trials they run depends on timing.
+:func:`study_summary` reads a study's result back from the storage
+(``learnact report DIR`` writes a report from it).
 """
 
 from ._definition import DEFINITION_ATTR, definition_fingerprint, study_definition
