@@ -588,6 +588,18 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def test_a_plain_postgresql_url_uses_the_installed_driver(postgres):
+    # issue 24: SQLAlchemy 2 reads postgresql:// as psycopg 3, the [postgres]
+    # extra installs psycopg2: "No module named 'psycopg'"
+    url = postgres.new_database().replace("postgresql+psycopg2://", "postgresql://")
+    storage = open_storage(url)
+    optuna.create_study(study_name="plain", storage=storage).optimize(
+        lambda trial: trial.suggest_float("x", 0, 1), n_trials=1
+    )
+    again = optuna.load_study(study_name="plain", storage=open_storage(url))
+    assert again.trials[0].params
+
+
 def _open_together(url: str, barrier, errors) -> None:
     barrier.wait()  # every worker opens the fresh database at the same moment
     try:

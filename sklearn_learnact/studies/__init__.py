@@ -9,9 +9,10 @@ Storage
 (an Optuna journal file, the default of ``learnact compare``: no server, safe
 for several processes on one machine) or any Optuna storage URL, e.g.
 ``sqlite:///studies.db`` or, for workers on several machines,
-``postgresql+psycopg2://user:password@host/db`` (``pip install
+``postgresql://user:password@host/db`` (``pip install
 "sklearn-learnact[postgres]"``, create the database once, then start the same
-command on every machine).
+command on every machine; a plain ``postgresql://`` URL uses the driver that is
+installed, psycopg2 from the extra or psycopg 3).
 :func:`open_storage` makes each of them robust: a journal path is made
 absolute, a lock left by a killed run is cleared, an incomplete last record
 (a kill or a full disk mid-write) is dropped with a warning saying how many

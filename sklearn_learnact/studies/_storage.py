@@ -36,9 +36,10 @@ def open_storage(storage: str | os.PathLike | None, *, retry_timeout: float = 60
     storage : str, path-like, optuna.storages.BaseStorage or None
         A storage object is returned as is; None means in memory; a string
         containing ``"://"`` is an Optuna storage URL (``sqlite:///file.db``,
-        ``postgresql+psycopg2://...``); anything else is the path of an Optuna
-        journal file, created if missing (an existing file that is not a
-        journal, e.g. a CSV file, is refused and left untouched).
+        ``postgresql://...``, with the PostgreSQL driver that is installed);
+        anything else is the path of an Optuna journal file, created if
+        missing (an existing file that is not a journal, e.g. a CSV file, is
+        refused and left untouched).
     retry_timeout : float, default=60
         For a URL: how many seconds a lost or refused connection is retried
         (with backoff) before :class:`StorageUnavailableError` is raised.
