@@ -34,6 +34,26 @@ def _names(text: str) -> tuple[str, ...]:
     return names
 
 
+def _operators(kind: str):
+    """An argparse type: comma-separated operators of the grammar, checked now
+    (not after loading the data and the embedding's libraries)."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        from ..activations.expression import BINARY, UNARY
+
+        table = UNARY if kind == "unary" else BINARY
+        names = _names(text)
+        unknown = [n for n in names if n not in table]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {kind} operator {unknown[0]!r}; the {kind} operators are: "
+                f"{', '.join(table)}"
+            )
+        return names
+
+    return parse
+
+
 def _schemas(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(";") if s.strip())
 
@@ -86,13 +106,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     study.add_argument(
         "--unary",
-        type=_names,
+        type=_operators("unary"),
         default=DEFAULT_UNARY,
         help="unary operators of the space, comma-separated (default: all)",
     )
     study.add_argument(
         "--binary",
-        type=_names,
+        type=_operators("binary"),
         default=DEFAULT_BINARY,
         help="binary operators of the space, comma-separated (default: all)",
     )
