@@ -6,6 +6,7 @@ from .estimators import (
     LearnedActivationRegressor,
     TrainingDivergedError,
 )
+from .persistence import load_model, save_model
 
 __version__ = "0.1.0"
 
@@ -15,4 +16,6 @@ __all__ = [
     "SplineActivationCompressor",
     "TrainingDivergedError",
     "__version__",
+    "load_model",
+    "save_model",
 ]
