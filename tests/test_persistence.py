@@ -16,6 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,6 +38,7 @@ from sklearn_learnact.activations import (
     available_activations,
     unregister_activation,
 )
+from sklearn_learnact.cli import main
 from sklearn_learnact.compression import SymbolicActivation
 from sklearn_learnact.persistence import ModelFileError, UntrustedTypeError
 from sklearn_learnact.persistence._files import _digest
@@ -249,3 +251,51 @@ def test_values_a_file_cannot_hold_fail_at_save(data, tmp_path):
     with pytest.raises(TypeError, match=r"Cannot save model.net_.*Tanh"):
         save_model(clf, tmp_path / "m.safetensors")
     assert not list(tmp_path.iterdir())
+
+
+class _Payload:
+    """Unpickling it runs ``open(marker, "w")``: a file appears if it ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_export_never_opens_a_pickle_unless_trusted(data, tmp_path, capsys):
+    X, y = data
+    marker = tmp_path / "the-payload-ran"
+    evil = tmp_path / "evil.joblib"
+    evil.write_bytes(pickle.dumps(_Payload(marker)))
+    pd.DataFrame(X).to_csv(tmp_path / "sample.csv", index=False)
+    argv = ["export", str(evil), "--out", str(tmp_path / "m.onnx")]
+    argv += ["--sample", str(tmp_path / "sample.csv")]
+    done = subprocess.run(
+        [sys.executable, "-m", "sklearn_learnact", *argv],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "is not a model file written by sklearn_learnact.save_model" in done.stderr
+    assert "--trust-pickle" in done.stderr
+    assert not marker.exists()  # the payload did not run
+    # --trust-pickle opens a (genuine) pickle, saying what that means
+    joblib.dump(_clf().fit(X, y), tmp_path / "model.joblib")
+    argv[1] = str(tmp_path / "model.joblib")
+    assert main([*argv, "--trust-pickle"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "learnact export: warning: " + str(tmp_path / "model.joblib") + " is loaded "
+        "as a pickle (--trust-pickle): loading a pickle runs any code it holds; open "
+        "pickles only from someone you trust"
+    ) in err
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "A pickle (joblib.dump) runs any code it holds when it is loaded" in help_text
+    )
+    assert "should come only from someone you trust" in help_text
