@@ -12,6 +12,7 @@ found by name (:mod:`._trusted`), filled with decoded data.
 
 import importlib
 import math
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -49,6 +50,14 @@ _TENSOR_DTYPES = frozenset(
         "float32",
         "float64",
     )
+)
+
+
+#: Column dtypes a data frame may have in a file (numpy's and pandas' own; a
+#: name is never looked up among other libraries' registered dtypes).
+_FRAME_DTYPE = re.compile(
+    r"object|bool|boolean|category|string|str|u?int(8|16|32|64)|U?Int(8|16|32|64)"
+    r"|float(16|32|64)|Float(32|64)"
 )
 
 
@@ -116,7 +125,7 @@ class Encoder:
         if isinstance(value, slice):
             parts = (value.start, value.stop, value.step)
             return {"$": "slice", "items": [self.encode(p, where) for p in parts]}
-        if isinstance(value, np.ndarray):
+        if type(value) is np.ndarray:  # not a subclass (a masked array...)
             return self._ndarray(value, where)
         if isinstance(value, np.random.RandomState):
             return {"$": "random_state", "state": self.encode(value.get_state(), where)}
@@ -345,6 +354,8 @@ class Decoder:
         data = {}
         for i, column in enumerate(node["columns"]):
             values = self._ndarray(column["data"])
+            if not _FRAME_DTYPE.fullmatch(column["dtype"]):
+                raise ValueError(f"a column of dtype {column['dtype']!r}")
             dtype = pd.api.types.pandas_dtype(column["dtype"])
             data[i] = pd.array(values, dtype=dtype) if len(values) else values
         frame = pd.DataFrame(data, index=self.decode(node["index"]))
