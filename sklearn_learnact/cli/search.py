@@ -230,13 +230,18 @@ def _report(args, data, search, retest, search_time: float) -> str:
     res = search.results_
     best = retest.iloc[0]
     relu = retest.iloc[-1]
-    significant = "significant" if best["p_value"] < 0.05 else "not significant"
+    p = best["p_value"]
+    test = (
+        "no test: too few folds or no variance, so it cannot tell"
+        if p != p  # NaN: see sklearn_learnact.compare.untestable
+        else f"corrected paired t-test p = {p:.3g}: "
+        f"{'significant' if p < 0.05 else 'not significant'} at 0.05"
+    )
     verdict = (
         f"**Best found: `{best['expression']}`**, {score} "
         f"{best['mean_score']:.4f} against relu's {relu['mean_score']:.4f} on "
         f"{len(best['fold_scores'])} new folds (difference "
-        f"{best['diff_vs_reference']:+.4f}, corrected paired t-test p = "
-        f"{best['p_value']:.3g}: {significant} at 0.05)."
+        f"{best['diff_vs_reference']:+.4f}, {test})."
     )
     times = search.feature_times_
     n = len(search.space_)
