@@ -1007,6 +1007,8 @@ def _check_missing_target(y) -> None:
         missing = pd.isna(np.asarray(y, dtype=object))
     except (TypeError, ValueError):  # ragged: validate_data says what is wrong
         return
+    if np.ndim(missing) == 0:  # a scalar y: validate_data says what is wrong
+        return
     n = int(np.sum(missing))
     if n:
         rows = np.flatnonzero(missing.reshape(len(missing), -1).any(axis=1))
