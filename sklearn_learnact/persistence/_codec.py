@@ -151,7 +151,8 @@ class Encoder:
         if isinstance(value, nn.Module):
             return self._module(value, where)
         if hasattr(value, "__dict__") and (
-            isinstance(value, BaseEstimator) or type_name(type(value)) in _DEFAULTS
+            isinstance(value, BaseEstimator)
+            or type_name(type(value)) in default_trusted()
         ):
             return self._object(value, where)
         raise self._refuse(value, where)
@@ -253,9 +254,6 @@ class Encoder:
             )
         self._new_id(value, node)
         return node
-
-
-_DEFAULTS = frozenset(default_trusted())
 
 
 class Decoder:

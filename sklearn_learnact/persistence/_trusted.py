@@ -8,66 +8,74 @@ compressor and the scikit-learn types a preprocessing Pipeline is made of
 user adds more with ``load_model(..., trusted=[...])``.
 """
 
+import functools
 import importlib
 
 import numpy as np
-from sklearn import compose, decomposition, feature_selection, impute, pipeline
-from sklearn import preprocessing as pre
 
 from ..compression import CompressedLayer, SplineActivationCompressor
 from ..estimators import LearnedActivationClassifier, LearnedActivationRegressor
 
-#: Public name -> class, for every class a file may name by default.
-_DEFAULT: dict[str, type] = {}
 
-
-def _add(module, *names: str) -> None:
+def _add(table: dict, module, *names: str) -> None:
     for name in names:
         cls = getattr(module, name, None)
         if cls is not None:  # absent from an older scikit-learn
-            _DEFAULT[f"{module.__name__}.{name}"] = cls
+            table[f"{module.__name__}.{name}"] = cls
 
 
-_DEFAULT.update(
-    {
+@functools.cache
+def _defaults() -> dict[str, type]:
+    """Public name -> class, for every class a file may name by default (built
+    on first use: ``import sklearn_learnact`` does not import these modules)."""
+    from sklearn import compose, decomposition, feature_selection, impute, pipeline
+    from sklearn import preprocessing as pre
+
+    table = {
         "sklearn_learnact.LearnedActivationClassifier": LearnedActivationClassifier,
         "sklearn_learnact.LearnedActivationRegressor": LearnedActivationRegressor,
         "sklearn_learnact.SplineActivationCompressor": SplineActivationCompressor,
         "sklearn_learnact.compression.CompressedLayer": CompressedLayer,
     }
-)
-_add(pipeline, "Pipeline", "FeatureUnion")
-_add(compose, "ColumnTransformer", "TransformedTargetRegressor", "make_column_selector")
-_add(
-    pre,
-    "Binarizer",
-    "FunctionTransformer",
-    "KBinsDiscretizer",
-    "LabelBinarizer",
-    "LabelEncoder",
-    "MaxAbsScaler",
-    "MinMaxScaler",
-    "Normalizer",
-    "OneHotEncoder",
-    "OrdinalEncoder",
-    "PolynomialFeatures",
-    "PowerTransformer",
-    "QuantileTransformer",
-    "RobustScaler",
-    "SplineTransformer",
-    "StandardScaler",
-    "TargetEncoder",
-)
-_add(impute, "SimpleImputer", "MissingIndicator", "KNNImputer")
-_add(decomposition, "PCA", "TruncatedSVD")
-_add(feature_selection, "VarianceThreshold")
-# a fitted ColumnTransformer keeps its remainder's columns in this list type
-_remainder = getattr(compose._column_transformer, "_RemainderColsList", None)
-if _remainder is not None:
-    _DEFAULT["sklearn.compose._column_transformer._RemainderColsList"] = _remainder
+    _add(table, pipeline, "Pipeline", "FeatureUnion")
+    _add(table, compose, "ColumnTransformer", "TransformedTargetRegressor")
+    _add(table, compose, "make_column_selector")
+    _add(
+        table,
+        pre,
+        "Binarizer",
+        "FunctionTransformer",
+        "KBinsDiscretizer",
+        "LabelBinarizer",
+        "LabelEncoder",
+        "MaxAbsScaler",
+        "MinMaxScaler",
+        "Normalizer",
+        "OneHotEncoder",
+        "OrdinalEncoder",
+        "PolynomialFeatures",
+        "PowerTransformer",
+        "QuantileTransformer",
+        "RobustScaler",
+        "SplineTransformer",
+        "StandardScaler",
+        "TargetEncoder",
+    )
+    _add(table, impute, "SimpleImputer", "MissingIndicator", "KNNImputer")
+    _add(table, decomposition, "PCA", "TruncatedSVD")
+    _add(table, feature_selection, "VarianceThreshold")
+    # a fitted ColumnTransformer keeps its remainder's columns in this list type
+    remainder = getattr(compose._column_transformer, "_RemainderColsList", None)
+    if remainder is not None:
+        table["sklearn.compose._column_transformer._RemainderColsList"] = remainder
+    return table
 
-#: Class -> the name a file gives it.
-_NAMES = {cls: name for name, cls in reversed(_DEFAULT.items())}
+
+@functools.cache
+def _names() -> dict[type, str]:
+    """Class -> the name a file gives it."""
+    return {cls: name for name, cls in reversed(_defaults().items())}
+
 
 #: The learned-activation estimators, whose network is saved as tensors.
 ESTIMATORS = (LearnedActivationClassifier, LearnedActivationRegressor)
@@ -88,12 +96,12 @@ _SCALAR_NAMES = {t: name for name, t in reversed(SCALAR_TYPES.items())}
 
 def default_trusted() -> list[str]:
     """The names of the classes a model file may hold by default, sorted."""
-    return sorted(_DEFAULT)
+    return sorted(_defaults())
 
 
 def type_name(cls: type) -> str:
     """The name a file gives ``cls``: its public name when trusted by default."""
-    return _NAMES.get(cls) or f"{cls.__module__}.{cls.__qualname__}"
+    return _names().get(cls) or f"{cls.__module__}.{cls.__qualname__}"
 
 
 def scalar_type_name(cls: type) -> str | None:
@@ -104,8 +112,8 @@ def scalar_type_name(cls: type) -> str | None:
 def resolve(name: str, trusted: frozenset[str], untrusted) -> object:
     """The class (or function) a file names, if trusted; else ``untrusted(name)``
     is raised. Only a trusted name is ever imported."""
-    if name in _DEFAULT:
-        return _DEFAULT[name]
+    if name in _defaults():
+        return _defaults()[name]
     if name not in trusted:
         raise untrusted(name)
     parts = name.split(".")
