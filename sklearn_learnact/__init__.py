@@ -14,6 +14,8 @@ _LAZY = {
     "LearnedActivationRegressor": "estimators",
     "TrainingDivergedError": "estimators",
     "SplineActivationCompressor": "compression",
+    "load_model": "persistence",
+    "save_model": "persistence",
 }
 #: Subpackages and modules reachable as attributes before they are imported.
 _SUBMODULES = {
@@ -26,6 +28,7 @@ _SUBMODULES = {
     "evaluation",
     "export",
     "nets",
+    "persistence",
     "plotting",
     "reports",
     "search",
@@ -39,6 +42,8 @@ __all__ = [
     "SplineActivationCompressor",
     "TrainingDivergedError",
     "__version__",
+    "load_model",
+    "save_model",
 ]
 
 

@@ -180,6 +180,16 @@ def _interval(low: float, high: float, sign: str = "") -> str:
     return f"[{low:{sign}.3f}, {high:{sign}.3f}]"
 
 
+def _significance(table: pd.DataFrame) -> list[str]:
+    """``yes``, ``no``, or why there is no test (``too few folds``, ``no
+    variance``)."""
+    why = table["untested"] if "untested" in table else [""] * len(table)
+    return [
+        "yes" if sig else w if w in ("too few folds", "no variance") else "no"
+        for sig, w in zip(table["significant"], why)
+    ]
+
+
 def _summary(table: pd.DataFrame) -> pd.DataFrame:
     failed = ~np.isfinite(table["mean_score"].to_numpy(float))
     out = pd.DataFrame(
@@ -209,7 +219,7 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
                 )
             ],
             "p (Holm)": table["p_value_holm"],
-            "significant": table["significant"],
+            "significant": _significance(table),
             "under-trained": [
                 f"{u}/{n}" for u, n in zip(table["n_under_trained"], table["n_fits"])
             ],
@@ -238,7 +248,9 @@ def _test_note(comparison: Comparison) -> str:
         f"the same corrected variance. {comparison.interval_note()} The intervals "
         "are per comparison, not adjusted for the number of comparisons as the "
         "p-values are: an interval of a difference that excludes 0 can still be "
-        "not significant after Holm's adjustment. "
+        "not significant after Holm's adjustment. *too few folds* (fewer than 3 "
+        "paired differences) and *no variance* (the same difference on every "
+        "fold) are not tested: they cannot tell. "
         "*under-trained*: fits that ran all their epochs while still improving. "
         "*moved*: how far a learned activation moved from its initial shape "
         "(max |f_learned − f_init| over the inputs it saw in training, relative "
@@ -329,7 +341,6 @@ def console_summary(section: ReportSection) -> str:
             "diff vs baseline [95% CI]": f"diff vs {baseline} [95% CI]",
         }
     )
-    shown["significant"] = ["yes" if s else "no" for s in table["significant"]]
     lines = [f"{section.name}: {verdict}"]
     lines += [f"  ! {c}" for c in caveats]
     lines += ["", shown.to_string(index=False)]

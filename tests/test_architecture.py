@@ -39,6 +39,7 @@ ALLOWED = {
     },
     "search": {"evaluation", "studies", "compare", "surrogate"},
     "export": {"activations", "nets", "estimators", "compression"},
+    "persistence": {"activations", "estimators", "compression"},
     "plotting": {
         "activations",
         "nets",
@@ -61,10 +62,11 @@ ALLOWED = {
         "surrogate",
         "search",
         "export",
+        "persistence",
         "plotting",
         "reports",
     },  # fmt: skip
-    "__init__": {"estimators", "compression"},
+    "__init__": {"estimators", "compression", "persistence"},
     "__main__": {"cli"},
 }
 

@@ -83,8 +83,28 @@ def test_corrected_ttest_reduces_to_the_paired_ttest_without_overlap():
     assert p == pytest.approx(stats.ttest_rel(a, b).pvalue)
     # the correction widens the test: overlapping training sets
     assert corrected_ttest(a, b, 900, 100)[1] > p
-    assert corrected_ttest([1, 1], [1, 1], 9, 1) == (0.0, 1.0)
-    assert corrected_ttest([1, 1], [0, 0], 9, 1) == (np.inf, 0.0)
+    # issue 24: no test from fewer than 3 differences or from identical ones
+    for a, b in (([1, 1, 1], [0, 0, 0]), ([1, 1, 1], [1, 1, 1]), (a[:2], b[:2])):
+        assert np.isnan(corrected_ttest(a, b, 9, 1)).all()
+
+
+def test_no_significance_from_too_few_folds_or_no_variance(tiny_classification):
+    # issue 24: 2 folds, or differences identical on every fold, were reported
+    # as "significantly worse than relu: tanh -6.7 pp [-6.7, -6.7]", p = 0
+    X, y = tiny_classification
+    clf = LearnedActivationClassifier(**TINY)
+    split = (np.arange(0, 120, 2), np.arange(1, 120, 2))
+    for cv, why in (([split] * 3, "no variance"), (2, "too few folds")):
+        table, details = compare_activations(
+            clf, X, y, "relu,tanh,affine", cv=cv, refit=False, return_details=True
+        )
+        rows = table.set_index("activation")
+        assert not rows["significant"].any()
+        assert rows["p_value"].isna().all() and rows["diff_ci_low"].isna().all()
+        assert rows.loc[["tanh", "affine"], "untested"].tolist() == [why, why]
+        verdict = details.verdict()
+        assert verdict.startswith("Cannot tell whether a learned activation beats")
+        assert why in verdict and "significantly" not in verdict
 
 
 # ---------------------------------------------------------- compare, grid

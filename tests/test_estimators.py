@@ -655,3 +655,53 @@ def test_replaced_activations_refuse_clone(tiny_classification):
         clf.replace_activations({3: get_activation("relu")})
     clf.fit(X, y)  # a new fit trains what the parameters describe
     assert clf.replaced_activations_ == {} and clone(clf).activation == "prelu"
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {0: -1.0, 1: 1.0, 2: 1.0},
+        {0: np.nan, 1: 1.0, 2: 1.0},
+        dict.fromkeys(range(3), 0.0),
+    ],
+)
+def test_class_weights_are_checked_like_sample_weights(tiny_classification, weights):
+    # issue 24: a negative weight trained (loss -7.5); NaN or all zero were
+    # reported as a diverged training ("lower the learning rate")
+    X, y = tiny_classification
+    with pytest.raises(ValueError, match="class_weight must be .* weights >= 0") as exc:
+        _clf(class_weight=weights).fit(X, y)
+    assert "learning rate" not in str(exc.value)
+
+
+def test_a_loss_that_does_not_move_warns(tiny_classification):
+    # issue 24: learning_rate_init=1e-12 stopped as converged after 11 epochs
+    X, y = tiny_classification
+    with pytest.warns(ConvergenceWarning, match="training loss did not move .*1e-12"):
+        LearnedActivationClassifier((8,), learning_rate_init=1e-12, random_state=0).fit(
+            X, y
+        )
+
+
+def test_huge_inputs_missing_targets_and_overflowing_outputs_say_so(
+    tiny_classification, tiny_regression
+):
+    X, y = tiny_classification
+    # issue 24 (low): inputs of 1e30 trained with loss 1e29 and no hint
+    with pytest.warns(UserWarning, match="X has values up to .*e\\+30.*scale"):
+        _clf(max_iter=2).fit(X * 1e30, y)
+    # y holding None: numpy's raw TypeError, or a "diverged" regressor
+    for labels in (y.astype(object), np.array(["a", "b", "c"], object)[y]):
+        labels[[3, 7]] = None
+        with pytest.raises(ValueError, match="y has 2 missing values .None or NaN"):
+            _clf().fit(X, labels)
+    Xr, yr = tiny_regression
+    yr = yr.astype(object)
+    yr[0] = None
+    with pytest.raises(ValueError, match="y has 1 missing value .None or NaN"):
+        LearnedActivationRegressor((4,), max_iter=2).fit(Xr, yr)
+    # rational predicted NaN/-inf above ~1e8 without a word
+    reg = LearnedActivationRegressor((4,), "rational", max_iter=3, random_state=0)
+    reg.fit(Xr, tiny_regression[1])
+    with pytest.warns(RuntimeWarning, match="not finite for 2 of 2 rows.*scale"):
+        reg.predict(np.full((2, Xr.shape[1]), 1e9, np.float32))

@@ -24,6 +24,7 @@ from sklearn_learnact import (
     LearnedActivationClassifier,
     LearnedActivationRegressor,
     SplineActivationCompressor,
+    save_model,
 )
 from sklearn_learnact.activations import (
     ACTIVATIONS,
@@ -532,11 +533,11 @@ def test_onnx_inputs_errors(titanic):
 # ------------------------------------------------------------ learnact export
 def test_cli_export_titanic_pipeline(titanic, tmp_path, capsys):
     X, y, pipe = titanic
-    joblib.dump(pipe, tmp_path / "model.joblib")
+    save_model(pipe, tmp_path / "model.safetensors")
     X.assign(survived=y).to_csv(tmp_path / "sample.csv", index=False)
     argv = [
         "export",
-        str(tmp_path / "model.joblib"),
+        str(tmp_path / "model.safetensors"),
         "--out",
         str(tmp_path / "model.onnx"),
         "--sample",
@@ -563,10 +564,10 @@ def test_cli_export_array_model_with_target_column(data, tmp_path, capsys):
     X, _ = data
     reg = LearnedActivationRegressor((8,), "mlp", max_iter=5, random_state=0)
     comp = SplineActivationCompressor(reg).fit(X, X[:, 0] - X[:, 1])
-    joblib.dump(comp, tmp_path / "comp.joblib")
+    save_model(comp, tmp_path / "comp.safetensors")
     frame = pd.DataFrame(X, columns=list("abcdef")).assign(y=X[:, 0] - X[:, 1])
     frame.to_csv(tmp_path / "sample.csv", index=False)
-    argv = ["export", str(tmp_path / "comp.joblib"), "--out"]
+    argv = ["export", str(tmp_path / "comp.safetensors"), "--out"]
     argv += [str(tmp_path / "m.onnx"), "--sample", str(tmp_path / "sample.csv")]
     assert main([*argv, "--target", "y", "--spline-form", "table"]) == 0
     out = capsys.readouterr().out
@@ -577,7 +578,7 @@ def test_cli_export_array_model_with_target_column(data, tmp_path, capsys):
 
 def test_cli_export_errors(data, tmp_path, capsys):
     X, y = data
-    joblib.dump(_classifier("relu").fit(X, y), tmp_path / "m.joblib")
+    save_model(_classifier("relu").fit(X, y), tmp_path / "m.safetensors")
     pd.DataFrame(X).to_csv(tmp_path / "ok.csv", index=False)
     pd.DataFrame(X[:, :3]).to_csv(tmp_path / "narrow.csv", index=False)
     (tmp_path / "junk.joblib").write_text("not a pickle")
@@ -591,14 +592,18 @@ def test_cli_export_errors(data, tmp_path, capsys):
         return capsys.readouterr().err
 
     assert "Model file" in error("missing.joblib", "ok.csv")
-    assert "Cannot load" in error("junk.joblib", "ok.csv")
-    assert "not a fitted estimator" in error("dict.joblib", "ok.csv")
-    assert "CSV file" in error("m.joblib", "missing.csv")
-    assert "takes 6 features, narrow.csv has 3" in error("m.joblib", "narrow.csv")
-    assert "--target column 'z'" in error("m.joblib", "ok.csv", "--target", "z")
-    assert "--text column(s) ['z']" in error("m.joblib", "ok.csv", "--text", "z")
+    assert "is not a model file written by" in error("junk.joblib", "ok.csv")
+    assert "Cannot load" in error("junk.joblib", "ok.csv", "--trust-pickle")
+    assert "not a fitted estimator" in error("dict.joblib", "ok.csv", "--trust-pickle")
+    assert "CSV file" in error("m.safetensors", "missing.csv")
+    assert "takes 6 features, narrow.csv has 3" in error("m.safetensors", "narrow.csv")
+    assert "--target column 'z'" in error("m.safetensors", "ok.csv", "--target", "z")
+    assert "--text column(s) ['z']" in error("m.safetensors", "ok.csv", "--text", "z")
     assert "spline_form must be one of" in error(
-        "m.joblib", "ok.csv", "--spline-form", "fast"
+        "m.safetensors", "ok.csv", "--spline-form", "fast"
+    )
+    assert "--out must name the ONNX file" in error(
+        "m.safetensors", "ok.csv", "--out", ""
     )
 
 

@@ -25,8 +25,11 @@ from sklearn_learnact.activations import (
 )
 from sklearn_learnact.activations.expression import (
     BINARY,
+    MAX_LENGTH,
     UNARY,
+    apply_operator,
     canonical_expression,
+    format_expression,
 )
 from sklearn_learnact.compression import activation_madds
 from sklearn_learnact.search import compare_activations
@@ -274,3 +277,28 @@ def test_activation_display_plots_an_expression(tiny_classification):
     x = np.asarray(disp.inputs[0]).ravel()
     expected = Expression(EXPR)(torch.as_tensor(x, dtype=torch.float32)).numpy()
     np.testing.assert_allclose(curve, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_limits_hold_for_what_the_library_writes_and_reads_back():
+    # issue 24: 256 terms x**2 (1,789 characters) were accepted, but the model
+    # held the canonical pow(x, 2) + ... (longer than the limit) and could not
+    # be unpickled; anything accepted now reads back, the rest fails at once
+    group = "(" + " + ".join(["x**2"] * 16) + ")"
+    long = " + ".join([group] * 16)
+    assert len(long) < MAX_LENGTH
+    with pytest.raises(ValueError, match=r"canonical form .* is \d{4} characters"):
+        Expression(long)
+    with pytest.raises(ValueError, match="nested too deeply .257 levels"):
+        Expression(" + ".join(["x**2"] * 256))  # a + b + c + ...: one level each
+    fits = " + ".join([group] * 8)
+    act = Expression(fits)
+    assert len(act.expr) <= MAX_LENGTH
+    assert pickle.loads(pickle.dumps(act)).expr == act.expr
+    # a deep x**x**...: the clear error, not a RecursionError from the formatter
+    with pytest.raises(ValueError, match="nested too deeply"):
+        Expression("x" + "**x" * 340)
+    tree = ("x",)
+    for _ in range(400):
+        tree = apply_operator("tanh", [tree])
+    with pytest.raises(ValueError, match="nested too deeply"):
+        format_expression(tree)

@@ -206,6 +206,22 @@ def test_the_cli_stops_a_different_comparison_with_one_line(csv, tmp_path, capsy
     assert "splits: 2 folds" in err and "-> 3 folds" in err
 
 
+def test_the_same_command_gives_the_same_trials_in_another_process(csv, tmp_path):
+    # issue 24: the sampler's seed mixed in the process id whenever a storage
+    # was used (always, from the CLI): --random-state 0 twice gave other trials
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        argv = _compare_argv(csv, out, "--trials", "3", "--cv", "2")
+        done = _learnact(*argv, "--random-state", "0", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        (trials,) = _studies(_plain_storage(out / "optuna.journal")).values()
+        runs.append([(t.params, t.value, t.state.name) for t in trials])
+        runs.append(pd.read_csv(out / "results.csv")["mean_score"].tolist())
+    assert runs[0] == runs[2] and runs[1] == runs[3]
+    assert len({json.dumps(p, sort_keys=True) for p, _, _ in runs[0]}) == 3
+
+
 def test_a_study_without_a_definition_is_not_trusted(tiny_classification):
     X, y = tiny_classification
     splits = [(np.arange(60), np.arange(60, 120))]
@@ -393,6 +409,41 @@ def test_journal_damaged_by_an_append_onto_a_partial_record_is_repaired(tmp_path
     assert recover_journal(path) == n_records  # an intact file is left alone
 
 
+def test_a_storage_that_is_not_a_journal_is_refused_and_left_untouched(
+    csv, tmp_path, capsys
+):
+    # issue 24: a user's CSV given as --storage was moved to NAME.damaged and
+    # replaced by a journal, exit 0
+    before, mtime = csv.read_bytes(), csv.stat().st_mtime_ns
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(
+            _compare_argv(csv, out, "--trials", "1", "--cv", "2", "--storage", str(csv))
+        )
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1, err
+    assert "is not an Optuna journal" in err and str(csv) in err
+    assert csv.read_bytes() == before and csv.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "out"]
+    with pytest.raises(ValueError, match="is not an Optuna journal"):
+        recover_journal(csv)
+    assert csv.read_bytes() == before
+
+
+def test_backups_of_damaged_journals_never_overwrite_each_other(tmp_path):
+    path = tmp_path / "optuna.journal"
+    good = b'{"op_code":0,"worker_id":"a"}\n'
+    backups = []
+    for damage in (b'{"op_code":4,"wor', b'{"op_', b'{"op_code":5'):
+        path.write_bytes(good + damage + b"\n" + good)  # damaged in the middle
+        with pytest.warns(StorageRecoveredWarning, match="kept as"):
+            assert recover_journal(path) == 2
+        backups.append(good + damage + b"\n" + good)
+    kept = sorted(tmp_path.glob("optuna.journal.damaged*"))
+    assert [p.read_bytes() for p in kept] == backups
+    assert path.read_bytes() == good + good
+
+
 def test_full_disk_during_a_study_keeps_finished_trials_and_resumes(
     csv, tmp_path, mount_namespace
 ):
@@ -535,6 +586,18 @@ def postgres():
     finally:
         server.pg_ctl("stop", "-m", "immediate")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_plain_postgresql_url_uses_the_installed_driver(postgres):
+    # issue 24: SQLAlchemy 2 reads postgresql:// as psycopg 3, the [postgres]
+    # extra installs psycopg2: "No module named 'psycopg'"
+    url = postgres.new_database().replace("postgresql+psycopg2://", "postgresql://")
+    storage = open_storage(url)
+    optuna.create_study(study_name="plain", storage=storage).optimize(
+        lambda trial: trial.suggest_float("x", 0, 1), n_trials=1
+    )
+    again = optuna.load_study(study_name="plain", storage=open_storage(url))
+    assert again.trials[0].params
 
 
 def _open_together(url: str, barrier, errors) -> None:

@@ -52,8 +52,13 @@ DIV_EPS = 1e-6
 #: :data:`POW_MAX_LOG`, so ``pow`` stays below ``exp(POW_MAX_LOG)`` (about 1e13).
 POW_EPS = 1e-6
 POW_MAX_LOG = 30.0
-#: Longest expression text accepted (guards the parser against huge inputs).
+#: Longest expression text accepted, as given and in its canonical form (which
+#: the library writes, e.g. in a saved model, and parses again when it reads
+#: it back): guards the parser against huge inputs.
 MAX_LENGTH = 2000
+#: Deepest nesting of operators accepted (the parser, the formatter and the
+#: evaluation recurse once per level).
+MAX_DEPTH = 100
 
 
 def _safe_div(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -242,9 +247,46 @@ def _parse(text: str) -> Tree:
     except ValueError as exc:  # e.g. a null byte
         raise _error(text, f"it does not parse ({exc})") from None
     try:
-        return _build(body, text)
+        tree = _build(body, text)
     except RecursionError:
-        raise _error(text, "it is nested too deeply") from None
+        raise _error(_shown(text), _too_deep()) from None
+    _check_size(tree, text)
+    return tree
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 60 else text[:40] + "..."
+
+
+def _too_deep(levels: int | None = None) -> str:
+    found = "" if levels is None else f"{levels} levels, "
+    return f"it is nested too deeply ({found}at most {MAX_DEPTH})"
+
+
+def _depth(tree: Tree) -> int:
+    """Levels of ``tree`` (``x`` and numbers are 1), without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if node[0] not in ("x", "num"):
+            stack.extend((child, level + 1) for child in node[1:])
+    return deepest
+
+
+def _check_size(tree: Tree, text: str) -> None:
+    """The limits hold for the canonical form too, which is what the library
+    writes and parses again: whatever is accepted reads back."""
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise _error(_shown(text), _too_deep(depth))
+    length = len(_format(tree)[0])
+    if length > MAX_LENGTH:
+        raise _error(
+            _shown(text),
+            f"its canonical form (the text a model stores) is {length} characters, "
+            f"more than {MAX_LENGTH}; write it with fewer terms",
+        )
 
 
 def _number(value: float) -> str:
@@ -314,7 +356,9 @@ def canonical_expression(expr: str) -> str:
     Raises
     ------
     ValueError
-        If ``expr`` is not in the grammar; the message lists the grammar.
+        If ``expr`` is not in the grammar, or it or its canonical form is
+        longer than :data:`MAX_LENGTH` or nested deeper than
+        :data:`MAX_DEPTH`; the message lists the grammar.
 
     Examples
     --------
@@ -345,7 +389,9 @@ def parse_expression(text: str) -> Tree:
     Raises
     ------
     ValueError
-        If ``text`` is not in the grammar; the message lists the grammar.
+        If ``text`` is not in the grammar, or it or its canonical form is
+        longer than :data:`MAX_LENGTH` or nested deeper than
+        :data:`MAX_DEPTH`; the message lists the grammar.
 
     Examples
     --------
@@ -402,6 +448,9 @@ def format_expression(tree: Tree) -> str:
     >>> format_expression(("mul", ("x",), ("sigmoid", ("x",))))
     'x * sigmoid(x)'
     """
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise ValueError(f"Cannot format the expression tree: {_too_deep(depth)}.")
     return _format(tree)[0]
 
 

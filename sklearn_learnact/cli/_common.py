@@ -87,6 +87,13 @@ def between(low: float, high: float = math.inf):
     return parse
 
 
+def folder(text: str) -> str:
+    """An argparse type: a folder name (not empty, which means none)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a folder, got {text!r}")
+    return text
+
+
 def activations(text: str) -> tuple[str, ...]:
     """An argparse type: comma-separated activation names (or groups)."""
     try:
@@ -175,7 +182,10 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """``--out`` and ``--no-progress``, as every subcommand has them."""
     parser.add_argument(
-        "--out", default="learnact-out", help="output folder (default: %(default)s)"
+        "--out",
+        type=folder,
+        default="learnact-out",
+        help="output folder (default: %(default)s)",
     )
     parser.add_argument(
         "--no-progress",

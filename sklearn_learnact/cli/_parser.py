@@ -20,8 +20,8 @@ SUBCOMMANDS = {
     "compare": "compare activations on one dataset and write a report",
     "demo": "the main job: Titanic and the synthetic regression, fixed vs learned, "
     "compression of the best learned model",
-    "export": "convert a fitted model saved with joblib to ONNX and verify it on a "
-    "sample with onnxruntime (needs sklearn-learnact[onnx])",
+    "export": "convert a fitted model saved with sklearn_learnact.save_model to "
+    "ONNX and verify it on a sample with onnxruntime (needs sklearn-learnact[onnx])",
     "report": "rewrite the report of a 'compare --search optuna' run from its "
     "storage (e.g. once all its workers are done)",
     "search": "find new activation functions for a dataset with a surrogate "

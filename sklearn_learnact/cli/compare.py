@@ -85,7 +85,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--random-state",
         type=integer(0, 2**32 - 1),
         default=0,
-        help="seeds the folds, the networks and the searches (default: %(default)s)",
+        help="seeds the folds, the networks and the searches: with one worker the "
+        "same command gives the same trials and results; with several workers on "
+        "one storage only each trial is reproducible, not which trials are run "
+        "(default: %(default)s)",
     )
     net = compare.add_argument_group("network")
     net.add_argument(

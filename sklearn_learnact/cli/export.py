@@ -1,6 +1,12 @@
-"""``learnact export``: a joblib-saved model to ONNX, verified on a CSV sample."""
+"""``learnact export``: a saved model to ONNX, verified on a CSV sample.
+
+The model file is one written by :func:`sklearn_learnact.save_model`, whose
+loading never runs code. A pickle (``joblib.dump``) runs any code it holds
+when it is loaded, so it is opened only with ``--trust-pickle``.
+"""
 
 import argparse
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +23,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to ``subparsers``."""
     export = subparsers.add_parser(
         "export",
-        description="Convert a fitted estimator or Pipeline saved with joblib.dump "
-        "to ONNX, run it in onnxruntime on every row of the sample and print how "
-        "well it agrees with the model. The sample's columns define the ONNX "
-        "inputs: the model's feature_names_in_ when it has them (one input per "
-        "column: numbers as float32, text and the --text columns as strings, "
-        "empty text cells as empty strings), else every column but --target as "
-        "one float32 matrix.",
+        description="Convert a fitted estimator or Pipeline saved with "
+        "sklearn_learnact.save_model (a file whose loading never runs code) to "
+        "ONNX, run it in onnxruntime on every row of the sample and print how "
+        "well it agrees with the model. A pickle (joblib.dump) runs any code it "
+        "holds when it is loaded: it is opened only with --trust-pickle, and "
+        "should come only from someone you trust. The sample's columns define "
+        "the ONNX inputs: the model's feature_names_in_ when it has them (one "
+        "input per column: numbers as float32, text and the --text columns as "
+        "strings, empty text cells as empty strings), else every column but "
+        "--target as one float32 matrix.",
     )
-    export.add_argument("model", help="the model file (joblib.dump of a fitted model)")
+    export.add_argument(
+        "model",
+        help="the model file, written by sklearn_learnact.save_model(model, path)",
+    )
     export.add_argument("--out", required=True, help="the ONNX file to write")
     export.add_argument("--sample", required=True, help="CSV file of input rows")
     export.add_argument("--target", help="a column of the sample to leave out")
@@ -44,6 +56,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "sklearn_learnact.export.SPLINE_FORMS (default: auto, the fastest per spline)",
     )
     export.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also open MODEL if it is a pickle (joblib.dump): loading a pickle "
+        "runs any code it holds, so use this only for a file from someone you "
+        "trust (default: pickles are refused)",
+    )
+    export.add_argument(
         "--no-zipmap",
         action="store_true",
         help="classifiers: a probabilities tensor instead of a list of dicts",
@@ -52,23 +71,51 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return export
 
 
-def _load_model(path: Path):
-    import joblib
+def _load_model(path: Path, trust_pickle: bool = False):
+    from ..persistence import ModelFileError, is_model_file, load_model
 
     if not path.is_file():
         raise UsageError(f"Model file {str(path)!r} not found.")
-    try:
-        model = joblib.load(path)
-    except Exception as exc:  # pickle raises many kinds
+    if is_model_file(path):
+        try:
+            model = load_model(path)
+        except ModelFileError as exc:
+            raise UsageError(str(exc)) from exc
+    elif not trust_pickle:
         raise UsageError(
-            f"Cannot load {str(path)!r} with joblib ({type(exc).__name__}: {exc}); "
-            "save the fitted model with joblib.dump(model, path)."
-        ) from exc
+            f"{str(path)!r} is not a model file written by "
+            "sklearn_learnact.save_model (whose loading never runs code). If it is "
+            "a pickle (joblib.dump), loading it would run any code it holds: it is "
+            "not opened. Save the model with sklearn_learnact.save_model(model, "
+            "path), or pass --trust-pickle if the file comes from someone you "
+            "trust."
+        )
+    else:
+        model = _unpickle(path)
     if not hasattr(model, "predict"):
         raise UsageError(
             f"{str(path)!r} holds a {type(model).__name__}, not a fitted estimator."
         )
     return model
+
+
+def _unpickle(path: Path):
+    """``joblib.load``, after a warning: a pickle runs any code it holds."""
+    import joblib
+
+    warnings.warn(
+        f"{path} is loaded as a pickle (--trust-pickle): loading a pickle runs any "
+        "code it holds; open pickles only from someone you trust, and save models "
+        "with sklearn_learnact.save_model, whose files never run code.",
+        UserWarning,
+        stacklevel=2,
+    )
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # pickle raises many kinds
+        raise UsageError(
+            f"Cannot load {str(path)!r} as a pickle ({type(exc).__name__}: {exc})."
+        ) from exc
 
 
 def _sample(path: Path, model, target: str | None, text: list[str]):
@@ -122,9 +169,11 @@ def run(args) -> list[Path]:
         from ..export import to_onnx, verify_onnx
     except ImportError as exc:
         raise UsageError(str(exc)) from exc
-    model = _load_model(Path(args.model))
+    model = _load_model(Path(args.model), args.trust_pickle)
     text = [c.strip() for c in args.text.split(",") if c.strip()]
     sample = _sample(Path(args.sample), model, args.target, text)
+    if not args.out.strip():
+        raise UsageError(f"--out must name the ONNX file to write, got {args.out!r}.")
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"Output folder {str(out.parent)!r} does not exist.")

@@ -44,6 +44,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return report
 
 
+#: What ``record_run`` writes in ``run.json``.
+_RECORD_KEYS = {"argv", "cwd", "storage"}
+
+
 def _absolute(path: str | None, cwd: str) -> str | None:
     """``path`` made absolute against ``cwd`` if it names something there."""
     if path is None or "://" in path or Path(path).is_absolute():
@@ -56,6 +60,12 @@ def run(args) -> list[Path]:
     """Run ``learnact report``; return the files written."""
     folder = Path(args.dir)
     record = read_record(folder) if folder.is_dir() else {}
+    if record and not (isinstance(record, dict) and _RECORD_KEYS <= set(record)):
+        raise UsageError(
+            f"{folder / RUN_FILE} is not the record of a 'learnact compare --search "
+            f"optuna' run (it lacks {', '.join(sorted(_RECORD_KEYS))}): learnact "
+            "report rewrites the report of such a run, in the folder it wrote."
+        )
     if "argv" not in record:
         raise UsageError(
             f"No {RUN_FILE} in {str(folder)!r}: learnact report rewrites the report "

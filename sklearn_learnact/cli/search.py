@@ -37,6 +37,26 @@ def _names(text: str) -> tuple[str, ...]:
     return names
 
 
+def _operators(kind: str):
+    """An argparse type: comma-separated operators of the grammar, checked now
+    (not after loading the data and the embedding's libraries)."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        from ..activations.expression import BINARY, UNARY
+
+        table = UNARY if kind == "unary" else BINARY
+        names = _names(text)
+        unknown = [n for n in names if n not in table]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {kind} operator {unknown[0]!r}; the {kind} operators are: "
+                f"{', '.join(table)}"
+            )
+        return names
+
+    return parse
+
+
 def _schemas(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(";") if s.strip())
 
@@ -95,13 +115,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     study.add_argument(
         "--unary",
-        type=_names,
+        type=_operators("unary"),
         default=DEFAULT_UNARY,
         help="unary operators of the space, comma-separated (default: all)",
     )
     study.add_argument(
         "--binary",
-        type=_names,
+        type=_operators("binary"),
         default=DEFAULT_BINARY,
         help="binary operators of the space, comma-separated (default: all)",
     )
@@ -248,15 +268,20 @@ def _report(args, data, search, retest, search_time: float) -> str:
     res = search.results_
     best = retest.iloc[0]
     relu = retest.iloc[-1]
-    significant = "significant" if best["p_value"] < 0.05 else "not significant"
+    p = best["p_value"]
+    test = (
+        "no test: too few folds or no variance, so it cannot tell"
+        if p != p  # NaN: see sklearn_learnact.compare.untestable
+        else f"corrected paired t-test p = {p:.3g}: "
+        f"{'significant' if p < 0.05 else 'not significant'} at 0.05"
+    )
     baselines_only = bool(res["baseline"].all())
     found = "Best baseline" if baselines_only else "Best found"
     verdict = (
         f"**{found}: `{best['expression']}`**, {score} "
         f"{best['mean_score']:.4f} against relu's {relu['mean_score']:.4f} on "
         f"{len(best['fold_scores'])} new folds (difference "
-        f"{best['diff_vs_reference']:+.4f}, corrected paired t-test p = "
-        f"{best['p_value']:.3g}: {significant} at 0.05)."
+        f"{best['diff_vs_reference']:+.4f}, {test})."
     )
     if baselines_only:
         verdict = (

@@ -17,6 +17,13 @@ far too optimistic. The p-values are then adjusted for the number of
 comparisons by Holm's method; ``significant`` is ``p_value_holm < alpha``.
 With few folds the test has little power: the verdict says so below 5 folds.
 
+No test is run, and nothing is significant, where the differences cannot
+carry evidence (:func:`untestable`): fewer than :data:`MIN_PAIRED_FOLDS` of
+them (``"too few folds"``), or the same difference on every fold (``"no
+variance"``, e.g. two folds of a tiny dataset where both models score the
+same on each); ``untested`` says why, the p-values and the interval of the
+difference are NaN, and the verdict says it cannot tell.
+
 Confidence intervals
 --------------------
 The 95% intervals of the mean score (``ci_low``, ``ci_high``) and of the
@@ -65,14 +72,16 @@ fitted does not absorb torch's one-off start-up costs.
 from ._compare import DEFAULT_ACTIVATIONS, compare_activations
 from ._comparison import Comparison
 from ._grids import activation_grid, parse_activations
-from ._stats import corrected_ttest, score_bounds
+from ._stats import MIN_PAIRED_FOLDS, corrected_ttest, score_bounds, untestable
 
 __all__ = [
     "DEFAULT_ACTIVATIONS",
+    "MIN_PAIRED_FOLDS",
     "Comparison",
     "activation_grid",
     "compare_activations",
     "corrected_ttest",
     "parse_activations",
     "score_bounds",
+    "untestable",
 ]

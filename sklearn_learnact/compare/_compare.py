@@ -336,6 +336,9 @@ def compare_activations(
         ``std_score``, ``ci_low``, ``ci_high`` (95%, clipped to the metric's
         range), ``baseline``, ``diff_vs_baseline``, ``diff_ci_low``,
         ``diff_ci_high``, ``p_value``, ``p_value_holm``, ``significant``,
+        ``untested`` (why a row has no test: ``"baseline"``, ``"failed
+        folds"``, ``"too few folds"``, ``"no variance"``; ``""`` if tested;
+        see :func:`~sklearn_learnact.compare.untestable`),
         ``n_failed_folds``, ``failure`` (the first reason), ``n_fits``,
         ``n_under_trained`` (fits that ran all their epochs while still
         improving), ``movement`` (median over folds of a learned activation's

@@ -8,7 +8,11 @@ import numpy as np
 from scipy import stats
 from sklearn.base import is_classifier
 
-__all__ = ["corrected_ttest", "score_bounds"]
+__all__ = ["MIN_PAIRED_FOLDS", "corrected_ttest", "score_bounds", "untestable"]
+
+#: Fewest paired differences the test is run on: from 2 (1 degree of freedom)
+#: one chance agreement of the folds gives any p-value.
+MIN_PAIRED_FOLDS = 3
 
 
 #: Ranges of scikit-learn's scorers, by name prefix (first match wins).
@@ -93,6 +97,11 @@ def corrected_ttest(
     p_value : float
         Two-sided, from Student's t with k - 1 degrees of freedom.
 
+    Both are NaN where the differences cannot be tested
+    (:func:`untestable`): fewer than :data:`MIN_PAIRED_FOLDS` of them, or all
+    equal (no variance: identical differences are no evidence, however
+    many).
+
     Examples
     --------
     >>> from sklearn_learnact.compare import corrected_ttest
@@ -102,12 +111,44 @@ def corrected_ttest(
     (7.97, True)
     """
     diff = np.asarray(scores_a, float) - np.asarray(scores_b, float)
+    if untestable(diff):
+        return math.nan, math.nan
     k = diff.size
-    mean, var = diff.mean(), diff.var(ddof=1) if k > 1 else 0.0
-    if var == 0:
-        return (0.0, 1.0) if mean == 0 else (float(np.copysign(np.inf, mean)), 0.0)
-    t = mean / np.sqrt((1 / k + n_test / n_train) * var)
+    t = diff.mean() / np.sqrt((1 / k + n_test / n_train) * diff.var(ddof=1))
     return float(t), float(2 * stats.t.sf(abs(t), df=k - 1))
+
+
+def untestable(differences: Iterable[float]) -> str:
+    """Why paired differences cannot be tested, or ``""`` if they can.
+
+    Parameters
+    ----------
+    differences : array-like of shape (k,)
+        Per fold, the score of one model minus the other's.
+
+    Returns
+    -------
+    reason : str
+        ``"failed folds"`` (a difference is NaN), ``"too few folds"`` (fewer
+        than :data:`MIN_PAIRED_FOLDS`) or ``"no variance"`` (all equal), else
+        ``""``.
+
+    Examples
+    --------
+    >>> from sklearn_learnact.compare import untestable
+    >>> untestable([0.01, -0.02]), untestable([-0.07, -0.07, -0.07])
+    ('too few folds', 'no variance')
+    >>> untestable([0.01, 0.03, -0.01])
+    ''
+    """
+    diff = np.asarray(differences, float)
+    if not np.isfinite(diff).all():
+        return "failed folds"
+    if diff.size < MIN_PAIRED_FOLDS:
+        return "too few folds"
+    if np.ptp(diff) <= 1e-12 * max(1.0, float(np.abs(diff).max())):
+        return "no variance"
+    return ""
 
 
 def _corrected_ci(

@@ -6,6 +6,7 @@ import numpy as np
 from scipy import stats
 
 from ..evaluation import BARELY_MOVED
+from ._stats import MIN_PAIRED_FOLDS
 
 #: Below this many folds the paired test has little power (df = k - 1 <= 3).
 FEW_FOLDS = 5
@@ -21,6 +22,41 @@ def format_difference(comparison, value: float, low: float, high: float) -> str:
         return f"{100 * value:+.1f} pp [{100 * low:+.1f}, {100 * high:+.1f}]"
     spec = "+.3f" if comparison.score_bounds[1] == 1.0 else "+.4g"  # R², D²
     return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
+
+
+def _value(comparison, value: float) -> str:
+    """``-6.7 pp`` for a [0, 1] metric, else ``-0.012``."""
+    if _is_fraction(comparison):
+        return f"{100 * value:+.1f} pp"
+    spec = "+.3f" if comparison.score_bounds[1] == 1.0 else "+.4g"
+    return f"{value:{spec}}"
+
+
+#: Reasons of the ``untested`` column that mean "cannot tell".
+_CANNOT_TELL = ("too few folds", "no variance")
+
+
+def _cannot_tell(rows, comparison, base: str) -> str:
+    """Why the rows cannot be tested against ``base``, in words."""
+    parts = []
+    few = rows[rows["untested"] == "too few folds"]
+    if len(few):
+        parts.append(
+            f"too few folds for {', '.join(few['activation'])} ("
+            f"{len(comparison.splits)} paired differences; the test needs "
+            f"{MIN_PAIRED_FOLDS} or more: use more folds, --cv)"
+        )
+    flat = rows[rows["untested"] == "no variance"]
+    if len(flat):
+        same = ", ".join(
+            f"{r.activation} {_value(comparison, r.diff_vs_baseline)}"
+            for r in flat.itertuples()
+        )
+        parts.append(
+            f"no variance ({same} against {base} on every fold: identical "
+            "differences are no evidence either way)"
+        )
+    return "; ".join(parts)
 
 
 def _design(comparison) -> str:
@@ -66,6 +102,7 @@ def verdict(comparison) -> str:
         )
     ok = table[table["mean_score"].notna() & (table["activation"] != base)]
     learned = ok[ok["kind"] == "learned"]
+    open_ = ok[ok["untested"].isin(_CANNOT_TELL)]
     better = learned[learned["significant"] & (learned["diff_vs_baseline"] > 0)]
     worse = learned[learned["significant"] & (learned["diff_vs_baseline"] < 0)]
     fixed = ok[(ok["kind"] != "learned") & ok["significant"]]
@@ -79,6 +116,12 @@ def verdict(comparison) -> str:
             f"{who} beat {base} significantly ({design}): "
             f"{_listing(better, comparison)}."
         )
+    elif learned["untested"].isin(_CANNOT_TELL).all():
+        head = (
+            f"Cannot tell whether a learned activation beats {base}: "
+            f"{_cannot_tell(learned, comparison, base)}."
+        )
+        open_ = open_[open_["kind"] != "learned"]
     else:
         best = learned.iloc[0]
         head = (
@@ -90,6 +133,10 @@ def verdict(comparison) -> str:
             + "."
         )
     tail = []
+    if len(open_):
+        tail.append(
+            f"Cannot tell for the others: {_cannot_tell(open_, comparison, base)}."
+        )
     if len(worse):
         tail.append(f"Significantly worse than {base}: {_listing(worse, comparison)}.")
     if len(fixed):
@@ -189,11 +236,15 @@ def caveats(comparison) -> list[str]:
             else f"{detectable:.3g}"
         )
         t = stats.t.ppf(1 - comparison.alpha / 2, k - 1)
+        smaller = (
+            f"; differences smaller than about {size} (the median half-width of "
+            "the 95% intervals) cannot be told from noise"
+            if math.isfinite(detectable)
+            else ""
+        )
         out.append(
             f"Low power: with {k} folds the test has {k - 1} degrees of freedom "
-            f"(critical t = {t:.2f}); differences smaller than about {size} (the "
-            "median half-width of the 95% intervals) cannot be told from noise. "
-            f"Use {FEW_FOLDS} folds or more (--cv)."
+            f"(critical t = {t:.2f}){smaller}. Use {FEW_FOLDS} folds or more (--cv)."
         )
     return out
 

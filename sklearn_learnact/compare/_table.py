@@ -10,7 +10,7 @@ from ..activations import is_learnable
 from ..estimators import learnact_step
 from ..evaluation import BARELY_MOVED
 from ..studies import json_params
-from ._stats import _corrected_ci, _diff_bounds, _holm, corrected_ttest
+from ._stats import _corrected_ci, _diff_bounds, _holm, corrected_ttest, untestable
 
 
 def _learned_summary(estimator) -> str:
@@ -79,8 +79,12 @@ def _table(names, results, refits, splits, inner, baseline, alpha, bounds):
         folds = res["folds"]
         ci_low, ci_high = _corrected_ci(s, n_train, n_test, bounds)
         diff = s - base
-        diff_low, diff_high = _corrected_ci(diff, n_train, n_test, _diff_bounds(bounds))
-        tested = name != baseline and np.isfinite(diff).all()
+        why = "baseline" if name == baseline else untestable(diff)
+        diff_low, diff_high = (
+            _corrected_ci(diff, n_train, n_test, _diff_bounds(bounds))
+            if not why
+            else (math.nan, math.nan)
+        )
         movements = [r["movement"] for r in folds if r["movement"] is not None]
         movement = float(np.median(movements)) if movements else math.nan
         kind = _kind(name, inner)
@@ -95,11 +99,12 @@ def _table(names, results, refits, splits, inner, baseline, alpha, bounds):
             "ci_high": ci_high,
             "baseline": baseline,
             "diff_vs_baseline": float(diff.mean()),
-            "diff_ci_low": diff_low if name != baseline else math.nan,
-            "diff_ci_high": diff_high if name != baseline else math.nan,
+            "diff_ci_low": diff_low,
+            "diff_ci_high": diff_high,
             "p_value": (
-                corrected_ttest(s, base, n_train, n_test)[1] if tested else math.nan
+                corrected_ttest(s, base, n_train, n_test)[1] if not why else math.nan
             ),
+            "untested": why,
             "n_failed_folds": int(np.isnan(s).sum()),
             "failure": _failure(folds),
             "n_fits": len(folds),
@@ -156,6 +161,7 @@ def _table(names, results, refits, splits, inner, baseline, alpha, bounds):
         "p_value",
         "p_value_holm",
         "significant",
+        "untested",
     ]
     return table[first + [c for c in table.columns if c not in first]].reset_index(
         drop=True

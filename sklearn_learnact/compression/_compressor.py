@@ -463,6 +463,21 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             self.feature_names_in_ = estimator.feature_names_in_
         return self
 
+    def __getstate__(self) -> dict:
+        # the fingerprint of fit's rows as plain data (arrays and numbers), so
+        # that the state holds no private class (pickle and the safe format
+        # of sklearn_learnact.persistence store it alike)
+        state = super().__getstate__()
+        if isinstance(state.get("_fit_rows"), _FitRows):
+            state["_fit_rows"] = dict(vars(state["_fit_rows"]))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        rows = state.get("_fit_rows")
+        if isinstance(rows, dict):
+            state = {**state, "_fit_rows": _FitRows.from_state(rows)}
+        super().__setstate__(state)
+
     def _compress_one(self, original: nn.Module, values: np.ndarray):
         """Replacement of one activation, its report row (without timings) and
         its recorded range ``(low, high)``."""
@@ -774,6 +789,15 @@ class _FitRows:
                 hashes, return_inverse=True, return_counts=True
             )
             self.expected = float(np.mean(counts[inverse] > 1))
+
+    @classmethod
+    def from_state(cls, state: dict) -> "_FitRows":
+        """The fingerprint from ``vars()`` of one (a compressor's state)."""
+        rows = cls.__new__(cls)
+        rows.n_rows, rows.n_hashed = int(state["n_rows"]), int(state["n_hashed"])
+        rows.hashes = np.asarray(state["hashes"], dtype=np.uint64)
+        rows.expected = float(state["expected"])
+        return rows
 
     def _estimate(self, hashes: np.ndarray) -> float:
         # each row given to fit is among the hashed ones with probability

@@ -150,6 +150,11 @@ fashion_mnist, kmnist, cifar10 or give the path of a CSV file.
             image_shape=bunch.image_shape,
             description=f"{name} training images ({n}, flattened pixels).",
         )
+    if Path(name).is_dir():
+        raise ValueError(
+            f"{name!r} is a folder, not a CSV file: give the path of a CSV file or "
+            f"one of {', '.join(DATASET_NAMES)}."
+        )
     if not csv:
         raise ValueError(
             f"Unknown dataset {name!r}: choose one of {', '.join(DATASET_NAMES)} "

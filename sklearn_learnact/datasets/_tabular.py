@@ -1,6 +1,7 @@
 """Tabular data from a CSV file, and the preprocessor that makes it dense floats."""
 
 import codecs
+import collections
 import csv
 import os
 from collections.abc import Sequence
@@ -174,6 +175,8 @@ def read_csv_dataset(
     names = names or OptionNames()
     validate_params({"task": task}, {"task": [Options(*TASKS)]})
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a folder, not a CSV file.")
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} not found.")
     frame, notes = _read(path, encoding, sep, names)
@@ -266,6 +269,13 @@ def _read(
             f"Unknown encoding {encoding!r}: give a Python codec name such as "
             "utf-8, cp1252 or latin-1."
         ) from None
+    if sep == "\\t":  # a backslash and a t, as typed on a command line
+        sep = "\t"
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
+        raise ValueError(
+            f"{names.source('sep')} must be one character (e.g. , ; | or \\t), "
+            f"got {sep!r}."
+        )
     if sep is None:
         sep = _detect_separator(path, encoding)
         if sep != ",":
@@ -293,11 +303,27 @@ def _read(
             f"({frame.shape[1]} columns with separator {sep!r}); check the "
             f"separator ({names.use('sep')}) or remove trailing separators."
         )
+    _check_unique_names(path, encoding, sep)
     if sep != ",":
         converted = _read_decimal_commas(frame)
         if converted:
             notes.append(f"decimal commas read in: {', '.join(converted)}")
     return frame, notes
+
+
+def _check_unique_names(path: Path, encoding: str | None, sep: str) -> None:
+    """Refuse a header that names a column twice (pandas would rename the
+    copies ``name.1``... silently)."""
+    with open(path, encoding=encoding or "utf-8", errors="replace", newline="") as f:
+        header = next(csv.reader([f.readline()], delimiter=sep), [])
+    counts = collections.Counter(name.strip() for name in header)
+    twice = [(name, n) for name, n in counts.items() if name and n > 1]
+    if twice:
+        name, n = twice[0]
+        raise ValueError(
+            f"{path.name} has the column name {name!r} {n} times: give each column "
+            "its own name in the header line."
+        )
 
 
 def _detect_separator(path: Path, encoding: str | None) -> str:

@@ -7,6 +7,7 @@ from ._base import (
     wrapped_estimator_tags,
 )
 from ._skorch import TrainingDivergedError
+from ._state import network_state, restore_network
 from .classifier import LearnedActivationClassifier
 from .regressor import LearnedActivationRegressor
 
@@ -16,6 +17,8 @@ __all__ = [
     "LearnedActivationRegressor",
     "TrainingDivergedError",
     "learnact_step",
+    "network_state",
     "resolve_device",
+    "restore_network",
     "wrapped_estimator_tags",
 ]

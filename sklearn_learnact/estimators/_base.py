@@ -63,6 +63,12 @@ __all__ = ["LearnedActivationEstimator", "learnact_step", "resolve_device"]
 #: mixture study's).
 ALTERNATING_ACTIVATION_LR = 1e-2
 _PREDICT_BATCH = {"mlp": 4096, "cnn": 256}
+#: Inputs larger than this in magnitude get a warning: networks train on
+#: standardised inputs (a loss of 1e29 with inputs of 1e30 says nothing).
+_LARGE_INPUT = 1e6
+#: A fit whose best epoch's training loss is within this relative change of
+#: the loss before training did not learn (learning_rate_init=1e-12): it warns.
+_STALLED = 1e-4
 #: Below this many multiply-adds per batch an MLP runs on one thread: measured on
 #: 2 cores, one thread is 12-20% faster up to 3M (a 784-128-64 net at batch 128 is
 #: 14M, where two threads are 1.5x faster), and on a busy CPU two threads stall
@@ -579,7 +585,9 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight, callbacks, incremental, epochs=None, **kw):
         self._check_params()
+        _check_missing_target(y)
         X, y = self._validate_X(X, y, reset=not incremental, **self._validate_y_kwargs)
+        _warn_large_inputs(X, type(self).__name__)
         sample_weight = self._check_sample_weight(sample_weight, X.shape[0])
         y_t, n_outputs, target_attrs = self._encode_target(
             y, sample_weight, reset=not incremental, **kw
@@ -621,7 +629,10 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
                 converged = self._train(net, splits, plan)
         finally:
             net.iterator_train__generator = None
-        if epochs is None and not converged:
+        stalled = self._stalled(net) if epochs is None else None
+        if stalled:
+            warnings.warn(stalled, ConvergenceWarning, stacklevel=3)
+        elif epochs is None and not converged:
             warnings.warn(
                 f"{type(self).__name__}: maximum number of epochs reached and the "
                 "optimisation has not converged yet; increase max_iter.",
@@ -638,6 +649,29 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         self._set_fitted_attributes(n_train)
         self._warm_inference(X)
         return self
+
+    def _stalled(self, net) -> str | None:
+        """Why this fit did not learn (its loss did not move), or None."""
+        start = getattr(net, "initial_loss_", None)
+        losses = [row["train_loss"] for row in net.history]
+        if start is None or len(losses) < 2 or not start > 1e-8:
+            return None
+        best = min(losses)
+        change = (start - best) / start
+        if change >= _STALLED:
+            return None
+        return (
+            f"{type(self).__name__}: the training loss did not move ({start:.6g} "
+            f"before training, {best:.6g} at best over {len(losses)} epochs, a "
+            f"relative change of {change:.2g}): the model has not learned; "
+            + (
+                f"learning_rate_init={self.learning_rate_init:g} is probably too "
+                "small (the default is 0.001)."
+                if self.learning_rate_init < 1e-3
+                else "check the scale of the inputs (StandardScaler) and the "
+                "learning rate."
+            )
+        )
 
     def _warm_inference(self, X) -> None:
         """Compile (or load) the fused kernels that ``predict`` runs, now.
@@ -824,7 +858,19 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
                 module(Xt[i : i + bs].to(device)).cpu()
                 for i in range(0, Xt.shape[0], bs)
             ]
-        return torch.cat(out)
+        out = torch.cat(out)
+        finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
+        if not finite.all():
+            warnings.warn(
+                f"{type(self).__name__}: the network's outputs are not finite for "
+                f"{int((~finite).sum())} of {len(out)} rows (inputs up to "
+                f"{float(np.abs(X).max()):.3g}): its activations overflow far "
+                "outside the range of the training inputs; scale the inputs as in "
+                "training (e.g. StandardScaler in a Pipeline).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return out
 
     # ------------------------------------------------------------- inspection
     @property
@@ -957,6 +1003,40 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
             rows, columns=["layer", "activation", "parameter", "neuron", "value"]
         )
         return frame.astype({"layer": "int64", "neuron": "Int64", "value": "float64"})
+
+
+def _check_missing_target(y) -> None:
+    """A clear error for a target with missing values (None or NaN)."""
+    if y is None or isinstance(y, str):
+        return
+    try:
+        missing = pd.isna(np.asarray(y, dtype=object))
+    except (TypeError, ValueError):  # ragged: validate_data says what is wrong
+        return
+    if np.ndim(missing) == 0:  # a scalar y: validate_data says what is wrong
+        return
+    n = int(np.sum(missing))
+    if n:
+        rows = np.flatnonzero(missing.reshape(len(missing), -1).any(axis=1))
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+        raise ValueError(
+            f"y has {n} missing value{'s' * (n > 1)} (None or NaN), in rows "
+            f"{shown}: every sample needs a target; drop those rows or fill them "
+            "in."
+        )
+
+
+def _warn_large_inputs(X: np.ndarray, name: str) -> None:
+    """Warn when ``X`` is far from the scale networks train on."""
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > _LARGE_INPUT:
+        warnings.warn(
+            f"{name}: X has values up to {largest:.3g}: networks train on inputs "
+            "of order 1 and make little sense of larger ones (the loss grows with "
+            "them); scale X first, e.g. StandardScaler in a Pipeline.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _named_callbacks(callbacks) -> list[tuple[str, object]]:

@@ -1,5 +1,8 @@
 """LearnedActivationClassifier."""
 
+import math
+import numbers
+
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
@@ -7,10 +10,26 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._validation import InstanceOf, Options
+from .._validation import Options, Satisfies
 from ._base import LearnedActivationEstimator
 
 __all__ = ["LearnedActivationClassifier"]
+
+
+def _class_weight_dict(value) -> bool:
+    """A dict of finite weights >= 0, one of them > 0 (as sample weights)."""
+    weights = list(value.values()) if isinstance(value, dict) else None
+    return bool(
+        weights
+        and all(
+            isinstance(w, numbers.Real)
+            and not isinstance(w, (bool, np.bool_))
+            and math.isfinite(w)
+            and w >= 0
+            for w in weights
+        )
+        and any(w > 0 for w in weights)
+    )
 
 
 class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
@@ -87,8 +106,9 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         ``"auto"`` trains on CUDA when available, else on the CPU.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, multiplied into ``sample_weight``:
-        ``{label: weight}``, or ``"balanced"`` for weights inversely
-        proportional to the class frequencies (as in scikit-learn).
+        ``{label: weight}`` (finite weights >= 0, not all 0, as sample
+        weights), or ``"balanced"`` for weights inversely proportional to the
+        class frequencies (as in scikit-learn).
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, the shuffling and the validation split from
         generators owned by the fit: the same value gives the same model on the
@@ -228,7 +248,11 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         "class_weight": [
             None,
             Options("balanced"),
-            InstanceOf(dict, description="a dict {class label: weight}"),
+            Satisfies(
+                _class_weight_dict,
+                "a dict {class label: weight} of finite weights >= 0, one of them "
+                "> 0 (as sample weights)",
+            ),
         ],
     }
 
@@ -264,7 +288,13 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         if self.class_weight is None:
             return sample_weight
         weight = compute_sample_weight(self.class_weight, y)
-        return weight if sample_weight is None else weight * sample_weight
+        weight = weight if sample_weight is None else weight * sample_weight
+        if not weight.sum() > 0:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} (with sample_weight) gives every "
+                "sample of y weight 0: at least one sample needs a positive weight."
+            )
+        return weight
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, callbacks=None):
         """Train one epoch on ``(X, y)``, from the current weights if fitted.

@@ -9,13 +9,17 @@ Storage
 (an Optuna journal file, the default of ``learnact compare``: no server, safe
 for several processes on one machine) or any Optuna storage URL, e.g.
 ``sqlite:///studies.db`` or, for workers on several machines,
-``postgresql+psycopg2://user:password@host/db`` (``pip install
+``postgresql://user:password@host/db`` (``pip install
 "sklearn-learnact[postgres]"``, create the database once, then start the same
-command on every machine).
+command on every machine; a plain ``postgresql://`` URL uses the driver that is
+installed, psycopg2 from the extra or psycopg 3).
 :func:`open_storage` makes each of them robust: a journal path is made
 absolute, a lock left by a killed run is cleared, an incomplete last record
 (a kill or a full disk mid-write) is dropped with a warning saying how many
-records were kept; an SQL schema is created once however many workers start
+records were kept (a journal damaged in its middle is first copied to
+``NAME.damaged``, ``NAME.damaged.1``...: a backup never replaces an earlier one),
+and an existing file that is not a journal (a CSV file given by mistake) is
+refused and left untouched; an SQL schema is created once however many workers start
 together, and a lost connection (a database restart) is retried for a bounded
 time, then :class:`StorageUnavailableError` says so.
 
@@ -36,8 +40,13 @@ where it stopped: finished trials are kept, and only the trial that was running
 when it was killed is lost (it stays ``RUNNING`` in the storage and does not
 count). With several workers on one study each stops once the study has
 ``n_trials`` finished trials, so the total may exceed ``n_trials`` by at most
-the number of workers minus one. :func:`study_summary` reads a study's result
-back from the storage (``learnact report DIR`` writes a report from it).
+the number of workers minus one. With a fixed ``random_state`` the sampler's
+randomness for trial *n* is seeded by ``(random_state, n)``: one worker gives
+the same trials and results in any process (and a resumed study continues as
+an uninterrupted one would); several workers never repeat each other's random
+configurations, but which trials they run depends on timing.
+:func:`study_summary` reads a study's result back from the storage
+(``learnact report DIR`` writes a report from it).
 """
 
 from ._definition import DEFINITION_ATTR, definition_fingerprint, study_definition
@@ -46,7 +55,7 @@ from ._errors import (
     StorageUnavailableError,
     StudyMismatchError,
 )
-from ._recovery import recover_journal
+from ._recovery import is_journal, recover_journal
 from ._space import default_search_space
 from ._storage import import_optuna, open_storage
 from ._study import bind_study, json_params, study_summary
@@ -63,6 +72,7 @@ __all__ = [
     "import_optuna",
     "json_params",
     "open_storage",
+    "is_journal",
     "recover_journal",
     "study_definition",
     "study_summary",

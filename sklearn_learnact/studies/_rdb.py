@@ -8,6 +8,7 @@ lost.
 """
 
 import functools
+import importlib.util
 import time
 import warnings
 
@@ -176,14 +177,57 @@ for _name in [
         setattr(RetryingRDBStorage, _name, _retrying(getattr(RDBStorage, _name)))
 
 
+#: PostgreSQL drivers a plain URL may use, in order (SQLAlchemy 2's default
+#: first; the ``[postgres]`` extra installs psycopg2).
+_PG_DRIVERS = ("psycopg", "psycopg2")
+
+
+def with_installed_driver(url: str) -> str:
+    """``url`` with a PostgreSQL driver that is installed.
+
+    A plain ``postgresql://`` URL means SQLAlchemy's default driver (psycopg 3
+    in SQLAlchemy 2), while the ``[postgres]`` extra installs psycopg2: the
+    URL is then rewritten to ``postgresql+psycopg2://``. Other URLs are
+    returned as given.
+
+    Raises
+    ------
+    ValueError
+        If the URL names a PostgreSQL driver that is not installed (or none is);
+        the message says which URL forms work here and how to install one.
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    installed = [d for d in _PG_DRIVERS if importlib.util.find_spec(d)]
+    wanted = parsed.get_driver_name()
+    if importlib.util.find_spec(wanted) is not None:
+        return url
+    if "+" not in parsed.drivername and installed:
+        rewritten = parsed.set(drivername=f"postgresql+{installed[0]}")
+        return rewritten.render_as_string(hide_password=False)
+    forms = " or ".join(f"postgresql+{d}://" for d in installed)
+    use = f"use {forms} URLs, or " if installed else ""
+    raise ValueError(
+        f"the URL needs the PostgreSQL driver {wanted!r}, which is not installed: "
+        f'{use}pip install "sklearn-learnact[postgres]" (psycopg2: '
+        "postgresql:// and postgresql+psycopg2:// URLs work)"
+    )
+
+
 def open_rdb(url: str, retry_timeout: float = 60.0) -> RetryingRDBStorage:
     """Open an SQL storage; create its schema once, safely, among many workers.
 
-    On PostgreSQL, workers that start together take turns under an advisory
-    lock, so only the first creates the tables. On any database a creation
-    that collides with another process's (a duplicate table or row) or a
-    refused connection is retried until ``retry_timeout`` seconds have passed.
+    A plain ``postgresql://`` URL uses the PostgreSQL driver that is installed
+    (:func:`with_installed_driver`). On PostgreSQL, workers that start together
+    take turns under an advisory lock, so only the first creates the tables. On
+    any database a creation that collides with another process's (a duplicate
+    table or row) or a refused connection is retried until ``retry_timeout``
+    seconds have passed.
     """
+    url = with_installed_driver(url)
     deadline = time.monotonic() + retry_timeout
     delay = 0.25
     while True:

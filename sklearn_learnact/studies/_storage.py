@@ -6,6 +6,10 @@ from pathlib import Path
 __all__ = ["import_optuna", "open_storage"]
 
 
+class NotAJournalError(ValueError):
+    """A journal path names a file that is not an Optuna journal."""
+
+
 def import_optuna():
     """Import :mod:`optuna`, or explain how to install it.
 
@@ -32,8 +36,10 @@ def open_storage(storage: str | os.PathLike | None, *, retry_timeout: float = 60
     storage : str, path-like, optuna.storages.BaseStorage or None
         A storage object is returned as is; None means in memory; a string
         containing ``"://"`` is an Optuna storage URL (``sqlite:///file.db``,
-        ``postgresql+psycopg2://...``); anything else is the path of an Optuna
-        journal file, created if missing.
+        ``postgresql://...``, with the PostgreSQL driver that is installed);
+        anything else is the path of an Optuna journal file, created if
+        missing (an existing file that is not a journal, e.g. a CSV file, is
+        refused and left untouched).
     retry_timeout : float, default=60
         For a URL: how many seconds a lost or refused connection is retried
         (with backoff) before :class:`StorageUnavailableError` is raised.
@@ -74,6 +80,7 @@ def open_storage(storage: str | os.PathLike | None, *, retry_timeout: float = 60
         return storage
     from ._journal import open_journal
     from ._rdb import open_rdb, safe_url
+    from ._recovery import is_journal
 
     text = os.fspath(storage)
     shown = safe_url(text) if "://" in text else text
@@ -85,9 +92,17 @@ def open_storage(storage: str | os.PathLike | None, *, retry_timeout: float = 60
             raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist")
         if path.is_dir():
             raise IsADirectoryError("it is a folder, not a journal file")
+        if not is_journal(path):
+            raise NotAJournalError(
+                "the file exists and is not an Optuna journal (its first line is "
+                "not a journal record), so it is left untouched: give the path of "
+                "a new file or of an existing journal"
+            )
         with open(path, "a"):  # fails early on a read-only file or folder
             pass
         return open_journal(os.path.realpath(path))
+    except NotAJournalError as exc:
+        raise ValueError(f"Cannot open the Optuna storage {shown!r}: {exc}") from None
     except Exception as exc:  # sqlalchemy, drivers and the OS raise many kinds
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         if "://" in text:

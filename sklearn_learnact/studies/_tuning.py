@@ -1,7 +1,6 @@
 """Tuning one activation's network in an Optuna study, with pruning."""
 
 import numbers
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,15 +46,6 @@ class _OptunaPruning(Callback):
         self.trial.report(float(value), step)
         if self.trial.should_prune():
             raise import_optuna().TrialPruned(f"pruned at step {step}")
-
-
-def _sampler_seed(random_state: int | None, n_existing: int, shared: bool):
-    """The same seed for every activation (same first configurations); a new one
-    for each resumed or parallel worker of a stored study, so none repeats."""
-    if random_state is None:
-        return None
-    entropy = [random_state, n_existing, os.getpid() if shared else 0]
-    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def _storage_error(exc: BaseException) -> OSError | None:
@@ -130,6 +120,8 @@ def tune_activation(
         ``n_trials_running`` (running elsewhere, or killed).
     """
     optuna = import_optuna()
+    from ._sampler import TrialSeededSampler  # needs Optuna
+
     prefix, inner = learnact_step(estimator)
     space = search_space or default_search_space
     base = clone(estimator).set_params(
@@ -149,8 +141,12 @@ def tune_activation(
     )
     states = tuple(getattr(optuna.trial.TrialState, s) for s in _FINISHED)
     n_done = len(study.get_trials(deepcopy=False, states=states))
-    study.sampler = optuna.samplers.TPESampler(
-        seed=_sampler_seed(random_state, len(study.trials), storage is not None)
+    # the same seed for every activation (the same first configurations), mixed
+    # with each trial's number: one worker reproduces, parallel ones never repeat
+    study.sampler = (
+        optuna.samplers.TPESampler()
+        if random_state is None
+        else TrialSeededSampler(random_state)
     )
     stride = sum(epochs for epochs, _ in inner.cycle_plan())
 
