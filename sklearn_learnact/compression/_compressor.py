@@ -470,6 +470,12 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
         state = super().__getstate__()
         if isinstance(state.get("_fit_rows"), _FitRows):
             state["_fit_rows"] = dict(vars(state["_fit_rows"]))
+        layers = state.get("layers_")
+        if layers and any(_on_accelerator(layer) for layer in layers):
+            # the estimators' nets pickle with skorch's device mapping, these
+            # copies of their modules do not: keep them on the CPU, so that a
+            # model compressed on CUDA unpickles where there is none
+            state["layers_"] = [_on_cpu(layer) for layer in layers]
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -582,16 +588,6 @@ class SplineActivationCompressor(MetaEstimatorMixin, BaseEstimator):
             m for layer in self.layers_ for m in (layer.original, layer.compressed)
         )
         return "\n".join([*lines, note] if note else lines)
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        layers = state.get("layers_")
-        if layers and any(_on_accelerator(layer) for layer in layers):
-            # the estimators' nets pickle with skorch's device mapping, these
-            # copies of their modules do not: keep them on the CPU, so that a
-            # model compressed on CUDA unpickles where there is none
-            state["layers_"] = [_on_cpu(layer) for layer in layers]
-        return state
 
     # ------------------------------------------------------------ delegation
     def predict(self, X):
