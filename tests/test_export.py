@@ -631,3 +631,18 @@ def test_expression_converter_covers_the_grammar():
 
     grammar = (set(UNARY) | set(BINARY)) - {"zero", "one", "identity"}
     assert set(_ONNX_OPS) == grammar
+
+
+def test_a_classifier_exports_from_float64_rows(data):
+    # ONNX's ZipMap takes float32 probabilities: from float64 rows the
+    # probabilities are a tensor (zipmap off by default), and asking for the
+    # ZipMap says why it cannot be
+    X, y = data
+    X64 = X.astype(np.float64)
+    clf = _classifier("relu").fit(X64, y)
+    model = to_onnx(clf, X64[:1])
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    agreement = verify_onnx(clf, model, X64)
+    assert agreement["label_agreement"] == 1.0
+    with pytest.raises(ValueError, match="ZipMap takes float32 probabilities"):
+        to_onnx(clf, X64[:1], options={"zipmap": True})

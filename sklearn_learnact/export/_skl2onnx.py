@@ -212,7 +212,8 @@ def to_onnx(
         How compressed splines are written, see :data:`SPLINE_FORMS`.
     options : dict, optional
         skl2onnx conversion options, e.g. ``{"zipmap": False}`` for a
-        ``probabilities`` tensor instead of a list of dicts.
+        ``probabilities`` tensor instead of a list of dicts (the default for a
+        classifier exported from float64 rows: ONNX's ZipMap takes float32).
     target_opset : int, optional
         ``ai.onnx`` opset; skl2onnx's default if None (at least
         :data:`MIN_OPSET`).
@@ -247,6 +248,7 @@ def to_onnx(
         )
     check_is_fitted(estimator)
     _check_frame_columns(estimator, X_sample)
+    options = _zipmap_for_double(estimator, X_sample, options)
     token = _SPLINE_FORM.set(spline_form)
     try:
         model = skl2onnx.to_onnx(
@@ -258,6 +260,29 @@ def to_onnx(
     if path is not None:
         Path(path).write_bytes(model.SerializeToString())
     return model
+
+
+def _zipmap_for_double(estimator, X_sample, options):
+    """A classifier exported from float64 rows has float64 probabilities, which
+    ONNX's ``ZipMap`` does not take: there, ``zipmap`` defaults to False (a
+    ``probabilities`` tensor), and asking for it is a clear error."""
+    first = X_sample.dtypes.iloc[0] if hasattr(X_sample, "dtypes") else None
+    dtype = first if first is not None else getattr(X_sample, "dtype", None)
+    double = dtype is not None and np.dtype(dtype) == np.float64
+    if not (double and is_classifier(estimator)):
+        return options
+    if options is not None and not all(isinstance(k, str) for k in options):
+        return options  # per-model options: as given
+    options = dict(options or {})
+    if options.get("zipmap", False) is not False:
+        raise ValueError(
+            "ONNX's ZipMap takes float32 probabilities, and a classifier exported "
+            "from float64 rows computes float64 ones: pass options={'zipmap': "
+            "False} (a probabilities tensor, the default here), or a float32 "
+            "X_sample (X.astype('float32')) to keep the ZipMap."
+        )
+    options["zipmap"] = False
+    return options
 
 
 def _onnx_kind(dtype) -> str:
