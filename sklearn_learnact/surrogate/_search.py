@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -31,7 +31,7 @@ from .._validation import (
 from ..activations.expression import canonical_expression
 from ..compare import corrected_ttest
 from ..estimators import learnact_step, wrapped_estimator_tags
-from ..evaluation import cv_splits, fit_and_score
+from ..evaluation import cv_splits, fit_and_score, run_parallel
 from ..studies import open_storage
 from ._embedding import _FEATURES, MIN_CANDIDATES, embed_candidates, import_umap
 from ._features import fisher_features, output_features
@@ -130,7 +130,9 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     refit : bool, default=True
         Refit ``estimator`` with the best activation on all of X, y.
     n_jobs : int, optional
-        Folds fitted in parallel (joblib).
+        Folds fitted in parallel (joblib; on a Dask cluster inside
+        ``joblib.parallel_config(backend="dask")``, see
+        :func:`~sklearn_learnact.evaluation.run_parallel`).
     random_state : int, RandomState instance or None, default=None
         Seeds the splits, the Fisher batch and initialisation, the embedding
         and the tie-breaking. Give an int to resume a stored search (the
@@ -408,9 +410,12 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 est = clone(base).set_params(
                     **{f"{prefix}activation_params": {"expr": expr}}
                 )
-                folds = Parallel(n_jobs=self.n_jobs)(
-                    delayed(_fold_score)(est, X, y, tr, te, scorer, c)
-                    for (tr, te), c in zip(splits, chance)
+                folds = run_parallel(
+                    (
+                        delayed(_fold_score)(est, X, y, tr, te, scorer, c)
+                        for (tr, te), c in zip(splits, chance)
+                    ),
+                    self.n_jobs,
                 )
                 fold_scores, diverged, fit_times = zip(*folds)
                 trial.set_user_attr("fold_scores", list(fold_scores))
@@ -548,9 +553,12 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             est = clone(base).set_params(
                 **{f"{prefix}activation_params": {"expr": expr}}
             )
-            results[expr] = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_score)(est, X, y, tr, te, scorer, c)
-                for (tr, te), c in zip(splits, chance)
+            results[expr] = run_parallel(
+                (
+                    delayed(_fold_score)(est, X, y, tr, te, scorer, c)
+                    for (tr, te), c in zip(splits, chance)
+                ),
+                self.n_jobs,
             )
         n_train = float(np.mean([len(tr) for tr, _ in splits]))
         n_test = float(np.mean([len(te) for _, te in splits]))

@@ -1,0 +1,243 @@
+"""Scaling out (issue 25): comparisons, grid searches and the surrogate search
+on a real Dask cluster of worker processes.
+
+One ``distributed.LocalCluster`` of two worker processes (one thread each)
+serves the module. Its workers run the fused kernels, as users' do (the rest
+of the suite runs the eager path); the serial references run them too, on
+one thread as the workers do, so that both compute the same floats.
+"""
+
+import contextlib
+import os
+import signal
+import threading
+import time
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_learnact import LearnedActivationClassifier
+from sklearn_learnact.activations import compiled_kernels, fused_kernels
+from sklearn_learnact.compare import compare_activations
+
+distributed = pytest.importorskip("distributed")
+
+TINY = {"hidden_layer_sizes": (8,), "max_iter": 4, "random_state": 0}
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client of a cluster of two worker processes, one thread each, whose
+    scheduler drops the extra copies of data every 0.1 s (not 2 s)."""
+    import dask
+
+    amm = {"distributed.scheduler.active-memory-manager.interval": "100ms"}
+    with dask.config.set(amm):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"SKLEARN_LEARNACT_FUSED": "1"},  # restarted workers too
+        )
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@contextlib.contextmanager
+def serial():
+    """Compute as a worker does: the fused kernels, on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with fused_kernels(True):
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _compare(X, y, activations, **kwargs):
+    kwargs = {"cv": 3, "random_state": 0, "return_details": True, **kwargs}
+    return compare_activations(
+        LearnedActivationClassifier(**TINY), X, y, activations, **kwargs
+    )
+
+
+def _times(frame) -> list[str]:
+    """The columns that are measured, not computed."""
+    return [c for c in frame.columns if c.endswith("_time")]
+
+
+def _assert_same(serial_run, dask_run):
+    """The same table (but the measured times) and the same fold scores."""
+    (table, details), (dask_table, dask_details) = serial_run, dask_run
+    pd.testing.assert_frame_equal(
+        table.drop(columns=_times(table)),
+        dask_table.drop(columns=_times(table)),
+        check_exact=True,
+    )
+    folds, dask_folds = details.fold_scores, dask_details.fold_scores
+    pd.testing.assert_frame_equal(
+        folds.drop(columns=_times(folds)),
+        dask_folds.drop(columns=_times(folds)),
+        check_exact=True,
+    )
+
+
+# --------------------------------------------------------------- 1. on Dask
+@pytest.mark.parametrize(
+    "search",
+    [
+        {"param_grid": {"learning_rate_init": [0.01, 0.05]}},
+        {"search": "optuna", "n_trials": 3},
+    ],
+    ids=["grid", "optuna"],
+)
+def test_a_comparison_on_dask_equals_the_serial_one(
+    client, tiny_classification, search
+):
+    X, y = tiny_classification
+    activations = ["relu", "rational", "mixture"]
+    with serial():
+        expected = _compare(X, y, activations, **search)
+    with joblib.parallel_config(backend="dask"):
+        got = _compare(X, y, activations, **search)
+    _assert_same(expected, got)
+    assert got[0]["n_failed_folds"].sum() == 0
+
+
+def _kill_the_last_holder(client, pids: dict, killed: list) -> None:
+    """Kill (SIGKILL) a worker in the middle of a fit while it holds the only
+    copy of some of the data (the folds' indices, X, y) that fits still need."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        busy = {w for w, keys in client.processing().items() if keys}
+        only = [
+            holders[0]
+            for key, holders in client.who_has().items()
+            if key.startswith("_same-") and len(holders) == 1
+        ]
+        held = [w for w in only if w in busy and w in pids]
+        if held:
+            os.kill(pids[held[0]], signal.SIGKILL)
+            killed.append(held[0])
+            return
+        time.sleep(0.01)
+
+
+def test_a_worker_killed_mid_comparison_loses_nothing(client, tiny_classification):
+    """Dask runs the killed worker's fits again elsewhere, and recomputes the
+    data it held: the table is complete and identical. (With joblib's own
+    scattering, losing the last copy of scattered data failed the comparison
+    with FutureCancelledError: Dask cannot recompute it.)"""
+    X, y = tiny_classification
+    X, y = np.tile(X, (3, 1)), np.tile(y, 3)  # fits long enough to be killed
+    activations = ["relu", "tanh", "rational"]
+    run = {"cv": 4, "refit": False}
+    with serial():
+        expected = _compare(X, y, activations, **run)
+    client.wait_for_workers(2)
+    pids = client.run(os.getpid)
+    killed: list = []
+    killer = threading.Thread(target=_kill_the_last_holder, args=(client, pids, killed))
+    killer.start()
+    with joblib.parallel_config(backend="dask"):
+        got = _compare(X, y, activations, **run)
+    killer.join()
+    assert killed, "no worker was killed midway"
+    _assert_same(expected, got)
+    assert got[0]["n_fits"].tolist() == [4, 4, 4]
+    assert got[0]["n_failed_folds"].sum() == 0
+    client.wait_for_workers(2)  # the nanny started a new process in its place
+    assert pids[killed[0]] not in client.run(os.getpid).values()
+
+
+def test_grid_search_cv_on_dask_equals_the_serial_one(client, tiny_classification):
+    X, y = tiny_classification
+    grid = {"activation": ["relu", "rational"], "learning_rate_init": [0.01, 0.05]}
+
+    def search():
+        return GridSearchCV(LearnedActivationClassifier(**TINY), grid, cv=3).fit(X, y)
+
+    with serial():
+        expected = search()
+    with joblib.parallel_config(backend="dask"):
+        got = search()
+    for k in range(3):
+        key = f"split{k}_test_score"
+        np.testing.assert_array_equal(expected.cv_results_[key], got.cv_results_[key])
+    assert got.best_params_ == expected.best_params_
+
+
+def test_the_surrogate_searchs_evaluations_on_dask_equal_the_serial_ones(
+    client, tiny_classification
+):
+    pytest.importorskip("umap")
+    from sklearn_learnact.surrogate import SurrogateActivationSearch, build_space
+
+    X, y = tiny_classification
+    space = build_space(("unary(x)",), ("relu", "tanh", "sin", "abs"), ("add",))
+
+    def search():
+        return SurrogateActivationSearch(
+            LearnedActivationClassifier(**TINY),
+            n_iter=10,
+            cv=2,
+            space=space,
+            features="outputs",
+            refit=False,
+            random_state=0,
+        ).fit(X, y)
+
+    with serial():
+        expected = search()
+    with joblib.parallel_config(backend="dask"):
+        got = search()
+    pd.testing.assert_frame_equal(
+        expected.results_.drop(columns="fit_time"),
+        got.results_.drop(columns="fit_time"),
+        check_exact=True,
+    )
+    pd.testing.assert_frame_equal(
+        expected.fold_scores_, got.fold_scores_, check_exact=True
+    )
+
+
+def test_workers_build_each_kernel_once_however_many_fits(client, tiny_classification):
+    """The estimators travel to the workers pickled; the fused kernels do not
+    travel with them: each worker process compiles (or loads from the disk
+    cache that all workers share) each kernel variant once, the first fit that
+    needs it, and every later fit there reuses it."""
+    X, y = tiny_classification
+    with serial():  # the kernels in the disk cache before the workers need them
+        LearnedActivationClassifier(**TINY, activation="rational").fit(X, y)
+    with joblib.parallel_config(backend="dask"):
+        table = _compare(X, y, ["rational", "mixture"], cv=5)[0]
+    n_fits = int(table["n_fits"].sum()) + len(table)  # the folds, the refits
+    assert n_fits > 2 * len(client.scheduler_info()["workers"])
+    for worker, records in client.run(compiled_kernels).items():
+        variants = [
+            (r["kernel"], repr(r["variant"]), r["dtype"], r["device"], r["shape"])
+            for r in records
+        ]
+        assert variants, f"{worker} ran no fused kernel"
+        assert len(variants) == len(set(variants)), records  # never built twice
+        rational = [r for r in records if r["kernel"] == "rational_forward"]
+        assert [r["how"] for r in rational] == ["loaded"]  # the shared disk cache
