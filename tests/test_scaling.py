@@ -1,5 +1,5 @@
 """Scaling out (issue 25): comparisons, grid searches and the surrogate search
-on a real Dask cluster of worker processes.
+on a real Dask cluster of worker processes, also through ``learnact --dask``.
 
 One ``distributed.LocalCluster`` of two worker processes (one thread each)
 serves the module. Its workers run the fused kernels, as users' do (the rest
@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -24,6 +25,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_learnact import LearnedActivationClassifier
 from sklearn_learnact.activations import compiled_kernels, fused_kernels
+from sklearn_learnact.cli import main
 from sklearn_learnact.compare import compare_activations
 
 distributed = pytest.importorskip("distributed")
@@ -59,6 +61,16 @@ def client():
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture
+def csv(tmp_path) -> Path:
+    path = tmp_path / "data.csv"
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(90, 3)), columns=["x1", "x2", "x3"])
+    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
+    frame.to_csv(path, index=False)
+    return path
 
 
 @contextlib.contextmanager
@@ -241,3 +253,44 @@ def test_workers_build_each_kernel_once_however_many_fits(client, tiny_classific
         assert len(variants) == len(set(variants)), records  # never built twice
         rational = [r for r in records if r["kernel"] == "rational_forward"]
         assert [r["how"] for r in rational] == ["loaded"]  # the shared disk cache
+
+
+def test_learnact_compare_on_dask_writes_the_serial_results(client, tmp_path, csv):
+    argv = ["compare", "--dataset", str(csv), "--target", "label"]
+    argv += ["--activations", "relu,rational", "--cv", "3"]
+    argv += ["--max-iter", "3", "--hidden", "8", "--no-progress"]
+    with serial():
+        assert main([*argv, "--out", str(tmp_path / "serial")]) == 0
+    address = client.scheduler.address
+    assert main([*argv, "--out", str(tmp_path / "dask"), "--dask", address]) == 0
+    expected = pd.read_csv(tmp_path / "serial" / "results.csv")
+    got = pd.read_csv(tmp_path / "dask" / "results.csv")
+    pd.testing.assert_frame_equal(
+        expected.drop(columns=_times(expected)),
+        got.drop(columns=_times(expected)),
+        check_exact=True,
+    )
+    with pytest.raises(SystemExit):  # --n-jobs would be silently ignored
+        main([*argv, "--out", str(tmp_path / "x"), "--dask", address, "--n-jobs", "2"])
+
+
+def test_learnact_search_on_dask_writes_the_serial_results(client, tmp_path, csv):
+    pytest.importorskip("umap")
+    argv = ["search", "--dataset", str(csv), "--target", "label", "--budget", "9"]
+    argv += ["--schemas", "unary(x)", "--unary", "relu,tanh,sin", "--binary", "add"]
+    argv += ["--cv", "2", "--max-iter", "3", "--hidden", "8", "--top", "1"]
+    argv += ["--no-progress"]
+    with serial():
+        assert main([*argv, "--out", str(tmp_path / "serial")]) == 0
+    address = client.scheduler.address
+    with distributed.get_task_stream(client) as stream:
+        assert main([*argv, "--out", str(tmp_path / "dask"), "--dask", address]) == 0
+    assert any("_fold_score" in task["key"] for task in stream.data)
+    for name in ("results.csv", "retest.csv"):
+        expected = pd.read_csv(tmp_path / "serial" / name)
+        got = pd.read_csv(tmp_path / "dask" / name)
+        pd.testing.assert_frame_equal(
+            expected.drop(columns=_times(expected)),
+            got.drop(columns=_times(expected)),
+            check_exact=True,
+        )
