@@ -1,5 +1,6 @@
 """Scaling out (issue 25): comparisons, grid searches and the surrogate search
-on a real Dask cluster of worker processes, also through ``learnact --dask``.
+on a real Dask cluster of worker processes, and worker processes in their own
+folders (machines) sharing one PostgreSQL study.
 
 One ``distributed.LocalCluster`` of two worker processes (one thread each)
 serves the module. Its workers run the fused kernels, as users' do (the rest
@@ -10,6 +11,8 @@ one thread as the workers do, so that both compute the same floats.
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -30,7 +33,10 @@ from sklearn_learnact.compare import compare_activations
 
 distributed = pytest.importorskip("distributed")
 
+
+ROOT = Path(__file__).resolve().parents[1]
 TINY = {"hidden_layer_sizes": (8,), "max_iter": 4, "random_state": 0}
+FINISHED = ("n_trials_complete", "n_trials_pruned", "n_trials_failed")
 
 
 @pytest.fixture(autouse=True)
@@ -294,3 +300,104 @@ def test_learnact_search_on_dask_writes_the_serial_results(client, tmp_path, csv
             got.drop(columns=_times(expected)),
             check_exact=True,
         )
+
+
+# ------------------------------------ 2. machines sharing a PostgreSQL study
+#: ``learnact ARGV`` once ``n`` such processes have imported the library: so
+#: that they start together, however long each takes to import.
+_MACHINE = """
+import os, sys, time
+from pathlib import Path
+
+import optuna  # noqa: F401 - imported now, not by the first trial
+from sklearn_learnact.cli import main
+
+if sys.argv[3] == "search":
+    import umap  # noqa: F401
+ready, n = Path(sys.argv[1]), int(sys.argv[2])
+(ready / str(os.getpid())).touch()
+while len(list(ready.iterdir())) < n:
+    time.sleep(0.005)
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _machines(argv, folder: Path, n: int = 3) -> list[Path]:
+    """``learnact ARGV`` in ``n`` processes started together, each in a folder
+    of its own (standing in for a machine); the folders."""
+    folders = [folder / f"machine{i}" for i in range(n)]
+    ready = folder / "ready"
+    ready.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = []
+    for cwd in folders:
+        cwd.mkdir(parents=True)
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _MACHINE, ready, str(n), *map(str, argv)],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    errs = [w.communicate(timeout=400)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0] * n, errs
+    return folders
+
+
+def _trials(url) -> dict[str, list]:
+    """Every study's trials in the database, by study name."""
+    optuna = pytest.importorskip("optuna")
+    storage = optuna.storages.RDBStorage(url)
+    try:
+        return {
+            name: optuna.load_study(study_name=name, storage=storage).trials
+            for name in optuna.get_all_study_names(storage)
+        }
+    finally:
+        storage.engine.dispose()
+
+
+def test_three_machines_on_one_postgres_study_report_as_one_worker(
+    postgres, csv, tmp_path
+):
+    from sklearn_learnact.studies import OVER_BUDGET_ATTR
+
+    argv = ["compare", "--dataset", csv, "--target", "label", "--no-progress"]
+    argv += ["--activations", "relu,tanh", "--search", "optuna", "--trials", "4"]
+    argv += ["--cv", "2", "--max-iter", "3", "--hidden", "8"]
+    url = postgres.new_database()
+    machines = _machines([*argv, "--storage", url, "--out", "out"], tmp_path)
+    assert main(["report", str(machines[0] / "out")]) == 0  # once all are done
+    report = pd.read_csv(machines[0] / "out" / "results.csv").set_index("study")
+
+    # every trial in the database is counted once, by its own state
+    stored = _trials(url)
+    assert sorted(stored) == sorted(report.index)
+    for name, trials in stored.items():
+        counted = [t for t in trials if not t.user_attrs.get(OVER_BUDGET_ATTR)]
+        states = pd.Series([t.state.name for t in counted]).value_counts()
+        row = report.loc[name]
+        assert row["n_trials_complete"] == states.get("COMPLETE", 0)
+        assert row["n_trials_pruned"] == states.get("PRUNED", 0)
+        assert row["n_trials_failed"] == states.get("FAIL", 0)
+        assert row["n_trials_running"] == 0 and "RUNNING" not in states
+    processes = {
+        t.user_attrs["worker"].rsplit(":", 1)[0]  # host:pid
+        for trials in stored.values()
+        for t in trials
+    }
+    assert len(processes) > 1  # the machines shared the studies
+
+    # the same activations and trial counts as one worker alone
+    single = tmp_path / "single"
+    one = [*argv, "--storage", postgres.new_database(), "--out", single]
+    assert main(list(map(str, one))) == 0
+    alone = pd.read_csv(single / "results.csv").set_index("study")
+    assert sorted(alone.index) == sorted(report.index)  # the same studies
+    for frame in (report, alone):
+        assert frame[list(FINISHED)].sum(axis=1).tolist() == [4, 4]
+    text = (machines[0] / "out" / "report.md").read_text()
+    assert "8 finished over 2 studies" in text and "0 still running" in text
