@@ -401,3 +401,76 @@ def test_three_machines_on_one_postgres_study_report_as_one_worker(
         assert frame[list(FINISHED)].sum(axis=1).tolist() == [4, 4]
     text = (machines[0] / "out" / "report.md").read_text()
     assert "8 finished over 2 studies" in text and "0 still running" in text
+
+
+def test_three_machines_share_one_surrogate_search(postgres, csv, tmp_path):
+    pytest.importorskip("umap")
+    from sklearn_learnact.surrogate import build_space
+
+    unary = ("relu", "tanh", "sin", "abs", "square")
+    budget = len(build_space(("unary(x)",), unary, ("add",)))  # every candidate
+    argv = ["search", "--dataset", csv, "--target", "label", "--no-progress"]
+    argv += ["--schemas", "unary(x)", "--unary", ",".join(unary), "--binary", "add"]
+    argv += ["--cv", "2", "--max-iter", "3", "--hidden", "8", "--top", "1"]
+    url = postgres.new_database()
+    # one worker first stores the embedding (a UMAP fit: its JIT compilation
+    # costs each new process a minute), which the others then read
+    first = [*argv, "--budget", "1", "--storage", url, "--out", tmp_path / "first"]
+    assert main(list(map(str, first))) == 0
+    shared = [*argv, "--budget", budget, "--storage", url, "--out", "out"]
+    machines = _machines(shared, tmp_path)
+    final = [*shared[:-1], machines[0] / "out"]  # once all are done: no new fit
+    assert main(list(map(str, final))) == 0
+    results = pd.read_csv(machines[0] / "out" / "results.csv")
+
+    ((name, trials),) = _trials(url).items()
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    candidates = [t.params["candidate"] for t in complete]
+    assert len(candidates) == len(set(candidates)) == budget  # each once
+    # the others hold no evaluation: a duplicate pick that yielded, or a pick
+    # that found every candidate taken (failed by the next worker to start)
+    assert not any("fold_scores" in t.user_attrs for t in trials if t not in complete)
+    machines = {t.user_attrs["worker"] for t in complete[1:]}  # after the first
+    assert len(machines) > 1  # the machines shared the search
+
+    single = [*argv, "--budget", budget, "--storage", postgres.new_database()]
+    assert main(list(map(str, [*single, "--out", tmp_path / "single"]))) == 0
+    alone = pd.read_csv(tmp_path / "single" / "results.csv")
+    assert len(results) == len(alone) == budget
+    by_expression = ["expression", "cv_score", "std_score", "n_diverged"]
+    pd.testing.assert_frame_equal(
+        results[by_expression].sort_values("expression", ignore_index=True),
+        alone[by_expression].sort_values("expression", ignore_index=True),
+        check_exact=True,
+    )
+
+
+def test_a_search_beside_a_study_another_worker_just_created_warns(
+    tmp_path, tiny_classification
+):
+    """A study with no trial yet has no start date: beside one that has, the
+    new search's warning about other studies compared None with a date."""
+    optuna = pytest.importorskip("optuna")
+    pytest.importorskip("umap")
+    from sklearn_learnact.studies import open_storage
+    from sklearn_learnact.surrogate import SurrogateActivationSearch, build_space
+
+    storage = open_storage(tmp_path / "search.journal")
+    older = optuna.create_study(study_name="learnact-surrogate.old", storage=storage)
+    older.add_trial(optuna.trial.create_trial(value=0.5))
+    optuna.create_study(study_name="learnact-surrogate.new", storage=storage)
+    starts = [s.datetime_start for s in optuna.get_all_study_summaries(storage)]
+    assert None in starts and any(starts)
+    X, y = tiny_classification
+    search = SurrogateActivationSearch(
+        LearnedActivationClassifier(**TINY),
+        n_iter=1,
+        cv=2,
+        space=build_space(("unary(x)",), ("relu", "tanh", "sin", "abs"), ("add",)),
+        features="outputs",
+        storage=storage,
+        refit=False,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="holds 2 other surrogate search"):
+        search.fit(X, y)

@@ -2,6 +2,7 @@
 predicts best; results, retesting and the refitted best estimator."""
 
 import numbers
+import re
 import time
 from collections.abc import Sequence
 
@@ -45,6 +46,12 @@ _DIVERGED = ("TrainingDivergedError", "the score is not a finite number")
 
 def _hash(*objects) -> str:
     return joblib_hash(objects, hash_name="sha1")
+
+
+def _without_addresses(text: str) -> str:
+    """A repr the same in every process: ``<... object at 0x7f...>`` (e.g. a
+    ``make_column_selector`` of the CSV preprocessor) loses its address."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", text)
 
 
 def _fold_score(estimator, X, y, train, test, scorer, chance: float):
@@ -349,7 +356,7 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             "data": f"{_hash(X, np.asarray(y))} (X {shape})",
             "splits": _hash([(tr, te) for tr, te in splits]),
             "scoring": repr(self.scoring),
-            "estimator": f"{_hash(base)} ({base!r})",
+            "estimator": f"{_hash(base)} ({_without_addresses(repr(base))})",
             "space": f"{_hash(space.expressions)} ({len(space)} candidates)",
             "baselines": [canonical_expression(b) for b in self.baselines],
             "surrogate": {

@@ -31,6 +31,7 @@ import socket
 import time
 import warnings
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 import optuna
@@ -288,7 +289,8 @@ def _warn_about_siblings(storage, name: str, prefix: str, definition: dict) -> N
     others = [s for s in summaries if s.study_name.startswith(prefix + ".")]
     if not others:
         return
-    latest = max(others, key=lambda s: s.datetime_start or 0)
+    # a study just created by another worker has no start yet
+    latest = max(others, key=lambda s: s.datetime_start or datetime.min)
     stored = latest.user_attrs.get(DEFINITION_ATTR, {})
     keys = sorted(set(stored) | set(definition))
     differ = [k for k in keys if stored.get(k) != definition.get(k)]
