@@ -1,5 +1,6 @@
 """Shared fixtures: seeded RNGs, tiny float32 data, real data (the small fixtures
-in ``tests/data`` and the full image sets named by ``SKLEARN_LEARNACT_DATA``)."""
+in ``tests/data`` and the full image sets named by ``SKLEARN_LEARNACT_DATA``), a
+throwaway PostgreSQL server."""
 
 import os
 
@@ -13,9 +14,12 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 os.environ.setdefault("SKLEARN_LEARNACT_FUSED", "0")
 
 import functools  # noqa: E402
+import glob  # noqa: E402
 import http.server  # noqa: E402
 import shutil  # noqa: E402
+import socket  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -157,3 +161,97 @@ def mount_namespace():
         return shell
 
     return prefix
+
+
+# A real PostgreSQL server (Debian's ``postgresql`` package; ``.ci/run``
+# installs it with ``psycopg2-binary``) for the tests of workers sharing a study.
+def _pg_bindir() -> str | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return os.path.dirname(candidates[-1]) if candidates else None
+
+
+class _Postgres:
+    """A throwaway PostgreSQL cluster in a temporary folder, on a free port."""
+
+    def __init__(self, bindir: str, folder: str, user: str | None):
+        self.bindir, self.folder, self.user = bindir, folder, user
+        self.data = os.path.join(folder, "data")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._n_databases = 0
+
+    def _run(self, tool: str, *args) -> None:
+        subprocess.run(
+            [os.path.join(self.bindir, tool), *args],
+            user=self.user,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def pg_ctl(self, *args) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        options += " -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            options,
+            "-w",
+            "-l",
+            os.path.join(self.folder, "log"),
+            *args,
+        )
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        import psycopg2
+
+        self._n_databases += 1
+        name = f"learnact{self._n_databases}"
+        connection = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
+        )
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        connection.close()
+        return self.url(name)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    pytest.importorskip("psycopg2", reason="pip install psycopg2-binary")
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip(
+            "no PostgreSQL server here (initdb, pg_ctl): apt-get install postgresql"
+        )
+    folder = tempfile.mkdtemp(prefix="learnact-pg-")
+    user = None
+    if os.geteuid() == 0:  # the server refuses to run as root
+        import pwd
+
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        user = "postgres"
+    server = _Postgres(bindir, folder, user)
+    server._run(
+        "initdb", "-D", server.data, "--auth=trust", "-U", "postgres", "--no-sync"
+    )
+    server.pg_ctl("start")
+    try:
+        yield server
+    finally:
+        server.pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(folder, ignore_errors=True)

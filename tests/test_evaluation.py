@@ -97,3 +97,32 @@ def test_cv_splits_are_seeded_stratified_k_folds_or_the_given_splitter(
     assert [t.tolist() for _, t in given] == [
         t.tolist() for _, t in KFold(4).split(X, y)
     ]
+
+
+class _FiltersSwapped(LearnedActivationClassifier):
+    """A fit during which the warnings filters change under it, as another
+    thread's ``warnings.catch_warnings`` does (e.g. a Dask worker's event loop
+    unpickling data while a task fits)."""
+
+    def fit(self, X, y, **kwargs):
+        import warnings
+
+        warnings.simplefilter("ignore")  # restored by fit_and_score's block
+        return super().fit(X, y, **kwargs)
+
+
+def test_under_trained_fits_are_told_by_the_estimator_not_its_warning(
+    tiny_classification,
+):
+    X, y = tiny_classification
+    train, test = np.arange(80), np.arange(80, 120)
+    scorer = lambda est, X, y: est.score(X, y)  # noqa: E731
+    plain = fit_and_score(
+        LearnedActivationClassifier(**TINY), X, y, train, test, scorer
+    )
+    swapped = fit_and_score(_FiltersSwapped(**TINY), X, y, train, test, scorer)
+    assert plain["under_trained"] and swapped["under_trained"]  # 3 epochs: all run
+    stopped = LearnedActivationClassifier(
+        (8,), max_iter=50, early_stopping=True, n_iter_no_change=1, random_state=0
+    )
+    assert not fit_and_score(stopped, X, y, train, test, scorer)["under_trained"]

@@ -5,18 +5,14 @@ server started by the tests (Debian's ``postgresql`` package; ``.ci/run``
 installs it with ``psycopg2-binary``).
 """
 
-import glob
 import json
 import multiprocessing
 import os
-import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -32,6 +28,7 @@ from sklearn_learnact import LearnedActivationClassifier
 from sklearn_learnact.cli import main
 from sklearn_learnact.compare import compare_activations
 from sklearn_learnact.studies import (
+    OVER_BUDGET_ATTR,
     StorageRecoveredWarning,
     StorageUnavailableError,
     StudyMismatchError,
@@ -498,96 +495,6 @@ def test_full_disk_during_a_study_keeps_finished_trials_and_resumes(
 
 
 # ----------------------------------------------------- 4 and 5. several workers
-def _pg_bindir() -> str | None:
-    found = shutil.which("pg_ctl")
-    if found:
-        return os.path.dirname(os.path.realpath(found))
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return os.path.dirname(candidates[-1]) if candidates else None
-
-
-class _Postgres:
-    """A throwaway PostgreSQL cluster in a temporary folder, on a free port."""
-
-    def __init__(self, bindir: str, folder: str, user: str | None):
-        self.bindir, self.folder, self.user = bindir, folder, user
-        self.data = os.path.join(folder, "data")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self._n_databases = 0
-
-    def _run(self, tool: str, *args) -> None:
-        subprocess.run(
-            [os.path.join(self.bindir, tool), *args],
-            user=self.user,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    def pg_ctl(self, *args) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        options += " -c fsync=off"
-        self._run(
-            "pg_ctl",
-            "-D",
-            self.data,
-            "-o",
-            options,
-            "-w",
-            "-l",
-            os.path.join(self.folder, "log"),
-            *args,
-        )
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
-
-    def new_database(self) -> str:
-        import psycopg2
-
-        self._n_databases += 1
-        name = f"learnact{self._n_databases}"
-        connection = psycopg2.connect(
-            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
-        )
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name}")
-        connection.close()
-        return self.url(name)
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    pytest.importorskip("psycopg2", reason="pip install psycopg2-binary")
-    bindir = _pg_bindir()
-    if bindir is None:
-        pytest.skip(
-            "no PostgreSQL server here (initdb, pg_ctl): apt-get install postgresql"
-        )
-    folder = tempfile.mkdtemp(prefix="learnact-pg-")
-    user = None
-    if os.geteuid() == 0:  # the server refuses to run as root
-        try:
-            account = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user")
-        os.chown(folder, account.pw_uid, account.pw_gid)
-        user = "postgres"
-    server = _Postgres(bindir, folder, user)
-    server._run(
-        "initdb", "-D", server.data, "--auth=trust", "-U", "postgres", "--no-sync"
-    )
-    server.pg_ctl("start")
-    try:
-        yield server
-    finally:
-        server.pg_ctl("stop", "-m", "immediate")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def test_a_plain_postgresql_url_uses_the_installed_driver(postgres):
     # issue 24: SQLAlchemy 2 reads postgresql:// as psycopg 3, the [postgres]
     # extra installs psycopg2: "No module named 'psycopg'"
@@ -690,12 +597,14 @@ def test_two_workers_on_a_fresh_database_share_the_study_and_report_it_all(
     argv = _compare_argv(csv, tmp_path / "out", "--trials", "4", "--cv", "2")
     _workers_together([*argv, "--storage", url], cwd=tmp_path)
     (trials,) = _stored(url).values()
-    assert 4 <= len(_finished(trials)) <= 5
+    over = [t for t in trials if t.user_attrs.get(OVER_BUDGET_ATTR)]
+    assert len(_finished(trials)) - len(over) == 4  # one budget for both
+    assert len(over) <= 1  # a worker that started a trial too many stopped
     # the report left in the folder is read from the storage: every trial
     results = pd.read_csv(tmp_path / "out" / "results.csv")
     counts = results[["n_trials_complete", "n_trials_pruned", "n_trials_failed"]]
     counts = counts.sum(axis=1)
-    assert counts.tolist() == [len(_finished(trials))]
+    assert counts.tolist() == [4]
     assert results["n_trials_running"].tolist() == [0]
     assert "0 still running" in (tmp_path / "out" / "report.md").read_text()
 

@@ -1,10 +1,13 @@
 """What the subcommands share: the usage error, argument types, data, networks,
-the compression of the best model with its measured speed-up."""
+the Dask cluster of ``--dask``, the compression of the best model with its
+measured speed-up."""
 
 import argparse
+import contextlib
 import math
 import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -31,6 +34,8 @@ _FLAGS = {
     "data_home": "--data-home",
     "download": "--download",
 }
+#: Seconds to wait for the Dask scheduler of ``--dask`` to answer.
+DASK_TIMEOUT = 30
 #: Share of the rows held out to score the compressed model.
 HOLDOUT = 0.2
 _SCORER_HINT = (
@@ -193,6 +198,45 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         help="hide the progress bars (default: shown on a terminal, hidden when "
         "stderr goes to a file or a pipe)",
     )
+
+
+def add_dask_option(parser: argparse.ArgumentParser) -> None:
+    """``--dask SCHEDULER``: run the fits on a Dask cluster (:func:`on_dask`)."""
+    parser.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        help="run the fits on the Dask cluster whose scheduler is at SCHEDULER, "
+        "e.g. tcp://host:8786, through joblib's Dask backend (pip install "
+        '"sklearn-learnact[dask]"): every worker thread of the cluster works, in '
+        "place of --n-jobs (default: this machine only)",
+    )
+
+
+@contextlib.contextmanager
+def on_dask(args):
+    """Send the joblib work of the block to the cluster of ``--dask``, if given."""
+    if args.dask is None:
+        yield
+        return
+    if args.n_jobs is not None:
+        raise UsageError(
+            "--n-jobs does not apply with --dask: every worker thread of the "
+            "cluster works."
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            '--dask needs Dask: pip install "sklearn-learnact[dask]".'
+        ) from None
+    try:
+        client = Client(args.dask, timeout=DASK_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(
+            f"Cannot reach the Dask scheduler at {args.dask}: {exc}"
+        ) from None
+    with client, joblib.parallel_config(backend="dask", client=client):
+        yield
 
 
 def scoring(text: str) -> str:

@@ -11,12 +11,14 @@ from ._common import (
     UsageError,
     activations,
     add_compression,
+    add_dask_option,
     add_data_options,
     add_output_options,
     between,
     data_and_estimator,
     hidden,
     integer,
+    on_dask,
     run_section,
     scoring,
 )
@@ -81,6 +83,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=integer(nonzero=True),
         help="parallel jobs (joblib); -1: all CPUs (default: 1)",
     )
+    add_dask_option(study)
     study.add_argument(
         "--random-state",
         type=integer(0, 2**32 - 1),
@@ -197,6 +200,11 @@ def run(args, *, new_trials: bool = True) -> list[Path]:
     the stored studies.
     """
     _check_options(args)
+    with on_dask(args):
+        return _run(args, new_trials)
+
+
+def _run(args, new_trials: bool) -> list[Path]:
     out = check_output_dir(args.out)
     storage = None
     optuna_options = {}

@@ -80,4 +80,5 @@ def run(args) -> list[Path]:
     compare_args.storage = args.storage or record["storage"]
     compare_args.out = str(folder)
     compare_args.no_progress = args.no_progress
+    compare_args.dask = None  # the refits are few: here, whether or not it is up
     return compare.run(compare_args, new_trials=False)

@@ -20,12 +20,14 @@ from pathlib import Path
 from ..reports import check_output_dir, markdown_table
 from ._common import (
     UsageError,
+    add_dask_option,
     add_data_options,
     add_output_options,
     between,
     data_and_estimator,
     hidden,
     integer,
+    on_dask,
     scoring,
 )
 
@@ -145,6 +147,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=integer(nonzero=True),
         help="folds fitted in parallel (joblib); -1: all CPUs (default: 1)",
     )
+    add_dask_option(study)
     study.add_argument(
         "--random-state",
         type=integer(0, 2**32 - 1),
@@ -207,12 +210,13 @@ def run(args) -> list[Path]:
         verbose=int(not args.no_progress),
     )
     start = time.perf_counter()
-    try:
-        search.fit(data.data, data.target)
-    except ValueError as exc:  # budget too large, another search's study
-        raise UsageError(str(exc)) from exc
-    search_time = time.perf_counter() - start
-    retest = search.confirm(data.data, data.target, top=args.top)
+    with on_dask(args):
+        try:
+            search.fit(data.data, data.target)
+        except ValueError as exc:  # budget too large, another search's study
+            raise UsageError(str(exc)) from exc
+        search_time = time.perf_counter() - start
+        retest = search.confirm(data.data, data.target, top=args.top)
 
     paths = []
     results = out / "results.csv"

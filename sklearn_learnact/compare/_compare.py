@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.metrics import check_scoring
@@ -33,7 +33,7 @@ from .._validation import (
     validate_call,
 )
 from ..estimators import learnact_step
-from ..evaluation import cv_splits, fit_and_score
+from ..evaluation import cv_splits, fit_and_score, run_parallel
 from ..studies import open_storage, study_summary, tune_activation
 from . import _summary
 from ._comparison import Comparison
@@ -74,12 +74,7 @@ def _splits(cv, X, y, classifier: bool, random_state) -> list:
 
 def _run(tasks: list, n_jobs, desc: str, verbose: int) -> list:
     """Run joblib tasks in parallel, with a progress bar when verbose."""
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-    if verbose:
-        from tqdm.auto import tqdm
-
-        results = tqdm(results, total=len(tasks), desc=desc, unit="fit")
-    return list(results)
+    return run_parallel(tasks, n_jobs, desc=desc if verbose else None)
 
 
 def _mean(folds: list[dict]) -> float:
@@ -134,13 +129,13 @@ def _choose(configured, X, y, names, split_sets, scorer, candidates, run, diagno
     return chosen
 
 
-def _tune(estimator, problems, names, scorer, run_parallel, nested, optuna_kwargs):
+def _tune(estimator, problems, names, scorer, run_studies, nested, optuna_kwargs):
     """One Optuna study per activation and problem ``(X, y, splits)``: one
     problem, or one per outer training fold when ``nested`` (studies then named
     ``"{study_name}.outer{k}.{activation}"``, or by their fingerprints)."""
     jobs = [(name, k) for name in names for k in range(len(problems))]
     base = optuna_kwargs.pop("study_name")
-    summaries = run_parallel(
+    summaries = run_studies(
         delayed(tune_activation)(
             estimator,
             problems[k][0],
@@ -301,7 +296,9 @@ def compare_activations(
         Parallel jobs (joblib): fits of the grid search, studies of an
         Optuna comparison, robustness fits and refits. Use
         ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) to spread
-        them over a cluster.
+        them over a cluster (on Dask every worker thread works; a worker lost
+        midway only has its fits run again, see
+        :func:`~sklearn_learnact.evaluation.run_parallel`).
     random_state : int, optional
         Seeds the splits, the corruption and the Optuna samplers. The
         estimator's own ``random_state`` seeds the networks.
@@ -436,7 +433,7 @@ def compare_activations(
             problems,
             names,
             scorer,
-            Parallel(n_jobs=n_jobs),
+            lambda tasks: run_parallel(tasks, n_jobs),
             nested,
             {
                 "n_trials": n_trials,

@@ -646,6 +646,7 @@ class LearnedActivationEstimator(BaseEstimator, metaclass=ABCMeta):
         self.net_ = net
         self.activation_ = self.activation if not incremental else self.activation_
         self.n_outputs_ = n_outputs
+        self.converged_ = bool(converged)
         self._set_fitted_attributes(n_train)
         self._warm_inference(X)
         return self

@@ -146,6 +146,11 @@ class LearnedActivationClassifier(ClassifierMixin, LearnedActivationEstimator):
         (dense weights as ``(n_inputs, n_outputs)``).
     n_iter_ : int
         Epochs run (over all ``fit`` calls with ``warm_start``).
+    converged_ : bool
+        Whether the last ``fit`` stopped before its epoch budget (by early
+        stopping, in every cycle of the schedule); False when it ran all its
+        epochs while still improving (the ``ConvergenceWarning`` says so), as
+        in :class:`~sklearn.mixture.GaussianMixture`.
     t_ : int
         Training samples seen by the optimiser.
     n_features_in_ : int

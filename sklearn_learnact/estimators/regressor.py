@@ -57,6 +57,11 @@ class LearnedActivationRegressor(RegressorMixin, LearnedActivationEstimator):
         Weights and biases of each weighted layer.
     n_iter_ : int
         Epochs run.
+    converged_ : bool
+        Whether the last ``fit`` stopped before its epoch budget (by early
+        stopping, in every cycle of the schedule); False when it ran all its
+        epochs while still improving (the ``ConvergenceWarning`` says so), as
+        in :class:`~sklearn.mixture.GaussianMixture`.
     t_ : int
         Training samples seen by the optimiser.
     n_features_in_ : int

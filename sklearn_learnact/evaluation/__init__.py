@@ -3,8 +3,10 @@
 :func:`fit_and_score` is the one fit-and-score path of every comparison and
 search (failures recorded as NaN with their reason, an untimed warm-up before
 the first timed fit); :func:`cv_splits` draws the cross-validation splits
-they share; the diagnostics say whether a fit is under-trained and how far a
-learned activation moved from its initial shape.
+they share; :func:`run_parallel` runs their fits with joblib (on a Dask
+cluster too, where a lost worker fails no task); the diagnostics say whether
+a fit is under-trained and how far a learned activation moved from its
+initial shape.
 """
 
 from ._diagnostics import (
@@ -16,6 +18,7 @@ from ._diagnostics import (
     is_under_trained,
 )
 from ._fit import fit_and_score
+from ._parallel import run_parallel
 from ._splits import cv_splits
 
 __all__ = [
@@ -27,4 +30,5 @@ __all__ = [
     "cv_splits",
     "fit_and_score",
     "is_under_trained",
+    "run_parallel",
 ]

@@ -204,7 +204,10 @@ def fit_and_score(
     if diagnose or return_estimator:
         _, fitted = learnact_step(est)
         result["n_iter"] = int(fitted.n_iter_)
-        result["under_trained"] = is_under_trained(caught)
+        # from the estimator, not from the warning: another thread's
+        # warnings.catch_warnings (e.g. a Dask worker unpickling data) can
+        # swap the filters that record it
+        result["under_trained"] = not fitted.converged_
         ranges = None
         if return_estimator or start is not None:
             ranges = activation_input_ranges(est, X_train)

@@ -38,15 +38,18 @@ resumed only by the comparison that created it; any other stops with a
 A stored study runs only the trials it still lacks, so a killed run resumes
 where it stopped: finished trials are kept, and only the trial that was running
 when it was killed is lost (it stays ``RUNNING`` in the storage and does not
-count). With several workers on one study each stops once the study has
-``n_trials`` finished trials, so the total may exceed ``n_trials`` by at most
-the number of workers minus one. With a fixed ``random_state`` the sampler's
-randomness for trial *n* is seeded by ``(random_state, n)``: one worker gives
-the same trials and results in any process (and a resumed study continues as
-an uninterrupted one would); several workers never repeat each other's random
-configurations, but which trials they run depends on timing.
-:func:`study_summary` reads a study's result back from the storage
-(``learnact report DIR`` writes a report from it).
+count). Several workers on one study share its budget: a trial counts once
+started (unless its process died on the same host), and a worker that starts
+one beyond the budget marks it over the budget (pruned before training,
+counted nowhere) and stops, so the study ends with ``n_trials`` trials
+whatever the number of workers. A trial left running by a machine that is
+gone counts until a worker on that host starts again. :func:`study_summary`
+reads a study's result back from the storage (``learnact report DIR`` writes
+a report from it). With a fixed ``random_state`` the sampler's randomness for
+trial *n* is seeded by ``(random_state, n)``: one worker gives the same trials
+and results in any process (and a resumed study continues as an uninterrupted
+one would); several workers never repeat each other's random configurations,
+but which trials they run depends on timing.
 """
 
 from ._definition import DEFINITION_ATTR, definition_fingerprint, study_definition
@@ -58,11 +61,12 @@ from ._errors import (
 from ._recovery import is_journal, recover_journal
 from ._space import default_search_space
 from ._storage import import_optuna, open_storage
-from ._study import bind_study, json_params, study_summary
+from ._study import OVER_BUDGET_ATTR, bind_study, json_params, study_summary
 from ._tuning import tune_activation
 
 __all__ = [
     "DEFINITION_ATTR",
+    "OVER_BUDGET_ATTR",
     "StorageRecoveredWarning",
     "StorageUnavailableError",
     "StudyMismatchError",

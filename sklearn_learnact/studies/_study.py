@@ -9,7 +9,12 @@ from ._definition import DEFINITION_ATTR, _differences, definition_fingerprint
 from ._errors import StudyMismatchError
 from ._storage import import_optuna, open_storage
 
-__all__ = ["bind_study", "json_params", "study_summary"]
+__all__ = ["OVER_BUDGET_ATTR", "bind_study", "json_params", "study_summary"]
+
+#: The user attribute of a trial started beyond the study's budget by one of
+#: several workers (:func:`~sklearn_learnact.studies.tune_activation`): it is
+#: pruned before training and counted nowhere.
+OVER_BUDGET_ATTR = "over_budget"
 
 
 def bind_study(
@@ -173,8 +178,13 @@ def study_summary(study, storage=None, *, n_folds: int | None = None) -> dict[st
     if isinstance(study, str):
         study = optuna.load_study(study_name=study, storage=open_storage(storage))
     state = optuna.trial.TrialState
+    trials = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if not t.user_attrs.get(OVER_BUDGET_ATTR)
+    ]
     counts = {
-        key: len(study.get_trials(deepcopy=False, states=(getattr(state, s),)))
+        key: sum(t.state == getattr(state, s) for t in trials)
         for key, s in (
             ("complete", "COMPLETE"),
             ("pruned", "PRUNED"),
@@ -190,8 +200,8 @@ def study_summary(study, storage=None, *, n_folds: int | None = None) -> dict[st
     if not counts["complete"]:
         errors = [
             t.user_attrs["error"]
-            for t in study.get_trials(deepcopy=False, states=(state.FAIL,))
-            if "error" in t.user_attrs
+            for t in trials
+            if t.state == state.FAIL and "error" in t.user_attrs
         ]
         reason = (
             f"Optuna study {study.study_name!r}: no trial completed "

@@ -1,6 +1,10 @@
 """Tuning one activation's network in an Optuna study, with pruning."""
 
 import numbers
+import os
+import socket
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,12 +25,19 @@ from ..evaluation import fit_and_score
 from ._definition import study_definition
 from ._space import default_search_space
 from ._storage import import_optuna
-from ._study import bind_study, json_params, study_summary
+from ._study import OVER_BUDGET_ATTR, bind_study, json_params, study_summary
 
 __all__ = ["tune_activation"]
 
 #: Trial states that count against a study's budget.
 _FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+#: The trial user attribute naming the call that runs it (:func:`_worker`).
+_WORKER_ATTR = "worker"
+#: The worker ids of the tune_activation calls running in this process.
+_CALLS_HERE: set[str] = set()
+#: Seconds a running trial without a worker record counts as alive (a worker
+#: records itself as the trial starts: only a kill in between leaves none).
+_UNRECORDED_GRACE = 60.0
 
 
 class _OptunaPruning(Callback):
@@ -46,6 +57,68 @@ class _OptunaPruning(Callback):
         self.trial.report(float(value), step)
         if self.trial.should_prune():
             raise import_optuna().TrialPruned(f"pruned at step {step}")
+
+
+class _StopAtBudget:
+    """Stops a worker once the study has ``n_trials`` finished trials that
+    count (:func:`_n_counted`)."""
+
+    def __init__(self, n_trials: int):
+        self.n_trials = n_trials
+
+    def __call__(self, study, trial) -> None:
+        if _n_counted(study, running=False) >= self.n_trials:
+            study.stop()
+
+
+def _worker() -> str:
+    """A new worker id, ``host:pid:call``: one per :func:`tune_activation` call."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _may_be_running(trial, host: str, now: float) -> bool:
+    """Whether a ``RUNNING`` trial may still finish: its call is running in
+    this process, its process is alive on this host, or it runs on another
+    host (which cannot be checked from here)."""
+    worker = trial.user_attrs.get(_WORKER_ATTR)
+    if worker is None:
+        started = trial.datetime_start.timestamp() if trial.datetime_start else now
+        return now - started < _UNRECORDED_GRACE
+    parts = str(worker).rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return True  # another host's, or not a record of this library's
+    pid = int(parts[1])
+    if pid == os.getpid():  # e.g. a trial whose end a full disk lost
+        return worker in _CALLS_HERE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _n_counted(study, below: int | None = None, *, running: bool = True) -> int:
+    """Trials that count against the budget (numbered below ``below``):
+    finished ones, and with ``running`` those running in a live process.
+
+    Trials over the budget never count, nor do those left running by a
+    killed process of this host: a worker takes their place.
+    """
+    state = import_optuna().trial.TrialState
+    finished = tuple(getattr(state, s) for s in _FINISHED)
+    host, now, n = socket.gethostname(), time.time(), 0
+    for t in study.get_trials(deepcopy=False):
+        if (below is not None and t.number >= below) or t.user_attrs.get(
+            OVER_BUDGET_ATTR
+        ):
+            continue
+        if t.state in finished:
+            n += 1
+        elif running and t.state == state.RUNNING and _may_be_running(t, host, now):
+            n += 1
+    return n
 
 
 def _storage_error(exc: BaseException) -> OSError | None:
@@ -102,6 +175,13 @@ def tune_activation(
     attribute) and the study goes on; a study without any completed trial is
     reported as failed, not raised.
 
+    Several workers (processes, machines) that tune the same study share its
+    budget: a trial counts once it is started, unless its process died on
+    this host (then another takes its place), and a worker that starts a
+    trial beyond the budget records it as pruned and over the budget
+    (user attribute ``"over_budget"``, counted nowhere) and stops. So the
+    study ends with ``n_trials`` trials however many workers ran it.
+
     The study is bound to its :func:`study_definition` (:func:`bind_study`):
     with ``study_name=None`` it is ``"learnact.{activation}.{fingerprint}"``,
     one per comparison; else ``"{study_name}.{activation}"``, which only the
@@ -139,8 +219,8 @@ def tune_activation(
         pruner=pruner
         or optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5),
     )
-    states = tuple(getattr(optuna.trial.TrialState, s) for s in _FINISHED)
-    n_done = len(study.get_trials(deepcopy=False, states=states))
+    n_done = _n_counted(study, running=False)
+    worker = _worker()
     # the same seed for every activation (the same first configurations), mixed
     # with each trial's number: one worker reproduces, parallel ones never repeat
     study.sampler = (
@@ -151,6 +231,12 @@ def tune_activation(
     stride = sum(epochs for epochs, _ in inner.cycle_plan())
 
     def objective(trial) -> float:
+        trial.set_user_attr(_WORKER_ATTR, worker)
+        if _n_counted(study, below=trial.number) >= n_trials:
+            # other workers started the last trials of the budget meanwhile
+            trial.set_user_attr(OVER_BUDGET_ATTR, True)
+            study.stop()
+            raise optuna.TrialPruned(f"over the budget of {n_trials} trials")
         params = space(trial, inner)
         trial.set_user_attr("estimator_params", json_params(params))
         est = clone(base).set_params(**{prefix + k: v for k, v in params.items()})
@@ -178,11 +264,12 @@ def tune_activation(
         return float(np.mean(scores))
 
     if n_done < n_trials:
+        _CALLS_HERE.add(worker)
         try:
             study.optimize(
                 objective,
                 n_trials=n_trials - n_done,
-                callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=states)],
+                callbacks=[_StopAtBudget(n_trials)],
                 show_progress_bar=show_progress_bar,
             )
         except (AssertionError, UnboundLocalError) as exc:
@@ -194,4 +281,6 @@ def tune_activation(
             if cause is None:
                 raise
             raise cause from None
+        finally:
+            _CALLS_HERE.discard(worker)
     return study_summary(study, n_folds=len(splits))

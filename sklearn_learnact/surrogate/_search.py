@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -32,7 +32,7 @@ from .._validation import (
 from ..activations.expression import canonical_expression
 from ..compare import corrected_ttest
 from ..estimators import learnact_step, wrapped_estimator_tags
-from ..evaluation import cv_splits, fit_and_score
+from ..evaluation import cv_splits, fit_and_score, run_parallel
 from ..studies import open_storage, study_definition
 from ._embedding import (
     _EMBEDDINGS,
@@ -154,7 +154,9 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
     refit : bool, default=True
         Refit ``estimator`` with the best activation on all of X, y.
     n_jobs : int, optional
-        Folds fitted in parallel (joblib).
+        Folds fitted in parallel (joblib; on a Dask cluster inside
+        ``joblib.parallel_config(backend="dask")``, see
+        :func:`~sklearn_learnact.evaluation.run_parallel`).
     random_state : int, RandomState instance or None, default=None
         Seeds the splits, the Fisher batch and initialisation, the UMAP
         embedding and the tie-breaking: searches with different seeds differ.
@@ -526,9 +528,12 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
                 est = clone(base).set_params(
                     **{f"{prefix}activation_params": {"expr": expr}}
                 )
-                folds = Parallel(n_jobs=self.n_jobs)(
-                    delayed(_fold_score)(est, X, y, tr, te, scorer, c)
-                    for (tr, te), c in zip(splits, chance)
+                folds = run_parallel(
+                    (
+                        delayed(_fold_score)(est, X, y, tr, te, scorer, c)
+                        for (tr, te), c in zip(splits, chance)
+                    ),
+                    self.n_jobs,
                 )
                 fold_scores, diverged, fit_times = zip(*folds)
                 trial.set_user_attr("fold_scores", list(fold_scores))
@@ -666,9 +671,12 @@ class SurrogateActivationSearch(MetaEstimatorMixin, BaseEstimator):
             est = clone(base).set_params(
                 **{f"{prefix}activation_params": {"expr": expr}}
             )
-            results[expr] = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_score)(est, X, y, tr, te, scorer, c)
-                for (tr, te), c in zip(splits, chance)
+            results[expr] = run_parallel(
+                (
+                    delayed(_fold_score)(est, X, y, tr, te, scorer, c)
+                    for (tr, te), c in zip(splits, chance)
+                ),
+                self.n_jobs,
             )
         n_train = float(np.mean([len(tr) for tr, _ in splits]))
         n_test = float(np.mean([len(te) for _, te in splits]))

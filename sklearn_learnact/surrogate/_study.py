@@ -33,6 +33,7 @@ import os
 import socket
 import time
 import warnings
+from datetime import datetime
 
 import numpy as np
 import optuna
@@ -258,7 +259,8 @@ def _warn_about_siblings(storage, name: str, prefix: str, definition: dict) -> N
     others = [s for s in summaries if s.study_name.startswith(prefix + ".")]
     if not others:
         return
-    latest = max(others, key=lambda s: s.datetime_start or 0)
+    # a study just created by another worker has no start yet
+    latest = max(others, key=lambda s: s.datetime_start or datetime.min)
     stored = latest.user_attrs.get(DEFINITION_ATTR, {})
     keys = sorted(set(stored) | set(definition))
     differ = [k for k in keys if stored.get(k) != definition.get(k)]
