@@ -646,3 +646,9 @@ def test_a_classifier_exports_from_float64_rows(data):
     assert agreement["label_agreement"] == 1.0
     with pytest.raises(ValueError, match="ZipMap takes float32 probabilities"):
         to_onnx(clf, X64[:1], options={"zipmap": True})
+    # the same from a frame of float64 columns (one ONNX input per column)
+    frame = pd.DataFrame(X64, columns=[f"x{i}" for i in range(X64.shape[1])])
+    clf = _classifier("relu").fit(frame, y)
+    model = to_onnx(clf, frame[:1])
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    assert verify_onnx(clf, model, frame)["label_agreement"] == 1.0

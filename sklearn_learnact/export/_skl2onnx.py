@@ -248,12 +248,16 @@ def to_onnx(
         )
     check_is_fitted(estimator)
     _check_frame_columns(estimator, X_sample)
-    options = _zipmap_for_double(estimator, X_sample, options)
     token = _SPLINE_FORM.set(spline_form)
     try:
         model = skl2onnx.to_onnx(
             estimator, X_sample, options=options, target_opset=target_opset
         )
+        if _zipmap_takes_double(model):
+            options = _without_zipmap(options)
+            model = skl2onnx.to_onnx(
+                estimator, X_sample, options=options, target_opset=target_opset
+            )
     finally:
         _SPLINE_FORM.reset(token)
     onnx.checker.check_model(model)
@@ -262,27 +266,33 @@ def to_onnx(
     return model
 
 
-def _zipmap_for_double(estimator, X_sample, options):
-    """A classifier exported from float64 rows has float64 probabilities, which
-    ONNX's ``ZipMap`` does not take: there, ``zipmap`` defaults to False (a
-    ``probabilities`` tensor), and asking for it is a clear error."""
-    first = X_sample.dtypes.iloc[0] if hasattr(X_sample, "dtypes") else None
-    dtype = first if first is not None else getattr(X_sample, "dtype", None)
-    double = dtype is not None and np.dtype(dtype) == np.float64
-    if not (double and is_classifier(estimator)):
-        return options
-    if options is not None and not all(isinstance(k, str) for k in options):
-        return options  # per-model options: as given
-    options = dict(options or {})
-    if options.get("zipmap", False) is not False:
+def _zipmap_takes_double(model) -> bool:
+    """Whether skl2onnx built a ``ZipMap`` over float64 probabilities (a
+    classifier exported from float64 rows or columns), which ONNX's ZipMap does
+    not take: the model would be invalid."""
+    zipmaps = [n for n in model.graph.node if n.op_type == "ZipMap"]
+    if not zipmaps:
+        return False
+    graph = onnx.shape_inference.infer_shapes(model).graph
+    types = {
+        v.name: v.type.tensor_type.elem_type
+        for v in [*graph.value_info, *graph.input, *graph.output]
+    }
+    return any(types.get(n.input[0]) == onnx.TensorProto.DOUBLE for n in zipmaps)
+
+
+def _without_zipmap(options):
+    """``zipmap`` off (a ``probabilities`` tensor) where the user left it at
+    skl2onnx's default, and a clear error where they asked for the ZipMap."""
+    per_model = options is not None and not all(isinstance(k, str) for k in options)
+    if per_model or "zipmap" in (options or {}):
         raise ValueError(
             "ONNX's ZipMap takes float32 probabilities, and a classifier exported "
-            "from float64 rows computes float64 ones: pass options={'zipmap': "
-            "False} (a probabilities tensor, the default here), or a float32 "
+            "from float64 rows computes float64 ones: set the option 'zipmap' to "
+            "False (a probabilities tensor, the default here), or pass a float32 "
             "X_sample (X.astype('float32')) to keep the ZipMap."
         )
-    options["zipmap"] = False
-    return options
+    return {**(options or {}), "zipmap": False}
 
 
 def _onnx_kind(dtype) -> str:
