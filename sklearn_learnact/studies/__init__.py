@@ -62,7 +62,7 @@ from ._recovery import is_journal, recover_journal
 from ._space import default_search_space
 from ._storage import import_optuna, open_storage
 from ._study import OVER_BUDGET_ATTR, bind_study, json_params, study_summary
-from ._tuning import tune_activation
+from ._tuning import process_alive, tune_activation
 
 __all__ = [
     "DEFINITION_ATTR",
@@ -80,5 +80,6 @@ __all__ = [
     "recover_journal",
     "study_definition",
     "study_summary",
+    "process_alive",
     "tune_activation",
 ]

@@ -90,11 +90,17 @@ def _may_be_running(trial, host: str, now: float) -> bool:
     pid = int(parts[1])
     if pid == os.getpid():  # e.g. a trial whose end a full disk lost
         return worker in _CALLS_HERE
+    return process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether the process ``pid`` of this host is alive (a worker's; another
+    user's process counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
+    except PermissionError:
         return True
     return True
 

@@ -40,7 +40,12 @@ import optuna
 from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 
-from ..studies import DEFINITION_ATTR, bind_study, definition_fingerprint
+from ..studies import (
+    DEFINITION_ATTR,
+    bind_study,
+    definition_fingerprint,
+    process_alive,
+)
 from ._surrogate import SearchExhausted, propose_candidate
 
 __all__ = [
@@ -199,21 +204,11 @@ def fail_stale_trials(study) -> list[int]:
             stale = now - started > _GRACE
         else:
             worker_host, _, pid = worker.rpartition(":")
-            stale = worker_host == host and not _alive(int(pid))
+            stale = worker_host == host and not process_alive(int(pid))
         if stale:
             study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
             failed.append(t.number)
     return failed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def open_search_study(storage, study_name: str | None, definition: dict, prefix: str):
