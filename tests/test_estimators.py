@@ -690,6 +690,8 @@ def test_huge_inputs_missing_targets_and_overflowing_outputs_say_so(
     # issue 24 (low): inputs of 1e30 trained with loss 1e29 and no hint
     with pytest.warns(UserWarning, match="X has values up to .*e\\+30.*scale"):
         _clf(max_iter=2).fit(X * 1e30, y)
+    with pytest.warns(UserWarning, match="X has values up to .*e\\+30.*scale"):
+        _clf(max_iter=2).fit(-np.abs(X) * 1e30, y)  # negative ones count too
     # y holding None: numpy's raw TypeError, or a "diverged" regressor
     for labels in (y.astype(object), np.array(["a", "b", "c"], object)[y]):
         labels[[3, 7]] = None

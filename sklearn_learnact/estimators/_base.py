@@ -1029,7 +1029,9 @@ def _check_missing_target(y) -> None:
 
 def _warn_large_inputs(X: np.ndarray, name: str) -> None:
     """Warn when ``X`` is far from the scale networks train on."""
-    largest = float(np.abs(X).max()) if X.size else 0.0
+    # two reductions, no temporary: freeing an abs(X) the size of X (hundreds
+    # of MB) left glibc's allocator in a state that slowed the training after it
+    largest = max(float(X.max()), -float(X.min())) if X.size else 0.0
     if largest > _LARGE_INPUT:
         warnings.warn(
             f"{name}: X has values up to {largest:.3g}: networks train on inputs "
