@@ -364,6 +364,8 @@ def step_gpu_tests(ctx: Context) -> tuple[dict, str]:
     xml, log = ctx.out / "pytest_gpu.xml", ctx.out / "pytest_gpu.log"
     xml.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", "-m", "gpu", "-p", "no:cacheprovider"]
+    # one process on the one GPU, and no need for pytest-xdist (the suite's -n 2)
+    command += ["-o", "addopts=-ra"]
     command += [f"--junitxml={xml}", *files]
     result: dict = {"command": " ".join(command[1:]), "files": files}
     env = {**os.environ, "PYTHONPATH": _pythonpath()}
