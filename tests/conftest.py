@@ -27,9 +27,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-#: A user's module of activations: imported by tests/test_plugins.py only, so
-#: that its registrations do not leak into the other tests.
+#: A user's module of activations: imported only through the ``plugins``
+#: fixture, so that its registrations do not leak into the other tests.
 collect_ignore = ["plugin_activations.py"]
+#: The activations tests/plugin_activations.py registers.
+PLUGIN_NAMES = ("scaled_tanh", "bent_identity")
 
 #: Small real files the tests need on a fresh clone (see tests/data/README.md).
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -255,3 +257,32 @@ def postgres():
     finally:
         server.pg_ctl("stop", "-m", "immediate")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def plugins():
+    """The user's module of activations, imported (registering them), then removed."""
+    import importlib
+    import sys
+
+    from sklearn_learnact.activations import ACTIVATIONS, unregister_activation
+
+    sys.modules.pop("plugin_activations", None)
+    yield importlib.import_module("plugin_activations")
+    for name in PLUGIN_NAMES:
+        if name in ACTIVATIONS:
+            unregister_activation(name)
+    sys.modules.pop("plugin_activations", None)
+
+
+@pytest.fixture
+def csv(tmp_path) -> Path:
+    """A CSV file of 90 rows: three numeric columns and a yes/no ``label``."""
+    import pandas as pd
+
+    path = tmp_path / "data.csv"
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(90, 3)), columns=["x1", "x2", "x3"])
+    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
+    frame.to_csv(path, index=False)
+    return path

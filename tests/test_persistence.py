@@ -7,7 +7,6 @@ opens a pickle unless told to (a real ``__reduce__`` payload, checked by the
 file it would create).
 """
 
-import importlib
 import json
 import os
 import pickle
@@ -34,9 +33,7 @@ from sklearn_learnact import (
     save_model,
 )
 from sklearn_learnact.activations import (
-    ACTIVATIONS,
     available_activations,
-    unregister_activation,
 )
 from sklearn_learnact.cli import main
 from sklearn_learnact.compression import SymbolicActivation
@@ -48,17 +45,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
-
-
-@pytest.fixture
-def plugin():
-    """A user's module of activations, imported (registering them), then removed."""
-    sys.modules.pop("plugin_activations", None)
-    yield importlib.import_module("plugin_activations")
-    for name in ("scaled_tanh", "bent_identity"):
-        if name in ACTIVATIONS:
-            unregister_activation(name)
-    sys.modules.pop("plugin_activations", None)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +68,7 @@ def _predictions(model, X) -> dict:
     return out
 
 
-def test_every_model_round_trips_into_a_fresh_process(plugin, data, tmp_path):
+def test_every_model_round_trips_into_a_fresh_process(plugins, data, tmp_path):
     X, y = data
     frame = pd.DataFrame(X, columns=list("abcd")).assign(
         colour=np.array(["red", "green", "blue", None], dtype=object)[

@@ -8,7 +8,6 @@ goes through: fit (and ``learned_activations_``), ``GridSearchCV``,
 plots and ONNX export (with a converter given, and without).
 """
 
-import importlib
 import json
 import subprocess
 import sys
@@ -30,7 +29,6 @@ from sklearn_learnact.activations import (
     fused_kernels,
     get_activation,
     register_activation,
-    unregister_activation,
 )
 from sklearn_learnact.search import compare_activations
 
@@ -39,19 +37,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning",
     "ignore:Each activation's configuration:UserWarning",
 )
-NAMES = ("scaled_tanh", "bent_identity")
-
-
-@pytest.fixture
-def plugins():
-    """The user's module, imported (registering its activations), then removed."""
-    sys.modules.pop("plugin_activations", None)
-    module = importlib.import_module("plugin_activations")
-    yield module
-    for name in NAMES:
-        if name in ACTIVATIONS:
-            unregister_activation(name)
-    sys.modules.pop("plugin_activations", None)
+NAMES = ("scaled_tanh", "bent_identity")  # conftest.PLUGIN_NAMES
 
 
 @pytest.fixture(scope="module")

@@ -69,16 +69,6 @@ def client():
         cluster.close()
 
 
-@pytest.fixture
-def csv(tmp_path) -> Path:
-    path = tmp_path / "data.csv"
-    rng = np.random.RandomState(0)
-    frame = pd.DataFrame(rng.normal(size=(90, 3)), columns=["x1", "x2", "x3"])
-    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
-    frame.to_csv(path, index=False)
-    return path
-
-
 @contextlib.contextmanager
 def serial():
     """Compute as a worker does: the fused kernels, on one thread."""

@@ -49,16 +49,6 @@ TINY = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
 FINISHED = ("COMPLETE", "PRUNED", "FAIL")
 
 
-@pytest.fixture
-def csv(tmp_path) -> Path:
-    path = tmp_path / "data.csv"
-    rng = np.random.RandomState(0)
-    frame = pd.DataFrame(rng.normal(size=(90, 3)), columns=["x1", "x2", "x3"])
-    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
-    frame.to_csv(path, index=False)
-    return path
-
-
 def _learnact(*argv, cwd, timeout=300) -> subprocess.CompletedProcess:
     """``python -m sklearn_learnact ARGV`` in a real process."""
     return subprocess.run(
